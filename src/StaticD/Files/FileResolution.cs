@@ -1,0 +1,24 @@
+using StaticD.Interop;
+
+namespace StaticD.Files;
+
+/// <summary>The outcome of resolving a request path, produced on the thread pool and consumed on the loop.
+/// When <see cref="Status"/> is 200 the resolution owns <see cref="Fd"/> until the connection takes it.</summary>
+internal struct FileResolution
+{
+    public int Status;
+    public int Fd;
+    public long Length;
+    public long MtimeSeconds;
+    public ulong Inode;
+    /// <summary>The path named a directory and its index file is what <see cref="Fd"/> holds.</summary>
+    public bool IsIndex;
+    /// <summary>Why the resolution failed (for the log); None on success.</summary>
+    public Errno Errno;
+
+    public void Reset()
+    {
+        this = default;
+        Fd = -1;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+
+namespace StaticD.Hosting;
+
+/// <summary>
+/// The <c>StaticD</c> configuration section, read and validated by hand rather than with the binder: the binder
+/// would silently ignore a misspelt key and would report "failed to convert" without the value or what is
+/// allowed, and an operator who typed <c>"Prot": 80</c> deserves to be told. Every error names the key, the bad
+/// value and what is allowed.
+/// </summary>
+internal sealed class ServerOptions
+{
+    public const string Section = "StaticD";
+
+    public int Port { get; init; }
+    public string Root { get; init; } = "";
+    public IReadOnlyList<IPAddress> Listen { get; init; } = [];
+    public bool ListenIsDefault { get; init; }
+    public int Loops { get; init; }
+    public int ShutdownTimeoutSeconds { get; init; } = 10;
+    public LimitsOptions Limits { get; init; } = new();
+
+    private static readonly string[] Keys = ["Port", "Root", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits"];
+
+    /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
+    /// A relative <c>Root</c> is taken relative to the configuration file's directory.</summary>
+    public static ServerOptions Load(IConfiguration configuration, string configFile)
+    {
+        IConfigurationSection section = configuration.GetSection(Section);
+        if (!section.Exists())
+            throw new ConfigException(Section, "missing; expected a section with at least \"Port\" and \"Root\"");
+        RejectUnknownKeys(section, Keys);
+
+        int port = ConfigReader.Int(section, "Port", 1, 65535, required: true, fallback: 0);
+        string root = ReadRoot(section, configFile);
+        (IReadOnlyList<IPAddress> listen, bool isDefault) = ReadListen(section);
+        int loops = ConfigReader.Int(section, "Loops", 1, 1024, required: false, fallback: Environment.ProcessorCount);
+        int shutdown = ConfigReader.Int(section, "ShutdownTimeoutSeconds", 0, 3600, required: false, fallback: 10);
+        LimitsOptions limits = LimitsOptions.Load(section.GetSection("Limits"));
+
+        return new ServerOptions
+        {
+            Port = port, Root = root, Listen = listen, ListenIsDefault = isDefault, Loops = loops,
+            ShutdownTimeoutSeconds = shutdown, Limits = limits,
+        };
+    }
+
+    internal static void RejectUnknownKeys(IConfigurationSection section, string[] allowed)
+    {
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (!allowed.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                throw new ConfigException(child.Path, $"unknown key; allowed keys are {string.Join(", ", allowed)}");
+        }
+    }
+
+    private static string ReadRoot(IConfigurationSection section, string configFile)
+    {
+        string key = $"{section.Path}:Root";
+        string? value = section["Root"];
+        const string Allowed = "expected the path of an existing, readable directory";
+        if (string.IsNullOrWhiteSpace(value))
+            throw new ConfigException(key, $"missing; {Allowed}");
+        string baseDir = Path.GetDirectoryName(Path.GetFullPath(configFile)) ?? "/";
+        string full = Path.GetFullPath(value, baseDir);
+        if (File.Exists(full))
+            throw new ConfigException(key, $"\"{value}\" is a file; {Allowed}");
+        if (!Directory.Exists(full))
+            throw new ConfigException(key, $"\"{value}\" does not exist; {Allowed}");
+        return full;
+    }
+
+    private static (IReadOnlyList<IPAddress>, bool) ReadListen(IConfigurationSection section)
+    {
+        IConfigurationSection listen = section.GetSection("Listen");
+        const string Allowed = "expected a list of IPv4 or IPv6 addresses such as [\"127.0.0.1\", \"::1\"]";
+        List<(string Path, string? Value)> entries = [];
+        if (listen.Value is not null)
+            entries.Add((listen.Path, listen.Value)); // a single string is accepted as a one-element list
+        foreach (IConfigurationSection child in listen.GetChildren())
+            entries.Add((child.Path, child.Value));
+        if (entries.Count == 0)
+        {
+            if (listen.Value is not null || listen.GetChildren().Any())
+                throw new ConfigException(listen.Path, $"empty; {Allowed}");
+            // Default: every IPv4 and every IPv6 address, as two sockets (the IPv6 one IPV6_V6ONLY) so that a host
+            // without IPv6 still serves IPv4.
+            return ([IPAddress.Any, IPAddress.IPv6Any], true);
+        }
+        List<IPAddress> addresses = [];
+        foreach ((string path, string? value) in entries)
+        {
+            string text = (value ?? "").Trim();
+            if (text.StartsWith('[') && text.EndsWith(']')) text = text[1..^1];
+            if (!IPAddress.TryParse(text, out IPAddress? address) ||
+                (address.AddressFamily != AddressFamily.InterNetwork && address.AddressFamily != AddressFamily.InterNetworkV6))
+                throw new ConfigException(path, $"\"{value}\" is not an IP address; {Allowed}");
+            if (!addresses.Contains(address)) addresses.Add(address);
+        }
+        return (addresses, false);
+    }
+}
+
+/// <summary><c>StaticD:Limits</c>. Defaults follow nginx and Kestrel where they agree, and the safer of the two where
+/// they do not.</summary>
+internal sealed class LimitsOptions
+{
+    public int MaxRequestLineBytes { get; init; } = 8192;
+    public int MaxHeaderBytes { get; init; } = 16384;
+    public int MaxHeaderCount { get; init; } = 100;
+    public int HeaderTimeoutSeconds { get; init; } = 20;
+    public int KeepAliveTimeoutSeconds { get; init; } = 60;
+    public int SendTimeoutSeconds { get; init; } = 60;
+    public int MaxConnections { get; init; } = 10000;
+
+    private static readonly string[] Keys =
+    [
+        "MaxRequestLineBytes", "MaxHeaderBytes", "MaxHeaderCount", "HeaderTimeoutSeconds",
+        "KeepAliveTimeoutSeconds", "SendTimeoutSeconds", "MaxConnections",
+    ];
+
+    public static LimitsOptions Load(IConfigurationSection section)
+    {
+        var defaults = new LimitsOptions();
+        if (!section.Exists()) return defaults;
+        ServerOptions.RejectUnknownKeys(section, Keys);
+        int line = ConfigReader.Int(section, "MaxRequestLineBytes", 256, 1 << 20, false, defaults.MaxRequestLineBytes);
+        int head = ConfigReader.Int(section, "MaxHeaderBytes", 1024, 1 << 20, false, defaults.MaxHeaderBytes);
+        if (head < line)
+            throw new ConfigException($"{section.Path}:MaxHeaderBytes",
+                $"\"{head}\" is not allowed; expected at least MaxRequestLineBytes ({line}), since the head includes the request line");
+        return new LimitsOptions
+        {
+            MaxRequestLineBytes = line,
+            MaxHeaderBytes = head,
+            MaxHeaderCount = ConfigReader.Int(section, "MaxHeaderCount", 1, 10000, false, defaults.MaxHeaderCount),
+            HeaderTimeoutSeconds = ConfigReader.Int(section, "HeaderTimeoutSeconds", 1, 3600, false, defaults.HeaderTimeoutSeconds),
+            KeepAliveTimeoutSeconds = ConfigReader.Int(section, "KeepAliveTimeoutSeconds", 0, 86400, false, defaults.KeepAliveTimeoutSeconds),
+            SendTimeoutSeconds = ConfigReader.Int(section, "SendTimeoutSeconds", 1, 86400, false, defaults.SendTimeoutSeconds),
+            MaxConnections = ConfigReader.Int(section, "MaxConnections", 1, 1_000_000, false, defaults.MaxConnections),
+        };
+    }
+}
+
+internal static class ConfigReader
+{
+    public static int Int(IConfigurationSection section, string name, int min, int max, bool required, int fallback)
+    {
+        IConfigurationSection entry = section.GetSection(name);
+        string allowed = $"expected an integer from {min} to {max}";
+        if (entry.Value is null)
+        {
+            if (entry.GetChildren().Any())
+                throw new ConfigException(entry.Path, $"is a list or object; {allowed}");
+            if (required) throw new ConfigException(entry.Path, $"missing; {allowed}");
+            return fallback;
+        }
+        if (!int.TryParse(entry.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) ||
+            value < min || value > max)
+            throw new ConfigException(entry.Path, $"\"{entry.Value}\" is not allowed; {allowed}");
+        return value;
+    }
+}

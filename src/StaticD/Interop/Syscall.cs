@@ -1,0 +1,111 @@
+namespace StaticD.Interop;
+
+/// <summary>
+/// Thin wrappers with one retry idiom: EINTR is retried here and never seen by callers; EAGAIN is returned as an
+/// Errno like any other, because for a non-blocking fd it is not an error but "register interest and come back".
+/// </summary>
+internal static unsafe class Syscall
+{
+    public static nint Recv(int fd, byte* buffer, int length, out Errno errno)
+    {
+        nint n;
+        while ((n = Libc.recv(fd, buffer, (nuint)length, 0)) < 0)
+        {
+            errno = ErrnoExtensions.Last();
+            if (errno != Errno.EINTR) return -1;
+        }
+        errno = Errno.None;
+        return n;
+    }
+
+    /// <summary>MSG_NOSIGNAL: a peer that went away must give EPIPE, not kill the daemon with SIGPIPE.</summary>
+    public static nint Send(int fd, byte* buffer, int length, bool more, out Errno errno)
+    {
+        int flags = Libc.MSG_NOSIGNAL | (more ? Libc.MSG_MORE : 0);
+        nint n;
+        while ((n = Libc.send(fd, buffer, (nuint)length, flags)) < 0)
+        {
+            errno = ErrnoExtensions.Last();
+            if (errno != Errno.EINTR) return -1;
+        }
+        errno = Errno.None;
+        return n;
+    }
+
+    public static nint SendFile(int socketFd, int fileFd, ref long offset, long count, out Errno errno)
+    {
+        nint n;
+        fixed (long* off = &offset)
+        {
+            while ((n = Libc.sendfile(socketFd, fileFd, off, (nuint)count)) < 0)
+            {
+                errno = ErrnoExtensions.Last();
+                if (errno != Errno.EINTR) return -1;
+            }
+        }
+        errno = Errno.None;
+        return n;
+    }
+
+    public static int Accept(int listenFd, out Errno errno)
+    {
+        int fd;
+        while ((fd = Libc.accept4(listenFd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC)) < 0)
+        {
+            errno = ErrnoExtensions.Last();
+            if (errno != Errno.EINTR) return -1;
+        }
+        errno = Errno.None;
+        return fd;
+    }
+
+    public static int OpenBeneath(int dirFd, byte* path, ulong flags, out Errno errno)
+    {
+        // RESOLVE_BENEATH makes the kernel refuse any resolution that leaves dirFd ("..", absolute symlinks,
+        // symlinks pointing outside) with EXDEV; RESOLVE_NO_MAGICLINKS blocks /proc-style links.
+        OpenHow how = new() { Flags = flags | Libc.O_CLOEXEC, Resolve = Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS };
+        int fd;
+        while ((fd = Libc.openat2(dirFd, path, &how)) < 0)
+        {
+            errno = ErrnoExtensions.Last();
+            // EAGAIN is only returned with RESOLVE_CACHED (not used) or a racing rename; retrying is what the man page advises.
+            if (errno != Errno.EINTR && errno != Errno.EAGAIN) return -1;
+        }
+        errno = Errno.None;
+        return fd;
+    }
+
+    public static bool StatFd(int fd, out Statx result, out Errno errno)
+    {
+        Statx st;
+        byte empty = 0;
+        if (Libc.statx(fd, &empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC, &st) < 0)
+        {
+            errno = ErrnoExtensions.Last();
+            result = default;
+            return false;
+        }
+        errno = Errno.None;
+        result = st;
+        return true;
+    }
+
+    /// <summary>close(2) is never retried on EINTR: on Linux the fd is released even then, and a retry could close
+    /// an fd another thread just got.</summary>
+    public static void Close(int fd)
+    {
+        if (fd >= 0) Libc.close(fd);
+    }
+
+    public static bool SetInt(int fd, int level, int name, int value)
+    {
+        return Libc.setsockopt(fd, level, name, &value, sizeof(int)) == 0;
+    }
+
+    public static int GetInt(int fd, int level, int name)
+    {
+        int value = 0;
+        uint length = sizeof(int);
+        return Libc.getsockopt(fd, level, name, &value, &length) == 0 ? value : -1;
+    }
+}

@@ -1,0 +1,335 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using StaticD.Hosting;
+using StaticD.Http;
+using StaticD.Interop;
+
+namespace StaticD.Net;
+
+/// <summary>
+/// One event-loop thread: its own epoll instance (edge-triggered), its own SO_REUSEPORT listeners, and the
+/// connections it accepted, for their whole life. Nothing here is shared with other loops except the
+/// read-only <see cref="ServerContext"/> and the global connection count.
+/// </summary>
+internal sealed unsafe partial class EventLoop : IDisposable
+{
+    // epoll data words: a connection is (generation << 32 | slot); listeners and the eventfd have the top bit set.
+    // The generation drops events for a slot whose connection was closed earlier in the same batch (nginx's
+    // "instance" bit).
+    private const ulong ListenerTag = 1UL << 63;
+    private const ulong WakeToken = ulong.MaxValue;
+    private const int MaxEvents = 256;
+    private const int TickMs = 1000;
+    private const int AcceptPauseMs = 100;
+
+    public int Index { get; }
+    public ILogger Logger { get; }
+    public long NowMs { get; private set; }
+    public bool Stopping { get; private set; }
+    /// <summary>Loop clock when the last iteration ended; the watchdog reads it from another thread.</summary>
+    public long LastIterationMs => Volatile.Read(ref _lastIterationMs);
+
+    /// <summary>Scratch buffer for response heads and discarded bytes; only ever used within one call.</summary>
+    public byte[] Scratch { get; }
+    /// <summary>"Date: …\r\n", rendered once a second so no request formats a date.</summary>
+    public byte[] DateHeader { get; } = new byte[6 + HttpDate.Length + 2];
+
+    private readonly ServerContext _context;
+    private readonly Listener[] _listeners;
+    private readonly int _epollFd;
+    private readonly int _wakeFd;
+    private readonly Thread _thread;
+
+    private Connection?[] _slots = new Connection?[64];
+    private uint[] _generations = new uint[64];
+    private readonly Stack<int> _freeSlots = new();
+    private int _nextSlot;
+    private int _connections;
+
+    private readonly Stack<byte[]> _receiveBuffers = new();
+    private List<Connection> _yielded = new(), _yieldedSpare = new();
+
+    private long _dateSecond = -1;
+    private long _lastIterationMs;
+    private long _nextTickMs;
+    private long _acceptPausedUntil;
+    private long _stopDeadline;
+    private volatile bool _stopRequested;
+
+    public EventLoop(int index, ServerContext context, Listener[] listeners, ILogger logger)
+    {
+        Index = index;
+        _context = context;
+        _listeners = listeners;
+        Logger = logger;
+        // The largest head: a Location made of the longest request line, every byte percent-encoded, plus the
+        // fixed headers and an error body.
+        Scratch = GC.AllocateUninitializedArray<byte>(context.Options.Limits.MaxRequestLineBytes * 3 + 4096, pinned: true);
+
+        _epollFd = Libc.epoll_create1(Libc.EPOLL_CLOEXEC);
+        if (_epollFd < 0) throw new InvalidOperationException($"epoll_create1: {ErrnoExtensions.Last().Describe()}");
+        _wakeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (_wakeFd < 0) throw new InvalidOperationException($"eventfd: {ErrnoExtensions.Last().Describe()}");
+        Register(_wakeFd, Libc.EPOLLIN | Libc.EPOLLET, WakeToken);
+        for (int i = 0; i < listeners.Length; i++)
+            Register(listeners[i].Fd, Libc.EPOLLIN | Libc.EPOLLET, ListenerTag | (uint)i);
+
+        UpdateClock();
+        _thread = new Thread(Run) { Name = $"staticd-loop-{index}", IsBackground = true };
+    }
+
+    public void Start() => _thread.Start();
+
+    private void Register(int fd, uint events, ulong data)
+    {
+        EpollEvent ev = new() { Events = events, Data = data };
+        if (Libc.epoll_ctl(_epollFd, Libc.EPOLL_CTL_ADD, fd, &ev) < 0)
+            throw new InvalidOperationException($"epoll_ctl: {ErrnoExtensions.Last().Describe()}");
+    }
+
+    // ───────────────────────────── the loop ─────────────────────────────
+
+    private void Run()
+    {
+        EpollEvent* events = stackalloc EpollEvent[MaxEvents];
+        try
+        {
+            while (true)
+            {
+                int timeout = ComputeTimeout();
+                int n = Libc.epoll_wait(_epollFd, events, MaxEvents, timeout);
+                Errno errno = n < 0 ? ErrnoExtensions.Last() : Errno.None;
+                UpdateClock();
+                if (n < 0 && errno != Errno.EINTR)
+                    throw new InvalidOperationException($"epoll_wait: {errno.Describe()}");
+                for (int i = 0; i < n; i++) Dispatch(events[i]);
+                DrainCompletions();
+                RunYielded();
+                if (NowMs >= _nextTickMs) Tick();
+                if (_stopRequested && !Stopping) BeginStop();
+                if (Stopping && (_connections == 0 || NowMs >= _stopDeadline)) break;
+                Volatile.Write(ref _lastIterationMs, NowMs);
+            }
+            CloseAll();
+        }
+        catch (Exception ex)
+        {
+            // A broken loop cannot be repaired from inside; crash so systemd restarts the service (Restart=on-failure)
+            // rather than serve on with a dead share of the connections.
+            Log.LoopCrashed(Logger, Index, ex);
+            Environment.FailFast($"staticd event loop {Index} crashed: {ex}");
+        }
+    }
+
+    private int ComputeTimeout()
+    {
+        if (_yielded.Count > 0 || !_completions.IsEmpty || _stopRequested != Stopping) return 0;
+        long until = _nextTickMs - NowMs;
+        return (int)Math.Clamp(until, 0, TickMs);
+    }
+
+    private void UpdateClock()
+    {
+        NowMs = Environment.TickCount64;
+        long second = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (second != _dateSecond)
+        {
+            _dateSecond = second;
+            "Date: "u8.CopyTo(DateHeader);
+            HttpDate.Format(second, DateHeader.AsSpan(6));
+            "\r\n"u8.CopyTo(DateHeader.AsSpan(6 + HttpDate.Length));
+        }
+    }
+
+    private void Dispatch(in EpollEvent ev)
+    {
+        ulong data = ev.Data;
+        if (data == WakeToken)
+        {
+            ulong value;
+            Libc.read(_wakeFd, &value, sizeof(ulong));
+            return;
+        }
+        if ((data & ListenerTag) != 0)
+        {
+            AcceptAll(_listeners[(int)(data & 0xFFFF)]);
+            return;
+        }
+        int slot = (int)(uint)data;
+        uint generation = (uint)(data >> 32);
+        Connection? connection = (uint)slot < (uint)_slots.Length ? _slots[slot] : null;
+        if (connection is null || _generations[slot] != generation) return; // stale: closed earlier in this batch
+        connection.OnEvents(ev.Events);
+    }
+
+    // ───────────────────────────── accepting ─────────────────────────────
+
+    private void AcceptAll(Listener listener)
+    {
+        if (Stopping || listener.Fd < 0 || NowMs < _acceptPausedUntil) return;
+        int max = _context.Options.Limits.MaxConnections;
+        while (true)
+        {
+            int fd = Syscall.Accept(listener.Fd, out Errno errno);
+            if (fd < 0)
+            {
+                if (errno == Errno.EAGAIN) return;
+                if (errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM)
+                {
+                    // Out of descriptors or memory: keep serving the open connections and retry shortly. The
+                    // pending connections stay in the kernel's backlog meanwhile (edge-triggered: Tick re-polls).
+                    _acceptPausedUntil = NowMs + AcceptPauseMs;
+                    _nextTickMs = Math.Min(_nextTickMs, _acceptPausedUntil);
+                    Log.AcceptPaused(Logger, errno.Describe(), AcceptPauseMs);
+                    return;
+                }
+                continue; // ECONNABORTED, EPROTO, EPERM (firewall): that one connection is gone; go on.
+            }
+            if (Interlocked.Increment(ref _context.OpenConnections) > max)
+            {
+                Interlocked.Decrement(ref _context.OpenConnections);
+                RejectOverCapacity(fd);
+                continue;
+            }
+            Syscall.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
+            Add(new Connection(this, _context, fd));
+        }
+    }
+
+    /// <summary>At MaxConnections a new client gets a one-shot 503 (best effort, never blocks) and a close.</summary>
+    private static void RejectOverCapacity(int fd)
+    {
+        ReadOnlySpan<byte> response = "HTTP/1.1 503 Service Unavailable\r\nServer: staticd\r\nRetry-After: 5\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8;
+        fixed (byte* p = response) Libc.send(fd, p, (nuint)response.Length, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
+        Syscall.Close(fd);
+    }
+
+    private void Add(Connection connection)
+    {
+        int slot;
+        if (_freeSlots.Count > 0)
+        {
+            slot = _freeSlots.Pop();
+        }
+        else
+        {
+            if (_nextSlot == _slots.Length)
+            {
+                Array.Resize(ref _slots, _slots.Length * 2);
+                Array.Resize(ref _generations, _generations.Length * 2);
+            }
+            slot = _nextSlot++;
+        }
+        connection.Slot = slot;
+        _slots[slot] = connection;
+        _connections++;
+        uint generation = _generations[slot] & 0x7FFF_FFFF;
+        EpollEvent ev = new()
+        {
+            // Registered once for its whole life, in and out: no epoll_ctl per request. EPOLLRDHUP tells a
+            // half-close from a plain read event.
+            Events = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET,
+            Data = ((ulong)generation << 32) | (uint)slot,
+        };
+        if (Libc.epoll_ctl(_epollFd, Libc.EPOLL_CTL_ADD, connection.Fd, &ev) < 0)
+        {
+            Log.EpollAddFailed(Logger, ErrnoExtensions.Last().Describe());
+            connection.CloseNow();
+        }
+    }
+
+    /// <summary>Called by <see cref="Connection.CloseNow"/> after the socket is closed.</summary>
+    public void Remove(Connection connection)
+    {
+        int slot = connection.Slot;
+        if (_slots[slot] != connection) return;
+        _slots[slot] = null;
+        _generations[slot] = (_generations[slot] + 1) & 0x7FFF_FFFF;
+        _freeSlots.Push(slot);
+        _connections--;
+        Interlocked.Decrement(ref _context.OpenConnections);
+    }
+
+    public int ConnectionCount => _connections;
+
+    // ───────────────────────────── fairness and time ─────────────────────────────
+
+    /// <summary>A connection that used its turn budget runs again after this round of events, so one large
+    /// download cannot starve the others.</summary>
+    public void Yield(Connection connection) => _yielded.Add(connection);
+
+    private void RunYielded()
+    {
+        if (_yielded.Count == 0) return;
+        (_yielded, _yieldedSpare) = (_yieldedSpare, _yielded);
+        foreach (Connection c in _yieldedSpare) c.OnResumed();
+        _yieldedSpare.Clear();
+    }
+
+    /// <summary>Once a second (or sooner while accepting is paused): timeouts and accept resumption. A linear
+    /// sweep over the slots costs microseconds even at 10,000 connections, and needs no per-request bookkeeping
+    /// (a timer wheel would need an update on every state change).</summary>
+    private void Tick()
+    {
+        _nextTickMs = NowMs + TickMs;
+        long now = NowMs;
+        for (int i = 0; i < _nextSlot; i++)
+        {
+            Connection? c = _slots[i];
+            if (c is not null && c.Deadline <= now) c.OnTimeout();
+        }
+        if (_acceptPausedUntil != 0 && now >= _acceptPausedUntil)
+        {
+            _acceptPausedUntil = 0;
+            foreach (Listener l in _listeners) AcceptAll(l);
+        }
+    }
+
+    // ───────────────────────────── buffers ─────────────────────────────
+
+    public byte[] RentReceiveBuffer() =>
+        _receiveBuffers.Count > 0 ? _receiveBuffers.Pop() : GC.AllocateUninitializedArray<byte>(_context.Options.Limits.MaxHeaderBytes);
+
+    public void ReturnReceiveBuffer(byte[] buffer)
+    {
+        // Keep a bounded number for reuse; the rest go back to the GC so a burst does not pin memory forever.
+        if (_receiveBuffers.Count < 256) _receiveBuffers.Push(buffer);
+    }
+
+    // ───────────────────────────── stopping ─────────────────────────────
+
+    /// <summary>Any thread: stop accepting, finish responses in flight, then exit the loop thread.</summary>
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        Wake();
+    }
+
+    public bool Join(TimeSpan timeout) => _thread.Join(timeout);
+
+    private void BeginStop()
+    {
+        Stopping = true;
+        _stopDeadline = NowMs + _context.Options.ShutdownTimeoutSeconds * 1000L;
+        // Closing the listeners refuses new connections at once; queued, not yet accepted ones are reset.
+        foreach (Listener l in _listeners) l.Dispose();
+        for (int i = 0; i < _nextSlot; i++) _slots[i]?.BeginShutdown();
+    }
+
+    private void CloseAll()
+    {
+        for (int i = 0; i < _nextSlot; i++)
+        {
+            Connection? c = _slots[i];
+            if (c is null) continue;
+            c.ForceClose();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (Listener l in _listeners) l.Dispose();
+        Syscall.Close(_wakeFd);
+        Syscall.Close(_epollFd);
+    }
+}
