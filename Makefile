@@ -1,0 +1,40 @@
+# staticd — the only entry point for building, running and testing (CI runs `make test` via .ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+OUT       := out
+BINARY    := $(OUT)/staticd
+SRC       := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props
+DOTNET    ?= dotnet
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+.PHONY: build run test unit integration bench clean deps
+
+## build: publish the Native AOT binary to out/staticd (trim/AOT warnings are errors)
+build: $(BINARY)
+
+$(BINARY): $(SRC) | deps
+	$(DOTNET) publish src/StaticD -c Release -o $(OUT) -p:TreatWarningsAsErrors=true -nologo -v:q
+	@rm -f $(OUT)/staticd.dbg
+	@ls -l $(BINARY)
+
+## run: build and serve sample-site/ on http://127.0.0.1:8080/ (and every other local address)
+run: build
+	StaticD__Root=$(CURDIR)/sample-site StaticD__Port=8080 $(BINARY) --config $(CURDIR)/appsettings.json
+
+## test: every test — unit tests, then integration tests against the AOT binary
+test: build
+	STATICD_BINARY=$(CURDIR)/$(BINARY) tests/run.sh
+
+## bench: wrk against staticd and nginx/h2o/lighttpd, pinned with taskset (reports, never fails)
+bench: build
+	bench/run.sh
+
+deps:
+	@command -v $(DOTNET) >/dev/null || { echo "the .NET 10 SDK (dotnet) is required"; exit 1; }
+	@command -v clang >/dev/null || command -v gcc >/dev/null || { echo "installing clang (Native AOT links with it)"; apt-get install -y --no-install-recommends clang; }
+
+clean:
+	rm -rf $(OUT) src/*/bin src/*/obj tests/*/bin tests/*/obj

@@ -1,0 +1,752 @@
+#!/usr/bin/env bash
+# bench/run.sh - compare staticd with nginx, h2o and lighttpd on this machine.
+#
+# Usage:  bench/run.sh            (or: make bench)
+# Env:    BENCH_SECONDS   seconds per wrk run (default 5)
+#         BENCH_ROUNDS    repeat every case N times, report the best (default 1)
+#         STATICD_BIN     server binary (default <repo>/out/staticd)
+#         BENCH_WORK      work dir (default bench/.work, gitignored)
+#
+# Results (machine line + tables, markdown) go to stdout; progress goes to
+# stderr. The script reports failures of the servers, it does not fail on
+# them: it exits 0 unless wrk or curl can't be installed or the arguments are
+# bad. Everything it starts is killed on exit.
+# Functions called indirectly (trap, start_table's START_FN) confuse SC2317.
+# shellcheck disable=SC2317
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$BENCH_DIR")
+STATICD_BIN=${STATICD_BIN:-$REPO_DIR/out/staticd}
+DURATION=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-1}
+WORK=${BENCH_WORK:-$BENCH_DIR/.work}
+DOCROOT=$WORK/docroot
+RUN=$WORK/run
+CONF_DIR=$BENCH_DIR/conf
+LUA=$BENCH_DIR/report.lua
+
+if ! [[ $DURATION =~ ^[1-9][0-9]*$ && $ROUNDS =~ ^[1-9][0-9]*$ ]]; then
+    echo "BENCH_SECONDS and BENCH_ROUNDS must be positive integers" >&2
+    exit 2
+fi
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# ----------------------------------------------------------------------------
+# Process bookkeeping: every server we start is recorded and killed on exit.
+# ----------------------------------------------------------------------------
+PIDS=()
+POLICY_CREATED=0
+
+# Prints the pids of all descendants of $1 (children first, depth first).
+descendants() {
+    local c
+    for c in $(pgrep -P "$1" 2>/dev/null || true); do
+        echo "$c"
+        descendants "$c"
+    done
+}
+
+# Stops process $1 and its descendants: TERM, up to 3 s grace, then KILL.
+stop_tree() {
+    local pid=$1 all p i
+    kill -0 "$pid" 2>/dev/null || return 0
+    # shellcheck disable=SC2207  # pids are plain integers
+    all=("$pid" $(descendants "$pid"))
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 30; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    for p in "${all[@]}"; do
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        stop_tree "$pid"
+    done
+    if [ "$POLICY_CREATED" = 1 ]; then
+        rm -f /usr/sbin/policy-rc.d
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ----------------------------------------------------------------------------
+# Installing the tools.
+# ----------------------------------------------------------------------------
+APT_UPDATED=0
+APT_LOG=$WORK/apt.log
+
+# Keeps package postinst scripts from starting services (nginx/lighttpd/h2o
+# would grab port 80). Only creates policy-rc.d if there is none.
+block_service_start() {
+    if [ ! -e /usr/sbin/policy-rc.d ] && [ -w /usr/sbin ]; then
+        printf '#!/bin/sh\n# created by staticd bench/run.sh, removed on exit\nexit 101\n' \
+            >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        POLICY_CREATED=1
+    fi
+}
+
+apt_install() {
+    block_service_start
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" \
+        >>"$APT_LOG" 2>&1; then
+        return 0
+    fi
+    if [ "$APT_UPDATED" = 0 ]; then
+        APT_UPDATED=1
+        log "apt-get install $* failed; running apt-get update once"
+        apt-get update >>"$APT_LOG" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" \
+            >>"$APT_LOG" 2>&1 && return 0
+    fi
+    return 1
+}
+
+# Makes sure the distro's service for $1 is neither running nor enabled.
+disable_system_service() {
+    local svc=$1 pidfile
+    if command -v systemctl >/dev/null 2>&1; then
+        # 'disable' only edits symlinks, so it works without a running systemd.
+        systemctl disable "$svc" >/dev/null 2>&1 || true
+        if [ -d /run/systemd/system ]; then
+            systemctl stop "$svc" >/dev/null 2>&1 || true
+        fi
+    fi
+    if [ -x "/etc/init.d/$svc" ]; then
+        "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+    fi
+    if command -v update-rc.d >/dev/null 2>&1; then
+        update-rc.d "$svc" disable >/dev/null 2>&1 || true
+    fi
+    # If a postinst started it anyway (no init system to ask), use its pid file.
+    for pidfile in "/run/$svc.pid" "/run/$svc/$svc.pid" "/var/run/$svc.pid"; do
+        if [ -s "$pidfile" ]; then
+            stop_tree "$(head -n1 "$pidfile")"
+        fi
+    done
+}
+
+# ensure_tool CMD PKG [PKG...]: installs the first package that works if CMD
+# is missing. Returns non-zero if CMD is still missing.
+ensure_tool() {
+    local cmd=$1 pkg svc
+    shift
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    for pkg in "$@"; do
+        log "installing $pkg"
+        if apt_install "$pkg"; then
+            for svc in nginx lighttpd h2o; do
+                if [ "$cmd" = "$svc" ]; then disable_system_service "$svc"; fi
+            done
+            command -v "$cmd" >/dev/null 2>&1 && return 0
+        fi
+    done
+    log "could not install $cmd (see $APT_LOG)"
+    return 1
+}
+
+mkdir -p "$WORK"
+rm -rf "$RUN"
+mkdir -p "$RUN"
+
+ensure_tool wrk wrk || { echo "FATAL: wrk is not installed and could not be installed" >&2; exit 1; }
+ensure_tool curl curl || { echo "FATAL: curl is not installed and could not be installed" >&2; exit 1; }
+HAVE_NGINX=0 HAVE_H2O=0 HAVE_LIGHTTPD=0
+ensure_tool nginx nginx nginx-light && HAVE_NGINX=1
+ensure_tool h2o h2o && HAVE_H2O=1
+ensure_tool lighttpd lighttpd && HAVE_LIGHTTPD=1
+if [ "$POLICY_CREATED" = 1 ]; then
+    rm -f /usr/sbin/policy-rc.d
+    POLICY_CREATED=0
+fi
+
+# wrk at 1000 connections and the servers need more than 1024 fds.
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 65536 ]; then
+    ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fi
+
+NPROC=$(nproc)
+if [ "$NPROC" -ge 2 ]; then
+    PIN_SERVER=(taskset -c 0)
+    PIN_CLIENT=(taskset -c 1)
+    PIN_BOTH=(taskset -c "0,1")
+else
+    PIN_SERVER=() PIN_CLIENT=() PIN_BOTH=()
+fi
+
+# ----------------------------------------------------------------------------
+# Document root (created once, reused while the sizes match).
+# ----------------------------------------------------------------------------
+
+# make_text FILE SIZE PREFIX SUFFIX: text file of exactly SIZE bytes.
+make_text() {
+    local file=$1 size=$2 prefix=$3 suffix=$4 body filler
+    filler='Lorem ipsum dolor sit amet, consectetur adipiscing elit. '
+    body=$prefix
+    while [ $((${#body} + ${#suffix})) -lt "$size" ]; do body+=$filler; done
+    body=${body:0:$((size - ${#suffix}))}$suffix
+    printf '%s' "$body" >"$file.tmp"
+    mv "$file.tmp" "$file"
+}
+
+make_docroot() {
+    local name size
+    mkdir -p "$DOCROOT"
+    for name in index.html:1024 style.css:4096 image.png:65536 1m.bin:1048576 100m.bin:104857600; do
+        size=${name#*:}
+        name=${name%%:*}
+        if [ -f "$DOCROOT/$name" ] && [ "$(stat -c %s "$DOCROOT/$name")" = "$size" ]; then
+            continue
+        fi
+        log "creating $name ($size bytes)"
+        case $name in
+            index.html) make_text "$DOCROOT/$name" "$size" \
+                '<!DOCTYPE html><html><head><title>staticd bench</title><link rel="stylesheet" href="style.css"></head><body><p>' \
+                $'</p></body></html>\n' ;;
+            style.css) make_text "$DOCROOT/$name" "$size" '/* staticd bench */ body { margin: 0; } /* ' $' */\n' ;;
+            *) head -c "$size" /dev/urandom >"$DOCROOT/$name.tmp" && mv "$DOCROOT/$name.tmp" "$DOCROOT/$name" ;;
+        esac
+    done
+}
+make_docroot
+
+# ----------------------------------------------------------------------------
+# Helpers: ports, templates, RSS.
+# ----------------------------------------------------------------------------
+
+# Succeeds if something accepts on 127.0.0.1:$1. No fork: ~50 us per try.
+try_connect() {
+    local fd
+    if exec {fd}<>"/dev/tcp/127.0.0.1/$1"; then
+        exec {fd}>&-
+        return 0
+    fi
+    return 1
+}
+
+# A port below the ephemeral range that nothing listens on.
+free_port() {
+    local p i
+    for ((i = 0; i < 500; i++)); do
+        p=$((20000 + RANDOM % 12000))
+        if ! try_connect "$p" 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# render TEMPLATE OUT KEY=VALUE...: replaces @KEY@ with VALUE.
+render() {
+    local tpl=$1 out=$2 kv key val args=()
+    shift 2
+    for kv in "$@"; do
+        key=${kv%%=*}
+        val=${kv#*=}
+        val=${val//\\/\\\\}
+        val=${val//|/\\|}
+        val=${val//&/\\&}
+        args+=(-e "s|@${key}@|${val}|g")
+    done
+    sed "${args[@]}" "$tpl" >"$out"
+}
+
+# RSS in KiB of $1 plus all its descendants (nginx: master + workers).
+rss_kib() {
+    local total=0 p v
+    for p in "$1" $(descendants "$1"); do
+        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
+
+# KiB -> "12.3" MiB
+kib_to_mib() { printf '%d.%d' $(($1 / 1024)) $(($1 * 10 / 1024 % 10)); }
+
+# µs since the epoch, no fork.
+now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
+
+# ----------------------------------------------------------------------------
+# Starting servers. Each start_* prints nothing and sets SERVER_PID and
+# SERVER_PORT; returns non-zero if the port does not accept within 5 s.
+# ----------------------------------------------------------------------------
+SERVER_PID=
+SERVER_PORT=
+START_ERR=
+
+# launch NAME CMD...: starts CMD in the background, waits for SERVER_PORT.
+launch() {
+    local name=$1 deadline
+    shift
+    "$@" >"$RUN/$name.out" 2>&1 &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    deadline=$(($(now_us) + 5000000))
+    while ! try_connect "$SERVER_PORT" 2>/dev/null; do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            START_ERR="exited before accepting: $(tail -n 3 "$RUN/$name.out" | tr '\n' ' ')"
+            return 1
+        fi
+        if [ "$(now_us)" -gt "$deadline" ]; then
+            START_ERR="port $SERVER_PORT not accepting after 5 s: $(tail -n 3 "$RUN/$name.out" | tr '\n' ' ')"
+            stop_tree "$SERVER_PID"
+            return 1
+        fi
+        sleep 0.01
+    done
+}
+
+# start_staticd LOOPS PIN...
+start_staticd() {
+    local loops=$1
+    shift
+    if [ ! -x "$STATICD_BIN" ]; then
+        START_ERR="binary $STATICD_BIN not found"
+        return 1
+    fi
+    SERVER_PORT=$(free_port)
+    render "$CONF_DIR/staticd.json.in" "$RUN/staticd.json" \
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" LOOPS="$loops"
+    launch "staticd-$loops" "$@" "$STATICD_BIN" --config "$RUN/staticd.json"
+}
+
+# start_nginx WORKERS PIN...
+start_nginx() {
+    local workers=$1 dir=$RUN/nginx-$1
+    shift
+    if [ "$HAVE_NGINX" != 1 ]; then START_ERR="not installed"; return 1; fi
+    SERVER_PORT=$(free_port)
+    mkdir -p "$dir/nginx-tmp"
+    render "$CONF_DIR/nginx.conf.in" "$dir/nginx.conf" \
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir" WORKERS="$workers"
+    launch "nginx-$workers" "$@" nginx -p "$dir/" -e "$dir/nginx-error.log" \
+        -c "$dir/nginx.conf" -g 'daemon off;'
+}
+
+start_h2o() {
+    local dir=$RUN/h2o
+    if [ "$HAVE_H2O" != 1 ]; then START_ERR="not installed"; return 1; fi
+    SERVER_PORT=$(free_port)
+    mkdir -p "$dir"
+    render "$CONF_DIR/h2o.conf.in" "$dir/h2o.conf" \
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir" THREADS=1
+    launch h2o "$@" h2o -c "$dir/h2o.conf"
+}
+
+start_lighttpd() {
+    local dir=$RUN/lighttpd
+    if [ "$HAVE_LIGHTTPD" != 1 ]; then START_ERR="not installed"; return 1; fi
+    SERVER_PORT=$(free_port)
+    mkdir -p "$dir"
+    render "$CONF_DIR/lighttpd.conf.in" "$dir/lighttpd.conf" \
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir"
+    launch lighttpd "$@" lighttpd -D -f "$dir/lighttpd.conf"
+}
+
+# ----------------------------------------------------------------------------
+# Cases.
+# ----------------------------------------------------------------------------
+CASE_LABEL=(
+    "1 KiB page, 64 conns (req/s)"
+    "1 KiB page, 1000 conns (req/s)"
+    "64 KiB file, 64 conns (req/s)"
+    "new conn per request, 1 KiB, 64 conns (req/s)"
+    "404, 64 conns (req/s)"
+    "100 MiB file, 4 conns (MB/s)"
+)
+CASE_PATH=(/index.html /index.html /image.png /index.html /no-such-file.html /100m.bin)
+CASE_CONNS=(64 1000 64 64 64 4)
+CASE_CLOSE=(0 0 0 1 0 0)
+CASE_STATUS=(200 200 200 200 404 200)
+CASE_FILE=(index.html index.html image.png index.html "" 100m.bin)
+CASE_UNIT=(rps rps rps rps rps mbs)
+NCASES=${#CASE_LABEL[@]}
+
+declare -A CELL=()   # table/server/case -> text shown
+declare -A RAW=()    # table/server/case -> integer (req/s, or MB/s * 10)
+NOTES=()
+
+# check_case URL CASE: one curl request; status, size and content must match.
+# Prints a reason and fails if they don't.
+check_case() {
+    local url=$1 c=$2 got code size hdr=()
+    [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
+    got=$(curl -s -o "$RUN/check.body" -w '%{http_code} %{size_download}' --max-time 20 \
+        "${hdr[@]}" "$url" 2>&1) || { echo "curl failed: $got"; return 1; }
+    code=${got%% *}
+    size=${got##* }
+    if [ "$code" != "${CASE_STATUS[$c]}" ]; then
+        echo "status $code, expected ${CASE_STATUS[$c]}"
+        return 1
+    fi
+    if [ -n "${CASE_FILE[$c]}" ]; then
+        local want
+        want=$(stat -c %s "$DOCROOT/${CASE_FILE[$c]}")
+        if [ "$size" != "$want" ]; then
+            echo "body $size bytes, expected $want"
+            return 1
+        fi
+        if ! cmp -s "$RUN/check.body" "$DOCROOT/${CASE_FILE[$c]}"; then
+            echo "body differs from ${CASE_FILE[$c]}"
+            return 1
+        fi
+    fi
+    rm -f "$RUN/check.body"
+}
+
+# run_case TABLE SERVER CASE PORT ROUND PIN...: curl check, then wrk under
+# PIN; fills CELL/RAW with the best result over the rounds.
+run_case() {
+    local table=$1 server=$2 c=$3 port=$4 round=$5 key url why out line hdr=() tag=""
+    shift 5
+    [ "$ROUNDS" -gt 1 ] && tag=" (round $round)"
+    key=$table/$server/$c
+    url=http://127.0.0.1:$port${CASE_PATH[$c]}
+    if [ "${CELL[$key]:-}" = "wrong (!)" ]; then return 0; fi
+    if [ "$round" = 1 ] && ! why=$(check_case "$url" "$c"); then
+        CELL[$key]="wrong (!)"
+        NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}: curl check failed: $why; wrk not run")
+        return 0
+    fi
+    [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
+    out=$RUN/wrk-$table-$server-$c-$round.txt
+    log "  $server: ${CASE_LABEL[$c]}$tag"
+    timeout $((DURATION + 30)) "$@" wrk -t1 -c"${CASE_CONNS[$c]}" -d"${DURATION}s" \
+        --timeout 10s -s "$LUA" "${hdr[@]}" "$url" >"$out" 2>&1 || true
+    line=$(grep '^BENCH ' "$out" || true)
+    if [ -z "$line" ]; then
+        [ -n "${RAW[$key]:-}" ] || CELL[$key]="err (!)"
+        NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}$tag: wrk gave no result: $(tail -n 2 "$out" | tr '\n' ' ')")
+        return 0
+    fi
+    local requests=0 bytes=0 duration_us=1 connect=0 read=0 write=0 status=0 timeout=0 kv
+    for kv in ${line#BENCH }; do
+        case ${kv%%=*} in
+            requests) requests=${kv#*=} ;;
+            bytes) bytes=${kv#*=} ;;
+            duration_us) duration_us=${kv#*=} ;;
+            connect) connect=${kv#*=} ;;
+            read) read=${kv#*=} ;;
+            write) write=${kv#*=} ;;
+            status) status=${kv#*=} ;;
+            timeout) timeout=${kv#*=} ;;
+        esac
+    done
+    [ "$duration_us" -gt 0 ] || duration_us=1
+    local raw text flag=""
+    if [ "${CASE_UNIT[$c]}" = mbs ]; then
+        raw=$((bytes * 10 / duration_us))          # MB/s (10^6 B/s) * 10
+        text="$((raw / 10)).$((raw % 10))"
+    else
+        raw=$((requests * 1000000 / duration_us))  # req/s
+        text=$raw
+    fi
+    local problems=()
+    if [ $((connect + read + write + timeout)) -gt 0 ]; then
+        problems+=("socket errors connect=$connect read=$read write=$write timeout=$timeout")
+    fi
+    if [ "${CASE_STATUS[$c]}" = 200 ] && [ "$status" -gt 0 ]; then
+        problems+=("non-2xx/3xx responses=$status")
+    fi
+    if [ "${CASE_STATUS[$c]}" = 404 ] && [ "$status" -lt "$requests" ]; then
+        problems+=("$((requests - status)) responses were not 4xx/5xx")
+    fi
+    if [ "$requests" -eq 0 ]; then
+        problems+=("no complete response")
+    fi
+    if [ ${#problems[@]} -gt 0 ]; then
+        flag=" (!)"
+        local IFS=';'
+        NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}$tag: ${problems[*]} (of $requests requests)")
+    fi
+    # Keep the best round; a flag from any round sticks.
+    if [ -z "${RAW[$key]:-}" ] || [ "$raw" -gt "${RAW[$key]}" ]; then
+        RAW[$key]=$raw
+        [[ ${CELL[$key]:-} == *"(!)" ]] && flag=" (!)"
+        CELL[$key]=$text$flag
+    elif [ -n "$flag" ] && [[ ${CELL[$key]} != *"(!)" ]]; then
+        CELL[$key]+=" (!)"
+    fi
+}
+
+declare -A RSS_IDLE=() RSS_AFTER=() SPID=() SPORT=() SPIN=()
+
+# start_table TABLE SERVER START_FN START_ARGS... -- CLIENT_PIN...
+# Starts one server of a table and records its pid/port, or marks it n/a.
+start_table() {
+    local table=$1 server=$2 fn=$3 c start_args=()
+    shift 3
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do start_args+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    SPIN[$table/$server]="$*"
+    log "$table core(s): starting $server"
+    START_ERR=
+    if ! "$fn" "${start_args[@]}"; then
+        for ((c = 0; c < NCASES; c++)); do CELL[$table/$server/$c]="n/a"; done
+        RSS_IDLE[$table/$server]="n/a"
+        RSS_AFTER[$table/$server]="n/a"
+        NOTES+=("$server ($table core table): n/a, $START_ERR")
+        return 0
+    fi
+    SPID[$table/$server]=$SERVER_PID
+    SPORT[$table/$server]=$SERVER_PORT
+    sleep 0.2
+    RSS_IDLE[$table/$server]=$(kib_to_mib "$(rss_kib "$SERVER_PID")")
+}
+
+# bench_table TABLE SERVER...: all servers of the table are already up and
+# idle; for each round and case, run every server in turn (rotating the
+# order), so slow spells of a shared/virtual host hit all of them alike.
+bench_table() {
+    local table=$1 round c i n s pid
+    shift
+    local servers=("$@")
+    n=${#servers[@]}
+    for ((round = 1; round <= ROUNDS; round++)); do
+        for ((c = 0; c < NCASES; c++)); do
+            for ((i = 0; i < n; i++)); do
+                s=${servers[$(((i + c + round) % n))]}
+                pid=${SPID[$table/$s]:-}
+                [ -n "$pid" ] || continue
+                if ! kill -0 "$pid" 2>/dev/null; then
+                    CELL[$table/$s/$c]="died (!)"
+                    continue
+                fi
+                # shellcheck disable=SC2086  # SPIN is a plain word list
+                run_case "$table" "$s" "$c" "${SPORT[$table/$s]}" "$round" ${SPIN[$table/$s]}
+            done
+        done
+    done
+    for s in "${servers[@]}"; do
+        pid=${SPID[$table/$s]:-}
+        [ -n "$pid" ] || continue
+        if kill -0 "$pid" 2>/dev/null; then
+            RSS_AFTER[$table/$s]=$(kib_to_mib "$(rss_kib "$pid")")
+        else
+            RSS_AFTER[$table/$s]="died (!)"
+            NOTES+=("$s ($table core table): process died during the run, see $RUN/*.out")
+        fi
+        stop_tree "$pid"
+    done
+}
+
+# ratio A B (integers) -> "1.23x", or n/a
+ratio() {
+    local a=${1:-} b=${2:-}
+    if [ -z "$a" ] || [ -z "$b" ] || [ "$b" = 0 ]; then echo "n/a"; return; fi
+    local r=$((a * 100 / b))
+    printf '%d.%02dx' $((r / 100)) $((r % 100))
+}
+
+# ratio of two "12.3" MiB strings
+ratio_mib() {
+    local a=$1 b=$2
+    [[ $a =~ ^[0-9]+\.[0-9]$ && $b =~ ^[0-9]+\.[0-9]$ ]] || { echo "n/a"; return; }
+    ratio "${a/./}" "${b/./}"
+}
+
+# print_table ROW...: rows are tab-separated cells; first row is the header.
+print_table() {
+    local row cells i w widths=() line sep
+    for row in "$@"; do
+        IFS=$'\t' read -r -a cells <<<"$row"
+        for i in "${!cells[@]}"; do
+            w=${#cells[$i]}
+            [ "${widths[$i]:-0}" -ge "$w" ] || widths[i]=$w
+        done
+    done
+    local first=1
+    for row in "$@"; do
+        IFS=$'\t' read -r -a cells <<<"$row"
+        line="|"
+        for i in "${!widths[@]}"; do
+            if [ "$i" = 0 ]; then
+                line+=$(printf ' %-*s |' "${widths[$i]}" "${cells[$i]:-}")
+            else
+                line+=$(printf ' %*s |' "${widths[$i]}" "${cells[$i]:-}")
+            fi
+        done
+        echo "$line"
+        if [ "$first" = 1 ]; then
+            first=0
+            sep="|"
+            for i in "${!widths[@]}"; do
+                if [ "$i" = 0 ]; then
+                    sep+=" $(printf '%*s' "${widths[$i]}" '' | tr ' ' '-') |"
+                else
+                    sep+=" $(printf '%*s' $((widths[i] - 1)) '' | tr ' ' '-'): |"
+                fi
+            done
+            echo "$sep"
+        fi
+    done
+}
+
+# ----------------------------------------------------------------------------
+# Footprint of staticd: exec -> accepting, and idle RSS right after that.
+# ----------------------------------------------------------------------------
+STARTUP_RUNS=5
+footprint() {
+    FP_SIZE="n/a" FP_START="n/a" FP_RSS="n/a"
+    if [ ! -x "$STATICD_BIN" ]; then
+        return 0
+    fi
+    local size i port pid t0 t1 times=() rss=() ok
+    size=$(stat -c %s "$STATICD_BIN")
+    FP_SIZE="$((size / 1024)) KiB ($(kib_to_mib $((size / 1024))) MiB)"
+    for ((i = 0; i < STARTUP_RUNS; i++)); do
+        port=$(free_port)
+        render "$CONF_DIR/staticd.json.in" "$RUN/staticd-fp.json" \
+            PORT="$port" ROOT="$DOCROOT" LOOPS=1
+        ok=0
+        t0=$(now_us)
+        "${PIN_SERVER[@]}" "$STATICD_BIN" --config "$RUN/staticd-fp.json" >"$RUN/staticd-fp.out" 2>&1 &
+        pid=$!
+        PIDS+=("$pid")
+        while [ $(($(now_us) - t0)) -lt 5000000 ] && kill -0 "$pid" 2>/dev/null; do
+            if try_connect "$port" 2>/dev/null; then ok=1; break; fi
+        done
+        t1=$(now_us)
+        if [ "$ok" = 1 ]; then
+            times+=($((t1 - t0)))
+            rss+=("$(rss_kib "$pid")")
+        fi
+        stop_tree "$pid"
+    done
+    if [ ${#times[@]} -eq 0 ]; then
+        FP_START="n/a (never accepted: $(tail -n 2 "$RUN/staticd-fp.out" | tr '\n' ' '))"
+        return 0
+    fi
+    local sorted med min
+    mapfile -t sorted < <(printf '%s\n' "${times[@]}" | sort -n)
+    min=${sorted[0]}
+    med=${sorted[$((${#sorted[@]} / 2))]}
+    FP_START=$(printf '%d.%02d ms median, %d.%02d ms min (%d runs, includes fork+exec)' \
+        $((med / 1000)) $((med % 1000 / 10)) $((min / 1000)) $((min % 1000 / 10)) ${#times[@]})
+    mapfile -t sorted < <(printf '%s\n' "${rss[@]}" | sort -n)
+    FP_RSS="$(kib_to_mib "${sorted[$((${#sorted[@]} / 2))]}") MiB"
+}
+
+# ----------------------------------------------------------------------------
+# Main.
+# ----------------------------------------------------------------------------
+version_of() {
+    case $1 in
+        staticd) [ -x "$STATICD_BIN" ] && echo "$STATICD_BIN" || echo "n/a (no $STATICD_BIN)" ;;
+        nginx) [ "$HAVE_NGINX" = 1 ] && nginx -v 2>&1 | sed 's/^nginx version: //' || echo n/a ;;
+        h2o) [ "$HAVE_H2O" = 1 ] && h2o --version 2>&1 | head -n1 || echo n/a ;;
+        lighttpd) [ "$HAVE_LIGHTTPD" = 1 ] && lighttpd -v 2>&1 | head -n1 | sed 's/ - a light.*//' || echo n/a ;;
+        wrk) wrk -v 2>&1 | head -n1 | sed 's/ Copyright.*//' ;;
+    esac
+}
+
+CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+OS_NAME=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null || true)
+OS_NAME=${OS_NAME:-unknown}
+START_ALL=$(now_us)
+
+# Single core: every server pinned to CPU 0, wrk on CPU 1.
+SERVERS=(staticd nginx h2o lighttpd)
+start_table one staticd start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+start_table one nginx start_nginx 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+start_table one h2o start_h2o "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+start_table one lighttpd start_lighttpd "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+bench_table one "${SERVERS[@]}"
+
+# Two cores: servers and wrk all on CPUs 0-1.
+TWO_SERVERS=("staticd" "nginx")
+if [ "$NPROC" -ge 2 ]; then
+    start_table two staticd start_staticd 2 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
+    start_table two nginx start_nginx 2 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
+    bench_table two "${TWO_SERVERS[@]}"
+fi
+
+log "staticd footprint"
+footprint
+
+ELAPSED=$((($(now_us) - START_ALL) / 1000000))
+
+# ---- report ----------------------------------------------------------------
+echo "## staticd benchmark"
+echo
+echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
+echo "- Client: $(version_of wrk), 1 thread, ${DURATION} s per case, best of $ROUNDS round(s); servers of a table run side by side (idle when not measured), cases interleaved across them"
+echo "- staticd: $(version_of staticd)"
+echo "- nginx $(version_of nginx); h2o: $(version_of h2o); lighttpd: $(version_of lighttpd)"
+echo
+echo "### One core: servers pinned to CPU 0 (1 worker/loop/thread), wrk pinned to CPU 1"
+echo
+rows=("case	staticd	nginx	h2o	lighttpd	staticd/nginx	staticd/h2o	staticd/lighttpd")
+for ((c = 0; c < NCASES; c++)); do
+    row=${CASE_LABEL[$c]}
+    for s in "${SERVERS[@]}"; do row+=$'\t'${CELL[one/$s/$c]:-n/a}; done
+    for s in nginx h2o lighttpd; do row+=$'\t'$(ratio "${RAW[one/staticd/$c]:-}" "${RAW[one/$s/$c]:-}"); done
+    rows+=("$row")
+done
+for what in idle after; do
+    if [ "$what" = idle ]; then row="RSS idle, after start (MiB)"; else row="RSS after the run (MiB)"; fi
+    for s in "${SERVERS[@]}"; do
+        if [ "$what" = idle ]; then row+=$'\t'${RSS_IDLE[one/$s]:-n/a}; else row+=$'\t'${RSS_AFTER[one/$s]:-n/a}; fi
+    done
+    for s in nginx h2o lighttpd; do
+        if [ "$what" = idle ]; then
+            row+=$'\t'$(ratio_mib "${RSS_IDLE[one/staticd]:-}" "${RSS_IDLE[one/$s]:-}")
+        else
+            row+=$'\t'$(ratio_mib "${RSS_AFTER[one/staticd]:-}" "${RSS_AFTER[one/$s]:-}")
+        fi
+    done
+    rows+=("$row")
+done
+print_table "${rows[@]}"
+echo
+echo "Ratios are staticd / peer: above 1.00x staticd is faster (for RSS: uses more memory)."
+echo "MB/s = 10^6 bytes/s of response bytes received by wrk. nginx RSS = master + workers."
+echo
+
+echo "### Two cores: staticd \"Loops\": 2 vs nginx worker_processes 2"
+echo
+if [ "$NPROC" -ge 2 ]; then
+    echo "Server and wrk share CPUs 0-1 here (taskset -c 0,1): wrk competes with the server"
+    echo "for the same two cores, so these numbers measure what is left after the client."
+    echo
+    rows=("case	staticd (2 loops)	nginx (2 workers)	staticd/nginx")
+    for ((c = 0; c < NCASES; c++)); do
+        row=${CASE_LABEL[$c]}
+        for s in "${TWO_SERVERS[@]}"; do row+=$'\t'${CELL[two/$s/$c]:-n/a}; done
+        row+=$'\t'$(ratio "${RAW[two/staticd/$c]:-}" "${RAW[two/nginx/$c]:-}")
+        rows+=("$row")
+    done
+    row="RSS after the run (MiB)"
+    for s in "${TWO_SERVERS[@]}"; do row+=$'\t'${RSS_AFTER[two/$s]:-n/a}; done
+    row+=$'\t'$(ratio_mib "${RSS_AFTER[two/staticd]:-}" "${RSS_AFTER[two/nginx]:-}")
+    rows+=("$row")
+    print_table "${rows[@]}"
+else
+    echo "n/a: only $NPROC core"
+fi
+echo
+echo "### staticd footprint"
+echo
+echo "- Binary size: $FP_SIZE"
+echo "- Idle RSS right after start (1 loop): $FP_RSS"
+echo "- Exec to port accepting: $FP_START"
+echo
+if [ ${#NOTES[@]} -gt 0 ]; then
+    echo "### Notes (!)"
+    echo
+    for n in "${NOTES[@]}"; do echo "- $n"; done
+    echo
+fi
+echo "Total bench time: ${ELAPSED} s. Logs and wrk outputs: $RUN"
+exit 0
