@@ -9,19 +9,23 @@ public sealed class LargeFileFixture : ServerFixture
     public const long BigSize = 100L * 1024 * 1024;
     public const long MediumSize = 16L * 1024 * 1024;
 
-    private static byte[]? s_bigHash;
-    private static byte[]? s_mediumHash;
-
     public LargeFileFixture()
         : base(root =>
         {
             root.AddFile("index.html", Site.IndexHtml);
-            s_bigHash = root.AddRandomFile("big.bin", BigSize);
-            s_mediumHash = root.AddRandomFile("medium.bin", MediumSize);
+            root.AddRandomFile("big.bin", BigSize);
+            root.AddRandomFile("medium.bin", MediumSize);
         })
     {
-        BigHash = s_bigHash!;
-        MediumHash = s_mediumHash!;
+        // Hash what is on disk (not what we meant to write): that is what must arrive.
+        BigHash = HashFile(Root.FullPath("big.bin"));
+        MediumHash = HashFile(Root.FullPath("medium.bin"));
+    }
+
+    public static byte[] HashFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return SHA256.HashData(stream);
     }
 
     public byte[] BigHash { get; }
