@@ -329,7 +329,7 @@ start_nginx() {
     SERVER_PORT=$(free_port)
     mkdir -p "$dir/nginx-tmp"
     render "$CONF_DIR/nginx.conf.in" "$dir/nginx.conf" \
-        PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir" WORKERS="$workers"
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir" WORKERS="$workers" NOFILE="$(ulimit -n)"
     launch "nginx-$workers" "$@" nginx -p "$dir/" -e "$dir/nginx-error.log" \
         -c "$dir/nginx.conf" -g 'daemon off;'
 }
@@ -490,7 +490,7 @@ start_table() {
     while [ $# -gt 0 ] && [ "$1" != -- ]; do start_args+=("$1"); shift; done
     [ $# -gt 0 ] && shift
     SPIN[$table/$server]="$*"
-    log "$table core(s): starting $server"
+    log "[$table core table] starting $server"
     START_ERR=
     if ! "$fn" "${start_args[@]}"; then
         for ((c = 0; c < NCASES; c++)); do CELL[$table/$server/$c]="n/a"; done
@@ -604,7 +604,7 @@ footprint() {
     fi
     local size i port pid t0 t1 times=() rss=() ok
     size=$(stat -c %s "$STATICD_BIN")
-    FP_SIZE="$((size / 1024)) KiB ($(kib_to_mib $((size / 1024))) MiB)"
+    FP_SIZE="$size bytes ($(kib_to_mib $((size / 1024))) MiB)"
     for ((i = 0; i < STARTUP_RUNS; i++)); do
         port=$(free_port)
         render "$CONF_DIR/staticd.json.in" "$RUN/staticd-fp.json" \
@@ -643,10 +643,17 @@ footprint() {
 # ----------------------------------------------------------------------------
 version_of() {
     case $1 in
-        staticd) [ -x "$STATICD_BIN" ] && echo "$STATICD_BIN" || echo "n/a (no $STATICD_BIN)" ;;
-        nginx) [ "$HAVE_NGINX" = 1 ] && nginx -v 2>&1 | sed 's/^nginx version: //' || echo n/a ;;
-        h2o) [ "$HAVE_H2O" = 1 ] && h2o --version 2>&1 | head -n1 || echo n/a ;;
-        lighttpd) [ "$HAVE_LIGHTTPD" = 1 ] && lighttpd -v 2>&1 | head -n1 | sed 's/ - a light.*//' || echo n/a ;;
+        staticd)
+            if [ -x "$STATICD_BIN" ]; then
+                printf '%s, built %s, repo HEAD %s\n' "$STATICD_BIN" \
+                    "$(date -r "$STATICD_BIN" '+%Y-%m-%d %H:%M')" \
+                    "$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+            else
+                echo "n/a (no $STATICD_BIN)"
+            fi ;;
+        nginx) [ "$HAVE_NGINX" = 1 ] && nginx -v 2>&1 | sed 's/^nginx version: //' || echo "nginx n/a" ;;
+        h2o) [ "$HAVE_H2O" = 1 ] && h2o --version 2>&1 | head -n1 | sed 's/ version / /' || echo "h2o n/a" ;;
+        lighttpd) [ "$HAVE_LIGHTTPD" = 1 ] && lighttpd -v 2>&1 | head -n1 | sed 's/ - a light.*//; s/ (ssl)//' || echo "lighttpd n/a" ;;
         wrk) wrk -v 2>&1 | head -n1 | sed 's/ Copyright.*//' ;;
     esac
 }
@@ -683,7 +690,7 @@ echo
 echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
 echo "- Client: $(version_of wrk), 1 thread, ${DURATION} s per case, best of $ROUNDS round(s); servers of a table run side by side (idle when not measured), cases interleaved across them"
 echo "- staticd: $(version_of staticd)"
-echo "- nginx $(version_of nginx); h2o: $(version_of h2o); lighttpd: $(version_of lighttpd)"
+echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
 echo
 echo "### One core: servers pinned to CPU 0 (1 worker/loop/thread), wrk pinned to CPU 1"
 echo

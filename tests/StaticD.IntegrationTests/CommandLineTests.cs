@@ -41,4 +41,32 @@ public sealed class CommandLineTests
         Assert.True(r.ExitCode == 64, $"expected EX_USAGE (64)\n{r}");
         Assert.True(r.Stderr.Contains("--config", StringComparison.Ordinal), $"stderr has no usage text\n{r}");
     }
+
+    // --check-config is documented in the README and --help: validate, never serve.
+    [Fact]
+    public async Task CheckConfig_ValidConfiguration_Exits0WithoutServing()
+    {
+        using var root = new WebRoot();
+        var port = StaticDProcess.FreePort();
+        var path = StaticDProcess.WriteConfig(root, StaticDProcess.ConfigText(StaticDProcess.DefaultSection(port, root.RootPath)));
+
+        var r = await StaticDProcess.RunAsync(Timeout, "--config", path, "--check-config");
+
+        Assert.False(r.TimedOut, $"--check-config kept running\n{r}");
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
+
+    [Fact]
+    public async Task CheckConfig_InvalidConfiguration_Exits78()
+    {
+        using var root = new WebRoot();
+        var section = StaticDProcess.DefaultSection(0, root.RootPath);
+        var path = StaticDProcess.WriteConfig(root, StaticDProcess.ConfigText(section));
+
+        var r = await StaticDProcess.RunAsync(Timeout, "--config", path, "--check-config");
+
+        Assert.False(r.TimedOut, $"--check-config kept running\n{r}");
+        Assert.True(r.ExitCode == 78, r.ToString());
+        Assert.Contains("StaticD:Port", r.Stderr);
+    }
 }

@@ -34,8 +34,9 @@ internal enum ParseError : byte
 }
 
 /// <summary>
-/// Size limits for one request head. RFC 9112 §2.3/§3 and RFC 9110 §15.5.15/§15.5.20 leave the limits to the
-/// server but say which status to use when they are exceeded.
+/// Size limits for one request head. RFC 9112 §3 and RFC 9110 §15.5.15 (414) / RFC 6585 §5 (431) leave the
+/// limits to the server but say which status to use when they are exceeded. Use <see cref="Default"/> or the
+/// constructor: <c>default(ParserLimits)</c> has all limits zero and rejects every request.
 /// </summary>
 internal readonly struct ParserLimits
 {
@@ -70,9 +71,13 @@ internal readonly struct ParserLimits
 /// <remarks>
 /// The parser is stateless: every call parses from the start of the buffer. Anything that deviates from the
 /// grammar is rejected rather than repaired (RFC 9112 §2.2 permits lenient parsing but leniency in a front-line
-/// server is what request smuggling feeds on). Work per line is a handful of vectorized span searches
-/// (<c>IndexOf</c> for the LF, <c>IndexOfAnyExcept</c> against <see cref="SearchValues{T}"/> for validation);
-/// rarely-used paths live in separate non-inlined methods to keep the hot loop small.
+/// server is what request smuggling feeds on). Finding the separators and validating the bytes between them is
+/// the same vectorized search (<c>IndexOfAnyExcept</c> against a <see cref="SearchValues{T}"/> of the allowed
+/// bytes: the first byte outside the set must be the expected delimiter), so a field line costs two scans.
+/// Rarely-used paths live in separate non-inlined methods to keep the hot loop small.
+/// <para>Performance note: <see cref="SearchValues{T}"/> byte sets are only vectorized when the Native AOT
+/// build targets an instruction set with SSSE3/AVX2 (<c>IlcInstructionSet</c>); with the default x64 baseline
+/// they fall back to scalar code and the parser is several times slower.</para>
 /// </remarks>
 internal static class RequestParser
 {
@@ -162,19 +167,48 @@ internal static class RequestParser
             pos += 2;
         }
 
-        // Request line (RFC 9112 §3). Its LF must lie within the first MaxRequestLineBytes bytes; search only that
-        // far so an endless line is refused (414, RFC 9112 §3) as soon as the window is full, without waiting.
+        // Request line (RFC 9112 §3): method SP request-target SP HTTP-version CRLF. Its LF must lie within the
+        // first MaxRequestLineBytes bytes, so only that much is ever scanned; an endless line is refused (414,
+        // RFC 9112 §3) as soon as that much has arrived. The scans that find the separators also validate the
+        // bytes they skip, so each byte is looked at once.
         int maxLine = limits.MaxRequestLineBytes;
-        int searchLength = Math.Min(buffer.Length - pos, maxLine);
-        int rel = buffer.Slice(pos, searchLength).IndexOf(LF);
-        if (rel < 0)
+        ReadOnlySpan<byte> line = buffer.Slice(pos, Math.Min(buffer.Length - pos, maxLine));
+
+        // method = token (RFC 9110 §9.1, §5.6.2), ended by exactly one SP. Exactly one: RFC 9112 §3 allows lenient
+        // whitespace splitting, but hops that split differently are a request-smuggling vector.
+        int methodLength = line.IndexOfAnyExcept(s_tchar);
+        if (methodLength < 0)
         {
-            return searchLength >= maxLine
-                ? Fail(ParseError.UriTooLong, out error)
-                : NeedMore(buffer.Length, maxHead, out error);
+            return LineNeedsMore(line.Length, maxLine, buffer.Length, maxHead, out error);
         }
 
-        int lf = pos + rel;
+        if (methodLength == 0 || line[methodLength] != SP)
+        {
+            return Fail(ParseError.BadRequest, out error);
+        }
+
+        int targetOffset = methodLength + 1;
+        int targetLength = line[targetOffset..].IndexOfAnyExcept(s_targetChars);
+        if (targetLength < 0)
+        {
+            return LineNeedsMore(line.Length, maxLine, buffer.Length, maxHead, out error);
+        }
+
+        if (targetLength == 0 || line[targetOffset + targetLength] != SP)
+        {
+            // Empty target (double SP), or a byte no request-target may contain: CTL (bare CR/LF included),
+            // HTAB, DEL, '#', non-ASCII.
+            return Fail(ParseError.BadRequest, out error);
+        }
+
+        int versionOffset = targetOffset + targetLength + 1;
+        int versionLength = line[versionOffset..].IndexOf(LF); // includes the CR, validated below
+        if (versionLength < 0)
+        {
+            return LineNeedsMore(line.Length, maxLine, buffer.Length, maxHead, out error);
+        }
+
+        int lf = pos + versionOffset + versionLength;
         if (lf >= window.Length)
         {
             // The request line itself already runs past MaxHeaderBytes (only with leading empty lines or limits
@@ -182,38 +216,78 @@ internal static class RequestParser
             return Fail(ParseError.HeadersTooLarge, out error);
         }
 
-        // buffer[pos] is neither CR nor LF, so rel >= 1 and lf - 1 is inside the line.
-        if (window[lf - 1] != CR)
-        {
-            return Fail(ParseError.BadRequest, out error);
-        }
-
-        ParseError err = ParseRequestLine(window, pos, lf - 1, ref head, out Segment authority);
+        ParseError err = ParseRequestLine(
+            window, pos, methodLength, targetLength, line.Slice(versionOffset, versionLength), ref head, out Segment authority);
         if (err != ParseError.None)
         {
             return Fail(err, out error);
         }
 
-        // Header section (RFC 9112 §5): field lines up to an empty line.
+        // Header section (RFC 9112 §5): field lines up to an empty line. Two vectorized scans per line: one over
+        // the name (stopping at the colon) and one over the value (stopping at the CR of the CRLF). Any other stop
+        // byte is malformed, which gives bare CR/LF, CTL and obs-fold detection for free.
         bool chunkedSeen = false;
         int lineStart = lf + 1;
         while (true)
         {
-            rel = window[lineStart..].IndexOf(LF);
-            if (rel < 0)
+            ReadOnlySpan<byte> rest = window[lineStart..];
+            int nameLength = rest.IndexOfAnyExcept(s_tchar);
+            if (nameLength < 0)
             {
                 return NeedMore(buffer.Length, maxHead, out error);
             }
 
-            lf = lineStart + rel;
-            if (rel == 0 || window[lf - 1] != CR)
+            if (rest[nameLength] != (byte)':')
             {
+                if (nameLength == 0 && rest[0] == CR)
+                {
+                    if (rest.Length == 1)
+                    {
+                        return NeedMore(buffer.Length, maxHead, out error);
+                    }
+
+                    if (rest[1] != LF)
+                    {
+                        return Fail(ParseError.BadRequest, out error); // bare CR
+                    }
+
+                    lf = lineStart + 1;
+                    break; // CRLF alone: end of the header section.
+                }
+
+                // The name is a token (RFC 9110 §5.1), so the first non-tchar must be the colon. A stop at index 0
+                // is a line starting with SP/HTAB: obs-fold (RFC 9112 §5.2) or whitespace before the first field
+                // (RFC 9112 §2.2), both rejected; or a bare LF. A later stop is e.g. whitespace between name and
+                // colon, which RFC 9112 §5.1 says MUST be answered with 400.
                 return Fail(ParseError.BadRequest, out error);
             }
 
-            if (rel == 1)
+            if (nameLength == 0)
             {
-                break; // CRLF alone: end of the header section.
+                return Fail(ParseError.BadRequest, out error); // empty field-name
+            }
+
+            int valueStart = lineStart + nameLength + 1;
+            int cr = window[valueStart..].IndexOfAnyExcept(s_fieldValueChars);
+            if (cr < 0)
+            {
+                return NeedMore(buffer.Length, maxHead, out error);
+            }
+
+            cr += valueStart;
+            if (window[cr] != CR)
+            {
+                return Fail(ParseError.BadRequest, out error); // NUL, CTL, DEL or a bare LF in the value
+            }
+
+            if (cr + 1 == window.Length)
+            {
+                return NeedMore(buffer.Length, maxHead, out error);
+            }
+
+            if (window[cr + 1] != LF)
+            {
+                return Fail(ParseError.BadRequest, out error); // bare CR
             }
 
             if (++head.HeaderCount > limits.MaxHeaderCount)
@@ -221,13 +295,13 @@ internal static class RequestParser
                 return Fail(ParseError.HeadersTooLarge, out error);
             }
 
-            err = ParseFieldLine(window, lineStart, lf - 1, ref head, ref chunkedSeen);
+            err = OnField(window, lineStart, nameLength, valueStart, cr, ref head, ref chunkedSeen);
             if (err != ParseError.None)
             {
                 return Fail(err, out error);
             }
 
-            lineStart = lf + 1;
+            lineStart = cr + 2;
         }
 
         err = FinishHead(ref head, authority);
@@ -243,7 +317,7 @@ internal static class RequestParser
 
     /// <summary>
     /// The head is unfinished. If the buffer already holds MaxHeaderBytes the head cannot end within the limit:
-    /// 431 (RFC 9110 §15.5.20 via RFC 6585 §5) now rather than after the peer sends more.
+    /// 431 (RFC 6585 §5) now rather than after the peer sends more.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static ParseStatus NeedMore(int bufferLength, int maxHead, out ParseError error)
@@ -258,6 +332,22 @@ internal static class RequestParser
         return ParseStatus.Incomplete;
     }
 
+    /// <summary>
+    /// The request line is unfinished: if MaxRequestLineBytes bytes of it are already here it cannot end within
+    /// the limit (414); otherwise the usual head-size rule applies.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ParseStatus LineNeedsMore(int lineBytes, int maxLine, int bufferLength, int maxHead, out ParseError error)
+    {
+        if (lineBytes >= maxLine)
+        {
+            error = ParseError.UriTooLong;
+            return ParseStatus.Invalid;
+        }
+
+        return NeedMore(bufferLength, maxHead, out error);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static ParseStatus Fail(ParseError reason, out ParseError error)
     {
@@ -266,35 +356,27 @@ internal static class RequestParser
     }
 
     /// <summary>
-    /// request-line = method SP request-target SP HTTP-version (RFC 9112 §3), exactly one SP each: RFC 9112 §3
-    /// allows lenient whitespace splitting, but mismatched splitting between hops is a smuggling vector.
+    /// Interprets a request line whose separators were found (and whose method and target bytes were validated)
+    /// by <see cref="TryParse"/>.
     /// </summary>
-    /// <param name="start">Offset of the first byte of the line.</param>
-    /// <param name="end">Offset of its CR (exclusive end).</param>
+    /// <param name="start">Offset of the method.</param>
+    /// <param name="version">The bytes between the second SP and the LF (the CR included).</param>
     private static ParseError ParseRequestLine(
-        ReadOnlySpan<byte> buffer, int start, int end, ref RequestHead head, out Segment authority)
+        ReadOnlySpan<byte> buffer,
+        int start,
+        int methodLength,
+        int targetLength,
+        ReadOnlySpan<byte> version,
+        ref RequestHead head,
+        out Segment authority)
     {
         authority = Segment.None;
-        ReadOnlySpan<byte> line = buffer[start..end];
 
-        int sp1 = line.IndexOf(SP);
-        if (sp1 <= 0)
-        {
-            return ParseError.BadRequest; // no SP, or empty method
-        }
-
-        ReadOnlySpan<byte> rest = line[(sp1 + 1)..];
-        int sp2 = rest.IndexOf(SP);
-        if (sp2 <= 0)
-        {
-            return ParseError.BadRequest; // no second SP, or empty target (double SP)
-        }
-
-        // HTTP-version = "HTTP" "/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3). It is checked before the
-        // method and target so that a well-formed foreign version (e.g. an HTTP/2 preface "PRI * HTTP/2.0") gets
-        // 505 rather than a 400 about the parts of the line that belong to that other protocol.
-        ReadOnlySpan<byte> version = rest[(sp2 + 1)..];
-        if (version.Length != 8
+        // HTTP-version = "HTTP" "/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3), then CRLF. It is checked
+        // before the target form so that a well-formed foreign version (e.g. the HTTP/2 preface
+        // "PRI * HTTP/2.0") gets 505 rather than a 400 about the part of the line that belongs to that protocol.
+        if (version.Length != 9
+            || version[8] != CR
             || !version.StartsWith("HTTP/"u8)
             || version[6] != (byte)'.'
             || !IsDigit(version[5])
@@ -309,24 +391,11 @@ internal static class RequestParser
         }
 
         head.VersionMinor = (byte)(version[7] - '0');
+        head.MethodToken = new Segment(start, methodLength);
+        head.Method = MatchMethod(buffer.Slice(start, methodLength));
 
-        // method = token (RFC 9110 §9.1, §5.6.2).
-        ReadOnlySpan<byte> method = line[..sp1];
-        if (method.IndexOfAnyExcept(s_tchar) >= 0)
-        {
-            return ParseError.BadRequest;
-        }
-
-        head.MethodToken = new Segment(start, sp1);
-        head.Method = MatchMethod(method);
-
-        ReadOnlySpan<byte> target = rest[..sp2];
-        if (target.IndexOfAnyExcept(s_targetChars) >= 0)
-        {
-            return ParseError.BadRequest;
-        }
-
-        int targetStart = start + sp1 + 1;
+        int targetStart = start + methodLength + 1;
+        ReadOnlySpan<byte> target = buffer.Slice(targetStart, targetLength);
         head.Target = new Segment(targetStart, target.Length);
 
         if (target[0] == (byte)'/')
@@ -433,48 +502,28 @@ internal static class RequestParser
     };
 
     /// <summary>
-    /// field-line = field-name ":" OWS field-value OWS (RFC 9112 §5).
+    /// Records one field line (RFC 9112 §5) whose name and value bytes <see cref="TryParse"/> already validated.
     /// </summary>
-    /// <param name="start">Offset of the first byte of the line.</param>
-    /// <param name="end">Offset of its CR (exclusive end).</param>
-    private static ParseError ParseFieldLine(
-        ReadOnlySpan<byte> buffer, int start, int end, ref RequestHead head, ref bool chunkedSeen)
+    /// <param name="start">Offset of the field name.</param>
+    /// <param name="valueStart">Offset just after the colon.</param>
+    /// <param name="valueEnd">Offset of the CR.</param>
+    private static ParseError OnField(
+        ReadOnlySpan<byte> buffer, int start, int nameLength, int valueStart, int valueEnd, ref RequestHead head, ref bool chunkedSeen)
     {
-        ReadOnlySpan<byte> line = buffer[start..end];
-
-        // The name is a token (RFC 9110 §5.1), so the first non-tchar must be the colon. Index 0 covers an empty
-        // name and a line starting with SP/HTAB: obs-fold (RFC 9112 §5.2) or whitespace before the first field
-        // (RFC 9112 §2.2), both to be rejected. Any other stop is e.g. whitespace before the colon, which RFC 9112
-        // §5.1 says MUST be answered with 400.
-        int colon = line.IndexOfAnyExcept(s_tchar);
-        if (colon <= 0 || line[colon] != (byte)':')
+        // OWS around the value is not part of it (RFC 9112 §5.1). Usually zero or one byte, so scalar loops.
+        while (valueStart < valueEnd && IsOws(buffer[valueStart]))
         {
-            return ParseError.BadRequest;
+            valueStart++;
         }
 
-        ReadOnlySpan<byte> value = line[(colon + 1)..];
-        if (value.IndexOfAnyExcept(s_fieldValueChars) >= 0)
+        while (valueEnd > valueStart && IsOws(buffer[valueEnd - 1]))
         {
-            return ParseError.BadRequest;
+            valueEnd--;
         }
 
-        // OWS is not part of the value (RFC 9112 §5.1).
-        int valueStart = start + colon + 1;
-        int first = value.IndexOfAnyExcept(SP, HTAB);
-        if (first < 0)
-        {
-            value = default;
-            valueStart += line.Length - colon - 1;
-        }
-        else
-        {
-            int last = value.LastIndexOfAnyExcept(SP, HTAB);
-            value = value[first..(last + 1)];
-            valueStart += first;
-        }
-
+        ReadOnlySpan<byte> value = buffer[valueStart..valueEnd];
+        ReadOnlySpan<byte> name = buffer.Slice(start, nameLength);
         Segment segment = new(valueStart, value.Length);
-        ReadOnlySpan<byte> name = line[..colon];
 
         // Field names are case-insensitive (RFC 9110 §5.1). Dispatch on length first so most unknown fields cost
         // one comparison at most.
@@ -1015,6 +1064,8 @@ internal static class RequestParser
 
         return s.IsEmpty;
     }
+
+    private static bool IsOws(byte b) => b == SP || b == HTAB;
 
     private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
 

@@ -544,6 +544,50 @@ public class RequestParserTests
         Assert.Equal(0, consumed);
     }
 
+    [Theory]
+    [InlineData("GET /\0", 400)]
+    [InlineData("GET /a#", 400)]
+    [InlineData("GE(", 400)]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\0", 400)]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nX-A : a", 400)]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\n obs-fold", 400)]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\rX", 400)]
+    public void InvalidBytesAreRejectedBeforeTheLineEnds(string partialRequest, int expectedStatusCode)
+    {
+        ParseStatus status = Parse(Bytes(partialRequest), out _, out _, out ParseError error);
+        Assert.Equal(ParseStatus.Invalid, status);
+        Assert.Equal(expectedStatusCode, StatusCode(error));
+    }
+
+    [Theory]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\0b\r\n\r\n")]
+    [InlineData("GET / HTTP/2.0\r\nHost: h\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nHost: i\r\n\r\n")]
+    [InlineData("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nA : b\r\n\r\n")]
+    public void PrefixesOfAnInvalidRequestAreIncompleteUntilTheyFailTheSameWay(string request)
+    {
+        byte[] full = Bytes(request);
+        Assert.Equal(ParseStatus.Invalid, Parse(full, out _, out _, out ParseError finalError));
+
+        bool failed = false;
+        for (int n = 0; n <= full.Length; n++)
+        {
+            ParseStatus status = Parse(full.AsSpan(0, n).ToArray(), out _, out int consumed, out ParseError error);
+            Assert.Equal(0, consumed);
+            if (status == ParseStatus.Invalid)
+            {
+                Assert.Equal(finalError, error);
+                failed = true;
+            }
+            else
+            {
+                Assert.False(failed, $"prefix of {n} bytes went back to {status}");
+                Assert.Equal(ParseStatus.Incomplete, status);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // limits
 
