@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Error, "\"{Path}\" was truncated while being sent (at byte {Offset}); connection closed")]
     public static partial void FileTruncated(ILogger logger, string path, long offset);
 
+    [LoggerMessage(12, LogLevel.Error, "\"{Path}\" could not be decompressed while being sent; connection closed")]
+    public static partial void DecodeFailed(ILogger logger, string path);
+
     [LoggerMessage(20, LogLevel.Warning, "accept paused for {PauseMs} ms: {Reason}")]
     public static partial void AcceptPaused(ILogger logger, string reason, int pauseMs);
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace StaticD.IntegrationTests;
@@ -30,7 +31,14 @@ public sealed class ConfigTests : IDisposable
     {
         var section = ValidSection();
         section[key] = JsonNode.Parse(json);
-        await AssertRejected(StaticDProcess.ConfigText(section), "StaticD:" + key, value);
+        var path = StaticDProcess.WriteConfig(_root, StaticDProcess.ConfigText(section));
+        var line = await RunRejected(path);
+        Assert.True(line.Contains("StaticD:" + key, StringComparison.Ordinal), $"error line does not name StaticD:{key}: {line}");
+
+        // Short values like "0" would match anywhere (e.g. inside the temp path), so look for
+        // the value as a stand-alone token in what remains after removing the path and key.
+        var rest = line.Replace(path, "", StringComparison.Ordinal).Replace("StaticD:" + key, "", StringComparison.Ordinal);
+        Assert.True(Regex.IsMatch(rest, "(?<![A-Za-z0-9])" + Regex.Escape(value) + "(?![A-Za-z0-9])"), $"error line does not quote the bad value '{value}': {line}");
     }
 
     [Theory]

@@ -10,9 +10,12 @@ internal struct FileResolution
     public int Fd;
     public long Length;
     public long MtimeSeconds;
+    public uint MtimeNanoseconds;
     public ulong Inode;
     /// <summary>The path named a directory and its index file is what <see cref="Fd"/> holds.</summary>
     public bool IsIndex;
+    /// <summary>The path named a directory (with its trailing '/') that has no index file.</summary>
+    public bool IsDirectoryWithoutIndex;
     /// <summary>Why the resolution failed (for the log); None on success.</summary>
     public Errno Errno;
 

@@ -61,7 +61,11 @@ internal static unsafe class FileResolver
             if (!Inspect(rootFd, name, ref result, out st))
             {
                 // A directory without an index is forbidden rather than missing, as in nginx without autoindex.
-                if (result.Status == 404) result.Status = 403;
+                if (result.Status == 404)
+                {
+                    result.Status = 403;
+                    result.IsDirectoryWithoutIndex = true;
+                }
                 return;
             }
             if (st.IsDirectory)
@@ -99,6 +103,7 @@ internal static unsafe class FileResolver
             result.Fd = fd;
             result.Length = (long)again.Size;
             result.MtimeSeconds = again.Mtime.Seconds;
+            result.MtimeNanoseconds = again.Mtime.Nanoseconds;
             result.Inode = again.Ino;
         }
     }

@@ -32,7 +32,7 @@ internal static class MimeTypes
     /// the dot marks it hidden rather than typed, so it gets <see cref="Default"/>, as do names
     /// without a '.', names ending in '.', and unknown extensions.
     /// </remarks>
-    public static ReadOnlySpan<byte> ForFileName(ReadOnlySpan<byte> fileName)
+    public static ReadOnlySpan<byte> ForFileName(scoped ReadOnlySpan<byte> fileName)
     {
         int dot = fileName.LastIndexOf((byte)'.');
         if (dot <= 0)

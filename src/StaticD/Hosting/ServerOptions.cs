@@ -22,8 +22,9 @@ internal sealed class ServerOptions
     public int Loops { get; init; }
     public int ShutdownTimeoutSeconds { get; init; } = 10;
     public LimitsOptions Limits { get; init; } = new();
+    public SiteOptions Site { get; init; } = new();
 
-    private static readonly string[] Keys = ["Port", "Root", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits"];
+    private static readonly string[] Keys = ["Port", "Root", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", .. SiteOptions.Keys];
 
     /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
     /// A relative <c>Root</c> is taken relative to the configuration file's directory.</summary>
@@ -40,11 +41,12 @@ internal sealed class ServerOptions
         int loops = ConfigReader.Int(section, "Loops", 1, 1024, required: false, fallback: Environment.ProcessorCount);
         int shutdown = ConfigReader.Int(section, "ShutdownTimeoutSeconds", 0, 3600, required: false, fallback: 10);
         LimitsOptions limits = LimitsOptions.Load(section.GetSection("Limits"));
+        SiteOptions site = SiteOptions.Load(section);
 
         return new ServerOptions
         {
             Port = port, Root = root, Listen = listen, ListenIsDefault = isDefault, Loops = loops,
-            ShutdownTimeoutSeconds = shutdown, Limits = limits,
+            ShutdownTimeoutSeconds = shutdown, Limits = limits, Site = site,
         };
     }
 
@@ -115,11 +117,14 @@ internal sealed class LimitsOptions
     public int KeepAliveTimeoutSeconds { get; init; } = 60;
     public int SendTimeoutSeconds { get; init; } = 60;
     public int MaxConnections { get; init; } = 10000;
+    /// <summary>More ranges than this in one Range field and the whole file is sent (200): a
+    /// "bytes=0-,0-,0-,…" request costs nothing.</summary>
+    public int MaxRanges { get; init; } = 16;
 
     private static readonly string[] Keys =
     [
         "MaxRequestLineBytes", "MaxHeaderBytes", "MaxHeaderCount", "HeaderTimeoutSeconds",
-        "KeepAliveTimeoutSeconds", "SendTimeoutSeconds", "MaxConnections",
+        "KeepAliveTimeoutSeconds", "SendTimeoutSeconds", "MaxConnections", "MaxRanges",
     ];
 
     public static LimitsOptions Load(IConfigurationSection section)
@@ -141,12 +146,25 @@ internal sealed class LimitsOptions
             KeepAliveTimeoutSeconds = ConfigReader.Int(section, "KeepAliveTimeoutSeconds", 0, 86400, false, defaults.KeepAliveTimeoutSeconds),
             SendTimeoutSeconds = ConfigReader.Int(section, "SendTimeoutSeconds", 1, 86400, false, defaults.SendTimeoutSeconds),
             MaxConnections = ConfigReader.Int(section, "MaxConnections", 1, 1_000_000, false, defaults.MaxConnections),
+            MaxRanges = ConfigReader.Int(section, "MaxRanges", 1, 1000, false, defaults.MaxRanges),
         };
     }
 }
 
 internal static class ConfigReader
 {
+    public static bool Bool(IConfigurationSection section, string name, bool fallback)
+    {
+        IConfigurationSection entry = section.GetSection(name);
+        if (entry.Value is null)
+        {
+            if (entry.GetChildren().Any()) throw new ConfigException(entry.Path, "is a list or object; expected true or false");
+            return fallback;
+        }
+        if (bool.TryParse(entry.Value, out bool value)) return value;
+        throw new ConfigException(entry.Path, $"\"{entry.Value}\" is not allowed; expected true or false");
+    }
+
     public static int Int(IConfigurationSection section, string name, int min, int max, bool required, int fallback)
     {
         IConfigurationSection entry = section.GetSection(name);

@@ -102,6 +102,10 @@ internal struct RequestHead
     // keep the first line and set the matching *Repeated flag. A repeat of any of the others is a 400.
     public Segment Range, IfRange, IfNoneMatch, IfModifiedSince, IfMatch, IfUnmodifiedSince, AcceptEncoding, UserAgent, Referer;
 
+    /// <summary>Accept (first occurrence; only consulted to offer a JSON directory listing).</summary>
+    public Segment Accept;
+    public bool AcceptRepeated;
+
     /// <summary>If-None-Match appeared on more than one field line (only the first is in <see cref="IfNoneMatch"/>).</summary>
     public bool IfNoneMatchRepeated;
 
@@ -142,6 +146,8 @@ internal struct RequestHead
         AcceptEncoding = Segment.None;
         UserAgent = Segment.None;
         Referer = Segment.None;
+        Accept = Segment.None;
+        AcceptRepeated = false;
         IfNoneMatchRepeated = false;
         IfMatchRepeated = false;
         AcceptEncodingRepeated = false;

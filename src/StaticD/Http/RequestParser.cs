@@ -531,6 +531,8 @@ internal static class RequestParser
         {
             case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
                 return OnHost(value, segment, ref head);
+            case 6 when Ascii.EqualsIgnoreCase(name, "accept"u8):
+                return SetFirst(ref head.Accept, ref head.AcceptRepeated, segment);
             case 5 when Ascii.EqualsIgnoreCase(name, "range"u8):
                 return SetOnce(ref head.Range, segment);
             case 7 when Ascii.EqualsIgnoreCase(name, "referer"u8):

@@ -15,9 +15,13 @@ internal ref struct ResponseWriter(Span<byte> buffer)
 
     public readonly int Length => _position;
     public readonly ReadOnlySpan<byte> Written => _buffer[.._position];
+    /// <summary>The unwritten rest of the buffer, for formatters that write in place; then call Advance.</summary>
+    public readonly Span<byte> Free => _buffer[_position..];
+
+    public void Advance(int count) => _position += count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Write(ReadOnlySpan<byte> bytes)
+    public void Write(scoped ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(_buffer[_position..]);
         _position += bytes.Length;
@@ -36,7 +40,7 @@ internal ref struct ResponseWriter(Span<byte> buffer)
 
     /// <summary>Percent-encodes a decoded path for a Location header: everything outside RFC 3986 pchar and '/'
     /// is encoded, so a name with spaces, '%', '?' or non-ASCII bytes round-trips to the same file.</summary>
-    public void WritePathEncoded(ReadOnlySpan<byte> path)
+    public void WritePathEncoded(scoped ReadOnlySpan<byte> path)
     {
         foreach (byte b in path)
         {

@@ -25,6 +25,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
     public int Index { get; }
     public ILogger Logger { get; }
     public long NowMs { get; private set; }
+    /// <summary>Wall-clock Unix seconds of the current iteration (for dates and If-Modified-Since checks).</summary>
+    public long UnixSeconds => _dateSecond;
     public bool Stopping { get; private set; }
     /// <summary>Loop clock when the last iteration ended; the watchdog reads it from another thread.</summary>
     public long LastIterationMs => Volatile.Read(ref _lastIterationMs);
@@ -197,10 +199,14 @@ internal sealed unsafe partial class EventLoop : IDisposable
     }
 
     /// <summary>At MaxConnections a new client gets a one-shot 503 (best effort, never blocks) and a close.</summary>
-    private static void RejectOverCapacity(int fd)
+    private void RejectOverCapacity(int fd)
     {
-        ReadOnlySpan<byte> response = "HTTP/1.1 503 Service Unavailable\r\nServer: staticd\r\nRetry-After: 5\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8;
-        fixed (byte* p = response) Libc.send(fd, p, (nuint)response.Length, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
+        var w = new ResponseWriter(Scratch);
+        w.Write(StatusCodes.Line(503));
+        w.Write("Server: staticd\r\n"u8);
+        w.Write(DateHeader);
+        w.Write("Retry-After: 5\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8);
+        fixed (byte* p = Scratch) Libc.send(fd, p, (nuint)w.Length, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
         Syscall.Close(fd);
     }
 

@@ -1,0 +1,464 @@
+using System.Text;
+
+namespace StaticD.Files;
+
+/// <summary>
+/// Picks the Cache-Control value (RFC 9111 §5.2) for a response. Values are validated and encoded
+/// once, when the configuration is loaded; <see cref="For"/> only compares bytes.
+/// </summary>
+/// <remarks>
+/// <para>Rules are checked in order and the first match wins:</para>
+/// <list type="number">
+/// <item>path rules (<see cref="PathPattern"/>), in configuration order;</item>
+/// <item>content-type rules, in configuration order: an exact media type ("text/html"), a type
+/// prefix ("image/*") or "*/*", compared case-insensitively (RFC 9110 §8.3.1) with the media type of
+/// the response, i.e. the Content-Type up to any ';';</item>
+/// <item>the built-in defaults:
+///   <list type="bullet">
+///   <item>a file name carrying a content hash (<see cref="LooksContentHashed"/>) →
+///   "public, max-age=31536000, immutable": its URL changes whenever its bytes do, so it can be
+///   cached for a year (RFC 9111 §5.2.2.1) and never revalidated (immutable, RFC 8246);</item>
+///   <item>text/html → "no-cache": pages are the entry points that reference hashed assets and
+///   must be revalidated on every use (RFC 9111 §5.2.2.4) or a deploy would not be seen;</item>
+///   <item>everything else → "public, max-age=3600", or the configured default: an hour bounds how
+///   long an unversioned file can be stale after a deploy.</item>
+///   </list>
+/// </item>
+/// </list>
+/// <para>The configured default replaces only that last catch-all; hashed names and HTML keep their
+/// built-in values unless a path or content-type rule says otherwise.</para>
+/// </remarks>
+internal sealed class CacheRules
+{
+    private static readonly byte[] ImmutableValue = "public, max-age=31536000, immutable"u8.ToArray();
+    private static readonly byte[] HtmlValue = "no-cache"u8.ToArray();
+    private static readonly byte[] BuiltInDefaultValue = "public, max-age=3600"u8.ToArray();
+
+    private readonly (PathPattern Pattern, byte[] Value)[] _pathRules;
+
+    // MediaType is lower-case: the full type, or "type/" for a prefix rule ("image/*"), or "" for "*/*".
+    private readonly (byte[] MediaType, bool IsPrefix, byte[] Value)[] _typeRules;
+    private readonly byte[] _default;
+
+    private CacheRules((PathPattern, byte[])[] pathRules, (byte[], bool, byte[])[] typeRules, byte[] defaultValue)
+    {
+        _pathRules = pathRules;
+        _typeRules = typeRules;
+        _default = defaultValue;
+    }
+
+    /// <summary>Only the built-in defaults.</summary>
+    public static CacheRules Default { get; } = new([], [], BuiltInDefaultValue);
+
+    /// <summary>
+    /// Compiles the rules. On invalid input, <paramref name="error"/> names the offending pattern,
+    /// media type or value, and the result is <see cref="Default"/> (never null, so a caller that
+    /// checks the error cannot be handed a half-built rule set).
+    /// </summary>
+    /// <param name="defaultCacheControl">Replaces the built-in catch-all "public, max-age=3600"; null keeps it.</param>
+    public static CacheRules Create(
+        IReadOnlyList<(string Pattern, string CacheControl)> pathRules,
+        IReadOnlyList<(string ContentType, string CacheControl)> typeRules,
+        string? defaultCacheControl,
+        out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(pathRules);
+        ArgumentNullException.ThrowIfNull(typeRules);
+
+        var paths = new (PathPattern, byte[])[pathRules.Count];
+        for (int i = 0; i < paths.Length; i++)
+        {
+            (string pattern, string value) = pathRules[i];
+            if (!PathPattern.TryCompile(pattern, out PathPattern? compiled, out string? patternError))
+            {
+                error = $"path pattern \"{pattern}\" is invalid: {patternError}";
+                return Default;
+            }
+
+            if (!TryEncodeValue(value, $"path \"{pattern}\"", out byte[]? encoded, out error))
+            {
+                return Default;
+            }
+
+            paths[i] = (compiled, encoded);
+        }
+
+        var types = new (byte[], bool, byte[])[typeRules.Count];
+        for (int i = 0; i < types.Length; i++)
+        {
+            (string type, string value) = typeRules[i];
+            if (!TryParseMediaRange(type, out byte[]? mediaType, out bool isPrefix))
+            {
+                error = $"content type \"{type}\" is invalid: expected a media type such as \"text/html\", a prefix such as \"image/*\", or \"*/*\"";
+                return Default;
+            }
+
+            if (!TryEncodeValue(value, $"content type \"{type}\"", out byte[]? encoded, out error))
+            {
+                return Default;
+            }
+
+            types[i] = (mediaType, isPrefix, encoded);
+        }
+
+        byte[] fallback = BuiltInDefaultValue;
+        if (defaultCacheControl is not null)
+        {
+            if (!TryEncodeValue(defaultCacheControl, "the default", out byte[]? configured, out error))
+            {
+                return Default;
+            }
+
+            fallback = configured;
+        }
+
+        error = null;
+        return new CacheRules(paths, types, fallback);
+    }
+
+    /// <summary>
+    /// The Cache-Control value for a response.
+    /// </summary>
+    /// <param name="normalizedPath">The decoded, normalised request path of the file being sent
+    /// (not of a pre-compressed variant).</param>
+    /// <param name="contentType">The Content-Type as sent, parameters included ("text/html; charset=utf-8").</param>
+    public ReadOnlySpan<byte> For(scoped ReadOnlySpan<byte> normalizedPath, scoped ReadOnlySpan<byte> contentType)
+    {
+        foreach ((PathPattern pattern, byte[] value) in _pathRules)
+        {
+            if (pattern.IsMatch(normalizedPath))
+            {
+                return value;
+            }
+        }
+
+        ReadOnlySpan<byte> mediaType = MediaTypeOf(contentType);
+        foreach ((byte[] type, bool isPrefix, byte[] value) in _typeRules)
+        {
+            bool match = isPrefix
+                ? mediaType.Length >= type.Length && Ascii.EqualsIgnoreCase(mediaType[..type.Length], type)
+                : Ascii.EqualsIgnoreCase(mediaType, type);
+            if (match)
+            {
+                return value;
+            }
+        }
+
+        if (LooksContentHashed(normalizedPath[(normalizedPath.LastIndexOf((byte)'/') + 1)..]))
+        {
+            return ImmutableValue;
+        }
+
+        return Ascii.EqualsIgnoreCase(mediaType, "text/html"u8) ? HtmlValue : _default;
+    }
+
+    /// <summary>
+    /// Whether a file name looks like a build tool put a content hash in it, so the name changes
+    /// whenever the content does.
+    /// </summary>
+    /// <remarks>
+    /// <para>The name must have an extension. Every '.'-separated part before the extension is a
+    /// candidate, and so is every tail of such a part after a '-' or '_' ("chunk-5e1d7a90",
+    /// "main-BQ4x7_Zk"; tails rather than '-'/'_'-separated pieces because base64url hashes contain
+    /// '-' and '_' themselves). A candidate of at least 8 bytes is a hash when it is either</para>
+    /// <list type="bullet">
+    /// <item>lower-case hex with at least one digit and one letter (webpack, Parcel, esbuild
+    /// "[hash]"; the letter requirement keeps dates and numbers such as "20240101" out), or</item>
+    /// <item>base64url-like ([A-Za-z0-9_-], Rollup/Vite's default) with an upper-case letter, a
+    /// lower-case letter and a digit, at least three changes of character class between neighbours,
+    /// and no run of four lower-case letters. The last two are what tell "D8aF2kLm" from words and
+    /// CamelCase names such as "iPhone15", "Section1" or "Base64Encoder".</item>
+    /// </list>
+    /// <para>The heuristic is deliberately lopsided. A false positive caches a mutable file for a year
+    /// with no way to revalidate; a false negative only costs an hour's max-age. So it gives up some
+    /// real hashes (about 2% of random 8-character hex hashes, which have no letter or no digit; about
+    /// a third of random 8-character base64url hashes, mostly those without a digit) to keep ordinary
+    /// names out.</para>
+    /// </remarks>
+    public static bool LooksContentHashed(ReadOnlySpan<byte> fileName)
+    {
+        int extension = fileName.LastIndexOf((byte)'.');
+        if (extension <= 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> stem = fileName[..extension];
+        while (true)
+        {
+            int dot = stem.IndexOf((byte)'.');
+            ReadOnlySpan<byte> part = dot < 0 ? stem : stem[..dot];
+            if (part.Length >= MinHashLength)
+            {
+                if (IsHashLike(part))
+                {
+                    return true;
+                }
+
+                for (int i = 0; i <= part.Length - 1 - MinHashLength; i++)
+                {
+                    if (part[i] is (byte)'-' or (byte)'_' && IsHashLike(part[(i + 1)..]))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            if (dot < 0)
+            {
+                return false;
+            }
+
+            stem = stem[(dot + 1)..];
+        }
+    }
+
+    private const int MinHashLength = 8;
+
+    private static bool IsHashLike(ReadOnlySpan<byte> s)
+    {
+        if (s.Length < MinHashLength)
+        {
+            return false;
+        }
+
+        int upper = 0, lower = 0, digits = 0, hexLetters = 0, transitions = 0, lowerRun = 0, longestLowerRun = 0;
+        int previousClass = -1;
+        foreach (byte b in s)
+        {
+            int cls;
+            if ((uint)(b - 'a') <= 'z' - 'a')
+            {
+                cls = 0;
+                lower++;
+                if (b <= (byte)'f')
+                {
+                    hexLetters++;
+                }
+            }
+            else if ((uint)(b - 'A') <= 'Z' - 'A')
+            {
+                cls = 1;
+                upper++;
+            }
+            else if ((uint)(b - '0') <= 9)
+            {
+                cls = 2;
+                digits++;
+            }
+            else if (b is (byte)'-' or (byte)'_')
+            {
+                cls = 3;
+            }
+            else
+            {
+                return false;
+            }
+
+            lowerRun = cls == 0 ? lowerRun + 1 : 0;
+            longestLowerRun = Math.Max(longestLowerRun, lowerRun);
+            if (previousClass >= 0 && cls != previousClass)
+            {
+                transitions++;
+            }
+
+            previousClass = cls;
+        }
+
+        bool hex = hexLetters == lower && hexLetters + digits == s.Length;
+        if (hex && digits > 0 && hexLetters > 0)
+        {
+            return true;
+        }
+
+        return upper > 0 && lower > 0 && digits > 0 && transitions >= 3 && longestLowerRun < 4;
+    }
+
+    /// <summary>The media type of a Content-Type value: what precedes any ';', without surrounding whitespace.</summary>
+    private static ReadOnlySpan<byte> MediaTypeOf(ReadOnlySpan<byte> contentType)
+    {
+        int semicolon = contentType.IndexOf((byte)';');
+        ReadOnlySpan<byte> type = semicolon < 0 ? contentType : contentType[..semicolon];
+        return type.Trim(" \t"u8);
+    }
+
+    /// <summary>"type/subtype", "type/*" or "*/*" (RFC 9110 §8.3.1, §12.5.1), both parts tokens.</summary>
+    private static bool TryParseMediaRange(string value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? mediaType, out bool isPrefix)
+    {
+        mediaType = null;
+        isPrefix = false;
+        string trimmed = value?.Trim(' ', '\t') ?? "";
+        int slash = trimmed.IndexOf('/');
+        if (slash <= 0 || slash == trimmed.Length - 1)
+        {
+            return false;
+        }
+
+        string type = trimmed[..slash], subtype = trimmed[(slash + 1)..];
+        if (!IsToken(type) || !IsToken(subtype))
+        {
+            return false;
+        }
+
+        if (type == "*")
+        {
+            if (subtype != "*")
+            {
+                return false;
+            }
+
+            mediaType = [];
+            isPrefix = true;
+            return true;
+        }
+
+        if (subtype == "*")
+        {
+            mediaType = Encoding.ASCII.GetBytes(type.ToLowerInvariant() + "/");
+            isPrefix = true;
+            return true;
+        }
+
+        mediaType = Encoding.ASCII.GetBytes(trimmed.ToLowerInvariant());
+        return true;
+    }
+
+    /// <summary>
+    /// Validates a configured Cache-Control value against RFC 9111 §5.2
+    /// (<c>Cache-Control = #cache-directive</c>, <c>cache-directive = token [ "=" ( token / quoted-string ) ]</c>)
+    /// and encodes it. Leading and trailing whitespace is dropped (a field value has none, RFC 9110 §5.5).
+    /// Stricter than a recipient must be: printable ASCII only (no obs-text, no tabs), no empty list
+    /// elements, no whitespace around '=', and the delta-seconds directives must carry digits
+    /// (RFC 9111 §1.2.2), which catches "max-age=1h".
+    /// </summary>
+    private static bool TryEncodeValue(string? value, string context, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? encoded, out string? error)
+    {
+        encoded = null;
+        string v = value?.Trim(' ', '\t') ?? "";
+        string? reason = v.Length == 0 ? "it is empty" : CacheControlSyntaxError(v);
+        if (reason is not null)
+        {
+            error = $"Cache-Control value \"{value}\" for {context} is invalid: {reason}";
+            return false;
+        }
+
+        encoded = Encoding.ASCII.GetBytes(v);
+        error = null;
+        return true;
+    }
+
+    private static string? CacheControlSyntaxError(string v)
+    {
+        foreach (char c in v)
+        {
+            if (c < ' ' || c > '~')
+            {
+                return "only printable ASCII is allowed";
+            }
+        }
+
+        int i = 0;
+        while (true)
+        {
+            int nameStart = i;
+            while (i < v.Length && IsTChar(v[i]))
+            {
+                i++;
+            }
+
+            if (i == nameStart)
+            {
+                return $"expected a directive name at position {i + 1}";
+            }
+
+            string name = v[nameStart..i];
+            if (i < v.Length && v[i] == '=')
+            {
+                i++;
+                int argumentStart = i;
+                if (i < v.Length && v[i] == '"')
+                {
+                    // quoted-string (RFC 9110 §5.6.4): DQUOTE *( qdtext / quoted-pair ) DQUOTE
+                    i++;
+                    while (i < v.Length && v[i] != '"')
+                    {
+                        i += v[i] == '\\' ? 2 : 1;
+                    }
+
+                    if (i >= v.Length)
+                    {
+                        return $"unterminated quoted string after \"{name}=\"";
+                    }
+
+                    i++;
+                }
+                else
+                {
+                    while (i < v.Length && IsTChar(v[i]))
+                    {
+                        i++;
+                    }
+
+                    if (i == argumentStart)
+                    {
+                        return $"\"{name}=\" has no argument";
+                    }
+                }
+
+                if (IsDeltaSecondsDirective(name) && v.AsSpan(argumentStart, i - argumentStart).ContainsAnyExcept("0123456789"))
+                {
+                    return $"\"{name}\" takes a number of seconds in token form (e.g. {name}=3600)";
+                }
+            }
+            else if (IsDeltaSecondsDirective(name))
+            {
+                return $"\"{name}\" needs a number of seconds (e.g. {name}=3600)";
+            }
+
+            while (i < v.Length && v[i] == ' ')
+            {
+                i++;
+            }
+
+            if (i == v.Length)
+            {
+                return null;
+            }
+
+            if (v[i] != ',')
+            {
+                return $"unexpected '{v[i]}' at position {i + 1}; directives are separated by commas";
+            }
+
+            i++;
+            while (i < v.Length && v[i] == ' ')
+            {
+                i++;
+            }
+        }
+    }
+
+    // RFC 9111 §5.2.2.1, §5.2.2.10 and RFC 5861 §3-4: directives whose argument is delta-seconds.
+    private static bool IsDeltaSecondsDirective(string name) =>
+        name.Equals("max-age", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("s-maxage", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("stale-while-revalidate", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("stale-if-error", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsToken(string s)
+    {
+        foreach (char c in s)
+        {
+            if (!IsTChar(c))
+            {
+                return false;
+            }
+        }
+
+        return s.Length > 0;
+    }
+
+    // tchar (RFC 9110 §5.6.2).
+    private static bool IsTChar(char c) =>
+        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
+}

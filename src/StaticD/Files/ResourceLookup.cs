@@ -1,0 +1,208 @@
+using System.Text;
+using StaticD.Hosting;
+using StaticD.Http;
+
+namespace StaticD.Files;
+
+/// <summary>
+/// The thread-pool side of a request: from a decoded path and the request's negotiation headers to a
+/// <see cref="Resource"/>. Applies, in order: the hidden-file rule, file resolution, precompressed variants
+/// (RFC 9110 §12.5.3), compressed-only files, the SPA fallback, directory listings and custom error pages.
+/// </summary>
+internal static class ResourceLookup
+{
+    private static readonly ContentCoding[] SidecarOrder = [ContentCoding.Brotli, ContentCoding.Zstd, ContentCoding.Gzip];
+    // A compressed-only file must be decodable on the fly; zstd has no decoder in the BCL, so a lone FILE.zst is
+    // not offered (.zst is served as a sidecar beside an original, as documented).
+    private static readonly ContentCoding[] CompressedOnlyOrder = [ContentCoding.Brotli, ContentCoding.Gzip];
+
+    public readonly ref struct Request(
+        ReadOnlySpan<byte> acceptEncoding, bool acceptEncodingPresent, bool wantsJson)
+    {
+        public readonly ReadOnlySpan<byte> AcceptEncoding = acceptEncoding;
+        public readonly bool AcceptEncodingPresent = acceptEncodingPresent;
+        public readonly bool WantsJson = wantsJson;
+    }
+
+    public static void Lookup(ServerContext context, byte[] pathArray, int pathStart, int pathLength, in Request request, ref Resource result)
+    {
+        result.Reset();
+        SiteOptions site = context.Options.Site;
+        ReadOnlySpan<byte> path = new(pathArray, pathStart, pathLength);
+        result.NameArray = pathArray;
+        result.NameStart = pathStart;
+        result.NameLength = pathLength;
+
+        if (!site.ServeHiddenFiles && HiddenPaths.IsHidden(path))
+        {
+            result.Status = 404;
+        }
+        else
+        {
+            LookupFile(context, path, request, ref result);
+            if (result.Status == 404 && site.SpaFallback is byte[] fallback && IsRoute(path))
+            {
+                // A client-side route (no extension) that is not a file: the single-page app handles it.
+                result.Reset();
+                result.NameArray = fallback;
+                result.NameLength = fallback.Length;
+                LookupFile(context, fallback, request, ref result);
+            }
+            if (result.Status == 403 && result.File.IsDirectoryWithoutIndex && site.DirectoryListing)
+                RenderListing(context, path, request.WantsJson, ref result);
+        }
+
+        if (result.Status >= 400 && site.ErrorPages.TryGetValue(result.Status, out byte[]? page))
+        {
+            FileResolution pageFile = default;
+            FileResolver.Resolve(context.RootFd, page, ref pageFile);
+            if (pageFile.Status == 200)
+            {
+                result.File = pageFile;
+                result.IsErrorPage = true;
+                result.Coding = ContentCoding.Identity;
+                result.Negotiable = false;
+                result.NameArray = page;
+                result.NameStart = 0;
+                result.NameLength = page.Length;
+            }
+        }
+    }
+
+    /// <summary>The file itself or, when it has precompressed variants, the best one the client accepts.</summary>
+    private static void LookupFile(ServerContext context, ReadOnlySpan<byte> path, in Request request, ref Resource result)
+    {
+        FileResolver.Resolve(context.RootFd, path, ref result.File);
+        result.Status = result.File.Status;
+        result.Errno = result.File.Errno;
+        bool precompressed = context.Options.Site.Precompressed;
+
+        if (result.Status == 200)
+        {
+            if (!precompressed) return;
+            // The name the variants hang off: "/dir/" was served as "/dir/index.html".
+            Span<byte> name = stackalloc byte[path.Length + FileResolver.IndexFile.Length + 4];
+            path.CopyTo(name);
+            int length = path.Length;
+            if (result.File.IsIndex)
+            {
+                FileResolver.IndexFile.CopyTo(name[length..]);
+                length += FileResolver.IndexFile.Length;
+            }
+            if (!IsCompressible(MimeTypes.ForFileName(LastSegment(name[..length])))) return;
+            ChooseVariant(context, name, length, SidecarOrder, request, ref result, originalExists: true);
+            return;
+        }
+
+        if (result.Status == 404 && precompressed && path.Length > 1 && path[^1] != (byte)'/')
+        {
+            Span<byte> name = stackalloc byte[path.Length + 4];
+            path.CopyTo(name);
+            ChooseVariant(context, name, path.Length, CompressedOnlyOrder, request, ref result, originalExists: false);
+        }
+    }
+
+    /// <summary>Probes NAME.br/.zst/.gz beside the file and keeps the one negotiation picks. Every sidecar is
+    /// probed even when the client accepts none, because their existence alone makes the response vary on
+    /// Accept-Encoding (a shared cache must not hand the identity body to a client that asked for br, or the
+    /// reverse).</summary>
+    private static void ChooseVariant(ServerContext context, Span<byte> name, int length, ContentCoding[] order,
+        in Request request, ref Resource result, bool originalExists)
+    {
+        Span<FileResolution> found = stackalloc FileResolution[3];
+        ContentCoding available = ContentCoding.Identity;
+        for (int i = 0; i < order.Length; i++)
+        {
+            ReadOnlySpan<byte> suffix = AcceptEncoding.FileSuffix(order[i]);
+            suffix.CopyTo(name[length..]);
+            found[i].Reset();
+            FileResolver.Resolve(context.RootFd, name[..(length + suffix.Length)], ref found[i]);
+            if (found[i].Status == 200) available |= order[i];
+        }
+        if (available == ContentCoding.Identity) return; // no variants: result stays as it was
+
+        result.Negotiable = true;
+        NegotiationResult choice = AcceptEncoding.Choose(request.AcceptEncoding, request.AcceptEncodingPresent, available, out ContentCoding chosen);
+        FileResolution keep = default;
+        keep.Reset();
+        if (choice == NegotiationResult.Encoded)
+        {
+            for (int i = 0; i < order.Length; i++)
+            {
+                if (order[i] == chosen) { keep = found[i]; found[i].Fd = -1; }
+            }
+        }
+        else if (!originalExists)
+        {
+            // Compressed-only and the client takes no coding we have: decompress while sending (off the loop).
+            for (int i = 0; i < order.Length && keep.Fd < 0; i++)
+            {
+                if (found[i].Status == 200) { keep = found[i]; found[i].Fd = -1; chosen = order[i]; }
+            }
+            result.DecodeFrom = chosen;
+            chosen = ContentCoding.Identity;
+        }
+        for (int i = 0; i < order.Length; i++) Interop.Syscall.Close(found[i].Fd);
+
+        if (keep.Fd >= 0)
+        {
+            if (originalExists) result.Release();
+            result.File = keep;
+            result.Status = 200;
+            result.Coding = chosen;
+        }
+        else if (choice == NegotiationResult.NotAcceptable)
+        {
+            // "identity;q=0" (or "*;q=0") and no acceptable variant: RFC 9110 §12.5.3 allows 406 here.
+            result.Release();
+            result.Status = 406;
+        }
+    }
+
+    private static void RenderListing(ServerContext context, ReadOnlySpan<byte> path, bool json, ref Resource result)
+    {
+        string requestPath = Encoding.UTF8.GetString(path);
+        string directory = Path.Join(context.Options.Root, requestPath);
+        try
+        {
+            List<ListingEntry> entries = DirectoryListing.Read(directory, context.Options.Site.ServeHiddenFiles);
+            result.Listing = json ? DirectoryListing.RenderJson(requestPath, entries) : DirectoryListing.RenderHtml(requestPath, entries);
+            result.ListingIsJson = json;
+            result.Status = 200;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            result.Status = 403;
+        }
+    }
+
+    /// <summary>A path whose last segment has no '.': what a client-side router produces.</summary>
+    private static bool IsRoute(ReadOnlySpan<byte> path) => !LastSegment(path).Contains((byte)'.');
+
+    public static ReadOnlySpan<byte> LastSegment(ReadOnlySpan<byte> path)
+    {
+        int slash = path.LastIndexOf((byte)'/');
+        return slash < 0 ? path : path[(slash + 1)..];
+    }
+
+    /// <summary>Types worth probing for precompressed variants; images, media, fonts in compressed formats and
+    /// archives are already compressed, so the three extra lookups would be wasted on them.</summary>
+    public static bool IsCompressible(ReadOnlySpan<byte> contentType) =>
+        contentType.StartsWith("text/"u8) ||
+        contentType.StartsWith("application/javascript"u8) ||
+        contentType.StartsWith("application/json"u8) ||
+        contentType.StartsWith("application/manifest+json"u8) ||
+        contentType.StartsWith("application/ld+json"u8) ||
+        contentType.StartsWith("application/xml"u8) ||
+        contentType.StartsWith("application/xhtml+xml"u8) ||
+        contentType.StartsWith("application/rss+xml"u8) ||
+        contentType.StartsWith("application/atom+xml"u8) ||
+        contentType.StartsWith("application/wasm"u8) ||
+        contentType.StartsWith("image/svg+xml"u8) ||
+        contentType.StartsWith("image/x-icon"u8) ||
+        contentType.StartsWith("image/vnd.microsoft.icon"u8) ||
+        contentType.StartsWith("image/bmp"u8) ||
+        contentType.StartsWith("font/ttf"u8) ||
+        contentType.StartsWith("font/otf"u8) ||
+        contentType.StartsWith("application/vnd.ms-fontobject"u8);
+}

@@ -1,0 +1,181 @@
+using System.Collections.Frozen;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using StaticD.Files;
+
+namespace StaticD.Hosting;
+
+/// <summary>
+/// How the site is presented: hidden files, listings, SPA fallback, precompressed variants, error pages, MIME
+/// overrides, extra headers and Cache-Control rules. Everything an operator writes is validated here, once, and
+/// turned into the byte form the loops copy into responses.
+/// </summary>
+internal sealed class SiteOptions
+{
+    public bool ServeHiddenFiles { get; init; }
+    public bool DirectoryListing { get; init; }
+    /// <summary>Decoded path (starts with '/') served for missing extension-less paths, or null.</summary>
+    public byte[]? SpaFallback { get; init; }
+    public bool Precompressed { get; init; } = true;
+    public FrozenDictionary<int, byte[]> ErrorPages { get; init; } = FrozenDictionary<int, byte[]>.Empty;
+    public FrozenDictionary<string, byte[]> MimeOverrides { get; init; } = FrozenDictionary<string, byte[]>.Empty;
+    /// <summary>Pre-rendered "Name: value\r\n" lines sent on every response (nosniff included by default).</summary>
+    public byte[] GlobalHeaders { get; init; } = "X-Content-Type-Options: nosniff\r\n"u8.ToArray();
+    public PathHeaderRule[] PathHeaders { get; init; } = [];
+    public CacheRules CacheRules { get; init; } = CacheRules.Default;
+
+    private FrozenDictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>>? _mimeLookup;
+
+    /// <summary>Content-Type for a file name: configured overrides first, then the built-in table. No allocation
+    /// (the extension is widened into a stack buffer for the span-keyed lookup).</summary>
+    public ReadOnlySpan<byte> ContentTypeFor(scoped ReadOnlySpan<byte> fileName)
+    {
+        if (MimeOverrides.Count > 0)
+        {
+            int dot = fileName.LastIndexOf((byte)'.');
+            if (dot > 0 && fileName.Length - dot - 1 is > 0 and <= 16)
+            {
+                ReadOnlySpan<byte> ext = fileName[(dot + 1)..];
+                Span<char> chars = stackalloc char[ext.Length];
+                for (int i = 0; i < ext.Length; i++) chars[i] = (char)ext[i];
+                _mimeLookup ??= MimeOverrides.GetAlternateLookup<ReadOnlySpan<char>>();
+                if (_mimeLookup.Value.TryGetValue(chars, out byte[]? type)) return type;
+            }
+        }
+        return MimeTypes.ForFileName(fileName);
+    }
+
+    public static readonly string[] Keys =
+    [
+        "ServeHiddenFiles", "DirectoryListing", "SpaFallback", "Precompressed", "ErrorPages", "MimeTypes",
+        "Headers", "PathHeaders", "CacheControl", "DefaultCacheControl",
+    ];
+
+    // Headers whose value staticd computes per response: letting configuration set them would corrupt framing
+    // (Content-Length, Transfer-Encoding), validators or negotiation.
+    private static readonly string[] Reserved =
+    [
+        "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade", "Date", "Server",
+        "Content-Type", "Content-Encoding", "Content-Range", "ETag", "Last-Modified", "Accept-Ranges", "Location",
+        "Vary", "Cache-Control", "Allow", "Retry-After", "Trailer", "TE",
+    ];
+
+    public static SiteOptions Load(IConfigurationSection section)
+    {
+        var errorPages = new Dictionary<int, byte[]>();
+        foreach (IConfigurationSection page in section.GetSection("ErrorPages").GetChildren())
+        {
+            if (!int.TryParse(page.Key, out int status) || status < 400 || status > 599)
+                throw new ConfigException(page.Path, $"\"{page.Key}\" is not an error status; expected a status code from 400 to 599 mapped to a file in the root, e.g. \"404\": \"/404.html\"");
+            errorPages[status] = SitePath(page.Path, page.Value);
+        }
+
+        var mime = new Dictionary<string, byte[]>(StringComparer.OrdinalIgnoreCase);
+        foreach (IConfigurationSection entry in section.GetSection("MimeTypes").GetChildren())
+        {
+            string ext = entry.Key.TrimStart('.');
+            if (ext.Length == 0 || ext.Length > 16 || ext.Any(c => c > 127 || c == '/' || char.IsWhiteSpace(c)))
+                throw new ConfigException(entry.Path, $"\"{entry.Key}\" is not a file extension; expected something like \"m3u8\" or \".m3u8\"");
+            if (!IsFieldValue(entry.Value) || !entry.Value!.Contains('/'))
+                throw new ConfigException(entry.Path, $"\"{entry.Value}\" is not a media type; expected e.g. \"application/vnd.apple.mpegurl\"");
+            mime[ext.ToLowerInvariant()] = Encoding.ASCII.GetBytes(entry.Value);
+        }
+
+        var global = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["X-Content-Type-Options"] = "nosniff" };
+        foreach ((string name, string value) in ReadHeaders(section.GetSection("Headers")))
+            global[name] = value; // an empty value removes a default header
+        var pathHeaders = new List<PathHeaderRule>();
+        foreach (IConfigurationSection rule in section.GetSection("PathHeaders").GetChildren())
+        {
+            ServerOptions.RejectUnknownKeys(rule, ["Path", "Headers"]);
+            PathPattern pattern = Pattern(rule.GetSection("Path"));
+            var headers = ReadHeaders(rule.GetSection("Headers")).Where(h => h.Value.Length > 0).ToList();
+            if (headers.Count == 0)
+                throw new ConfigException(rule.Path + ":Headers", "missing; expected an object of header names and values");
+            pathHeaders.Add(new PathHeaderRule(pattern, Render(headers)));
+        }
+
+        var pathRules = new List<(string, string)>();
+        var typeRules = new List<(string, string)>();
+        foreach (IConfigurationSection rule in section.GetSection("CacheControl").GetChildren())
+        {
+            ServerOptions.RejectUnknownKeys(rule, ["Path", "ContentType", "Value"]);
+            string? value = rule["Value"];
+            if (value is null) throw new ConfigException(rule.Path + ":Value", "missing; expected a Cache-Control value such as \"public, max-age=600\"");
+            if (rule["Path"] is string path && rule["ContentType"] is null)
+            {
+                Pattern(rule.GetSection("Path"));
+                pathRules.Add((path, value));
+            }
+            else if (rule["ContentType"] is string type && rule["Path"] is null)
+            {
+                typeRules.Add((type, value));
+            }
+            else
+            {
+                throw new ConfigException(rule.Path, "expected exactly one of \"Path\" or \"ContentType\", and \"Value\"");
+            }
+        }
+        string? defaultCache = section["DefaultCacheControl"];
+        CacheRules cacheRules = CacheRules.Create(pathRules, typeRules, defaultCache, out string? cacheError);
+        if (cacheError is not null) throw new ConfigException(section.Path + ":CacheControl", cacheError);
+
+        string? spa = section["SpaFallback"];
+        return new SiteOptions
+        {
+            ServeHiddenFiles = ConfigReader.Bool(section, "ServeHiddenFiles", false),
+            DirectoryListing = ConfigReader.Bool(section, "DirectoryListing", false),
+            Precompressed = ConfigReader.Bool(section, "Precompressed", true),
+            SpaFallback = string.IsNullOrEmpty(spa) ? null : SitePath(section.GetSection("SpaFallback").Path, spa),
+            ErrorPages = errorPages.ToFrozenDictionary(),
+            MimeOverrides = mime.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
+            GlobalHeaders = Render(global.Where(h => h.Value.Length > 0).Select(h => (h.Key, h.Value)).ToList()),
+            PathHeaders = [.. pathHeaders],
+            CacheRules = cacheRules,
+        };
+    }
+
+    /// <summary>A file in the root named in configuration: "/404.html". Must not climb out with "..".</summary>
+    private static byte[] SitePath(string key, string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value[0] != '/' || value.Split('/').Any(s => s is "." or "..") || value.Contains('\0'))
+            throw new ConfigException(key, $"\"{value}\" is not allowed; expected a path inside the root starting with '/', e.g. \"/404.html\"");
+        return Encoding.UTF8.GetBytes(value);
+    }
+
+    private static PathPattern Pattern(IConfigurationSection entry)
+    {
+        if (!PathPattern.TryCompile(entry.Value ?? "", out PathPattern? pattern, out string? error))
+            throw new ConfigException(entry.Path, $"\"{entry.Value}\" is not a valid path pattern: {error}");
+        return pattern!;
+    }
+
+    private static List<(string Name, string Value)> ReadHeaders(IConfigurationSection section)
+    {
+        var result = new List<(string, string)>();
+        foreach (IConfigurationSection header in section.GetChildren())
+        {
+            if (!IsToken(header.Key))
+                throw new ConfigException(header.Path, $"\"{header.Key}\" is not a valid header name");
+            if (Reserved.Contains(header.Key, StringComparer.OrdinalIgnoreCase))
+                throw new ConfigException(header.Path, $"\"{header.Key}\" is set by staticd itself and cannot be configured" +
+                    (header.Key.Equals("Cache-Control", StringComparison.OrdinalIgnoreCase) ? "; use \"CacheControl\" rules" : ""));
+            if (header.Value is null || (header.Value.Length > 0 && !IsFieldValue(header.Value)))
+                throw new ConfigException(header.Path, $"\"{header.Value}\" is not a valid header value (printable ASCII, no line breaks)");
+            result.Add((header.Key, header.Value));
+        }
+        return result;
+    }
+
+    private static byte[] Render(List<(string Name, string Value)> headers) =>
+        Encoding.ASCII.GetBytes(string.Concat(headers.Select(h => $"{h.Name}: {h.Value}\r\n")));
+
+    private static bool IsToken(string s) =>
+        s.Length > 0 && s.All(c => c < 127 && (char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)));
+
+    private static bool IsFieldValue(string? s) =>
+        !string.IsNullOrEmpty(s) && s.All(c => c is '\t' or (>= ' ' and < (char)127)) && s[0] is not (' ' or '\t') && s[^1] is not (' ' or '\t');
+}
+
+/// <summary>Extra headers for responses whose path matches <see cref="Pattern"/>.</summary>
+internal sealed record PathHeaderRule(PathPattern Pattern, byte[] Headers);
