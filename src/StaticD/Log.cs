@@ -20,6 +20,27 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "IPv6 is not available on this host ({Reason}); listening on IPv4 only")]
     public static partial void NoIPv6(ILogger logger, string reason);
 
+    [LoggerMessage(5, LogLevel.Information, "configuration reloaded: listening on {Addresses}; root {Root}")]
+    public static partial void Reloaded(ILogger logger, string addresses, string root);
+
+    [LoggerMessage(6, LogLevel.Error, "reload failed, still serving with the previous configuration: {Reason}")]
+    public static partial void ReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(7, LogLevel.Warning, "reload: Listen and Port are decided by the socket unit; restart with other sockets to change them")]
+    public static partial void ReloadAddressesIgnored(ILogger logger);
+
+    [LoggerMessage(8, LogLevel.Warning, "reload: Loops changed from {Old} to {New}; this takes effect at the next restart")]
+    public static partial void ReloadLoopsIgnored(ILogger logger, int old, int @new);
+
+    [LoggerMessage(9, LogLevel.Information, "socket activation: serving on the sockets systemd passed ({Addresses}); Listen and Port are not used")]
+    public static partial void SocketActivated(ILogger logger, string addresses);
+
+    [LoggerMessage(13, LogLevel.Information, "took back {Count} listening sockets from systemd's file descriptor store")]
+    public static partial void ListenersRestored(ILogger logger, int count);
+
+    [LoggerMessage(32, LogLevel.Critical, "an event loop has not completed an iteration recently; watchdog pings stopped so systemd restarts the service")]
+    public static partial void LoopStalled(ILogger logger);
+
     [LoggerMessage(10, LogLevel.Error, "cannot open \"{Path}\": {Reason}")]
     public static partial void ResolveFailed(ILogger logger, string path, string reason);
 
@@ -34,6 +55,14 @@ internal static partial class Log
 
     [LoggerMessage(21, LogLevel.Error, "epoll_ctl(ADD) failed for a new connection: {Reason}")]
     public static partial void EpollAddFailed(ILogger logger, string reason);
+
+    [LoggerMessage(40, LogLevel.Information,
+        "{CLIENT_ADDR} \"{HTTP_METHOD} {HTTP_PATH}\" {HTTP_STATUS} {HTTP_BYTES} {HTTP_DURATION_USEC}us \"{HTTP_REFERER}\" \"{HTTP_USER_AGENT}\"")]
+    public static partial void Access(ILogger logger, string CLIENT_ADDR, string HTTP_METHOD, string HTTP_PATH, int HTTP_STATUS,
+        long HTTP_BYTES, long HTTP_DURATION_USEC, string HTTP_REFERER, string HTTP_USER_AGENT);
+
+    [LoggerMessage(41, LogLevel.Warning, "access log: dropped {Count} entries in the last {Seconds} s (the journal could not keep up)")]
+    public static partial void AccessEntriesDropped(ILogger logger, long count, int seconds);
 
     [LoggerMessage(30, LogLevel.Critical, "event loop {Loop} crashed")]
     public static partial void LoopCrashed(ILogger logger, int loop, Exception exception);

@@ -1,13 +1,14 @@
 using System.Reflection;
-using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Serilog;
+using Serilog.Core;
 using Serilog.Events;
 using StaticD.Hosting;
 using StaticD.Interop;
+using StaticD.Systemd;
 
 namespace StaticD;
 
@@ -72,13 +73,15 @@ internal static class Program
         }
         configPath = Path.GetFullPath(configPath);
 
-        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        IConfigurationRoot configuration;
         ServerOptions options;
         ServerContext context;
+        LogEventLevel level;
         try
         {
-            LoadConfiguration(builder.Configuration, configPath);
-            options = ServerOptions.Load(builder.Configuration, configPath);
+            configuration = ConfigLoader.Load(configPath);
+            options = ServerOptions.Load(configuration, configPath);
+            level = ConfigLoader.ReadLogLevel(configuration);
             context = ServerContext.Open(options);
         }
         catch (ConfigException ex)
@@ -94,17 +97,27 @@ internal static class Program
         }
 
         RaiseFileLimit();
-        Serilog.ILogger serilog = new LoggerConfiguration()
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: LogEventLevel.Verbose)
-            .CreateLogger();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(serilog, dispose: true);
+        var levelSwitch = new LoggingLevelSwitch(level);
+        LoggerConfiguration logging = new LoggerConfiguration()
+            .MinimumLevel.ControlledBy(levelSwitch)
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning);
+        // Under systemd, the native journal protocol keeps every structured property as a field; elsewhere a
+        // console line. If the journal socket goes away, the sink itself falls back to stderr.
+        logging = JournalSink.ShouldUseJournal()
+            ? logging.WriteTo.Sink(new JournalSink("staticd"))
+            : logging.WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: LogEventLevel.Verbose);
+        Serilog.ILogger serilog = logging.CreateLogger();
 
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace); // Serilog's level switch decides, and it is reloadable
+        builder.Logging.AddSerilog(serilog, dispose: true);
         builder.Services.AddSingleton(context);
-        builder.Services.AddHostedService<ServerService>();
+        builder.Services.AddSingleton(levelSwitch);
+        builder.Services.AddSingleton(new StartupSettings(configPath));
+        builder.Services.AddSingleton<ServerService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerService>());
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds + 5));
         builder.Services.AddSystemd();
@@ -115,46 +128,11 @@ internal static class Program
             host.Run();
             return 0;
         }
-        catch (Net.ListenException ex)
+        catch (Exception ex) when (ex is Net.ListenException or InvalidOperationException)
         {
             Console.Error.WriteLine($"staticd: {ex.Message}");
             return 1;
         }
-        finally
-        {
-            context.Dispose();
-        }
-    }
-
-    /// <summary>Loads the JSON file and environment overrides (StaticD__Port=8081, the usual .NET way), turning the
-    /// provider's exceptions into one line that names the file and, for broken JSON, the position.</summary>
-    private static void LoadConfiguration(ConfigurationManager configuration, string path)
-    {
-        if (!File.Exists(path))
-            throw new ConfigException(null, Directory.Exists(path)
-                ? "is a directory; expected a JSON configuration file"
-                : "cannot read the configuration file: it does not exist");
-        try
-        {
-            configuration.AddJsonFile(path, optional: false, reloadOnChange: false);
-            configuration.AddEnvironmentVariables();
-        }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or JsonException or IOException or UnauthorizedAccessException)
-        {
-            for (Exception? e = ex; e is not null; e = e.InnerException)
-            {
-                if (e is JsonException json)
-                    throw new ConfigException(null,
-                        $"invalid JSON at line {json.LineNumber + 1}, position {json.BytePositionInLine + 1}: {FirstSentence(json.Message)}");
-            }
-            throw new ConfigException(null, $"cannot read the configuration file: {FirstSentence((ex.InnerException ?? ex).Message)}");
-        }
-    }
-
-    private static string FirstSentence(string message)
-    {
-        int end = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return (end > 0 ? message[..end] : message).Trim();
     }
 
     /// <summary>Every connection is a descriptor; raise the soft limit to the hard one (nginx's

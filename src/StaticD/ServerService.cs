@@ -1,37 +1,51 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Serilog.Core;
 using StaticD.Hosting;
 using StaticD.Interop;
+using StaticD.Logging;
 using StaticD.Net;
+using StaticD.Systemd;
 
 namespace StaticD;
 
 /// <summary>
-/// The hosted service that owns the event loops: StartAsync binds every listener and starts every loop before it
-/// returns (so systemd's READY=1, sent after it, means "serving"); StopAsync stops accepting, lets responses in
-/// flight finish within ShutdownTimeoutSeconds and joins the loop threads.
+/// The hosted service that owns the event loops. StartAsync binds (or adopts) every listener and starts every
+/// loop before it returns, so READY=1 means "serving". SIGHUP reloads the configuration; StopAsync stops
+/// accepting, lets responses in flight finish within ShutdownTimeoutSeconds and joins the loop threads.
 /// </summary>
-internal sealed class ServerService(ServerContext context, ILoggerFactory loggerFactory) : IHostedService
+internal sealed partial class ServerService(
+    ServerContext initialContext, StartupSettings settings, LoggingLevelSwitch levelSwitch, ILoggerFactory loggerFactory) : IHostedService, IDisposable
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("StaticD");
+    private readonly SystemdNotifier? _notifier = SystemdNotifier.FromEnvironment();
+    private readonly Lock _reloadLock = new();
+    private ServerContext _context = initialContext;
     private EventLoop[] _loops = [];
+    private AccessLog? _accessLog;
+    private List<IPEndPoint> _endPoints = [];
+    /// <summary>Sockets passed by systemd (socket unit or fd store), shared by all loops; null when staticd binds.</summary>
+    private Listener[]? _shared;
+    private bool _fromSocketUnit;
+    private PosixSignalRegistration? _hangup;
+    private StatusReporter? _status;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        ServerOptions options = context.Options;
-        List<IPEndPoint> endPoints = ChooseEndPoints(options);
+        ServerOptions options = _context.Options;
+        _accessLog = new AccessLog(loggerFactory);
+        AdoptPassedSockets(options);
 
+        Listener[][] perLoop = _shared is null ? BindPerLoop(ChooseEndPoints(options), options.Loops) : [];
         var loops = new List<EventLoop>();
         try
         {
             for (int i = 0; i < options.Loops; i++)
-            {
-                var listeners = new Listener[endPoints.Count];
-                for (int j = 0; j < endPoints.Count; j++) listeners[j] = Listener.Bind(endPoints[j], reusePort: true);
-                loops.Add(new EventLoop(i, context, listeners, _logger));
-            }
+                loops.Add(new EventLoop(i, _context, _shared ?? perLoop[i], _logger, _accessLog));
         }
         catch
         {
@@ -40,10 +54,57 @@ internal sealed class ServerService(ServerContext context, ILoggerFactory logger
         }
         _loops = [.. loops];
         foreach (EventLoop loop in _loops) loop.Start();
+        if (_shared is null) StoreListeners(perLoop);
 
-        Log.Started(_logger, Program.Version, string.Join(", ", endPoints.Select(e => "http://" + ListenException.Format(e))),
-            options.Root, options.Loops);
+        _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true; // HUP means reload, never "terminate"
+            ThreadPool.QueueUserWorkItem(_ => Reload());
+        });
+        _status = new StatusReporter(_notifier, _loops, () => _context, _logger);
+        _notifier?.Notify("READY=1\nSTATUS=Serving");
+        Log.Started(_logger, Program.Version, Describe(_endPoints), options.Root, options.Loops);
+        if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints));
         return Task.CompletedTask;
+    }
+
+    private static string Describe(IEnumerable<IPEndPoint> endPoints) =>
+        string.Join(", ", endPoints.Select(e => "http://" + ListenException.Format(e)));
+
+    // ───────────────────────────── listeners ─────────────────────────────
+
+    /// <summary>
+    /// Sockets from a socket unit are used as they are (the unit decides the addresses; Listen and Port are then
+    /// ignored). Sockets handed back from the fd store after a restart are used when they are exactly the
+    /// configured addresses — that is what makes a restart refuse no connection — and closed otherwise.
+    /// </summary>
+    private void AdoptPassedSockets(ServerOptions options)
+    {
+        List<ListenFds.Passed> passed = ListenFds.Take();
+        if (passed.Count == 0) return;
+        var fromUnit = passed.Where(p => p.Name != ListenFds.StoreName).ToList();
+        var stored = passed.Where(p => p.Name == ListenFds.StoreName).ToList();
+        if (fromUnit.Count > 0)
+        {
+            foreach (ListenFds.Passed p in stored) Syscall.Close(p.Fd);
+            if (stored.Count > 0) _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreName}");
+            _shared = [.. fromUnit.Select(p => Listener.Adopt(p.Fd))];
+            _fromSocketUnit = true;
+            _endPoints = [.. _shared.Select(l => l.EndPoint).Distinct()];
+            return;
+        }
+        Listener[] adopted = [.. stored.Select(p => Listener.Adopt(p.Fd))];
+        var wanted = options.Listen.Select(a => new IPEndPoint(a, options.Port)).ToHashSet();
+        var have = adopted.Select(l => l.EndPoint).ToHashSet();
+        if (wanted.SetEquals(have))
+        {
+            _shared = adopted;
+            _endPoints = [.. have];
+            Log.ListenersRestored(_logger, adopted.Length);
+            return;
+        }
+        foreach (Listener l in adopted) l.Dispose();
+        _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreName}");
     }
 
     /// <summary>Checks each address once without SO_REUSEPORT (see <see cref="Listener.ProbeExclusive"/>). With the
@@ -65,18 +126,154 @@ internal sealed class ServerService(ServerContext context, ILoggerFactory logger
                 Log.NoIPv6(_logger, ex.Errno.Describe());
             }
         }
+        _endPoints = result;
         return result;
     }
 
+    /// <summary>Each loop gets its own SO_REUSEPORT socket per address. All are bound before any is used, so a
+    /// failure leaves nothing half-open.</summary>
+    private static Listener[][] BindPerLoop(List<IPEndPoint> endPoints, int loops)
+    {
+        var result = new Listener[loops][];
+        try
+        {
+            for (int i = 0; i < loops; i++)
+            {
+                result[i] = new Listener[endPoints.Count];
+                for (int j = 0; j < endPoints.Count; j++) result[i][j] = Listener.Bind(endPoints[j], reusePort: true);
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (Listener[]? set in result)
+                foreach (Listener? l in set ?? []) l?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Hands the listening sockets to systemd's fd store (FDSTORE=1): across `systemctl restart` the
+    /// kernel keeps queueing connections on them, and the next process takes them back through LISTEN_FDS.
+    /// Ignored by systemd unless the unit sets FileDescriptorStoreMax.</summary>
+    private void StoreListeners(Listener[][] perLoop)
+    {
+        if (_notifier is null) return;
+        int[] fds = [.. perLoop.SelectMany(set => set).Select(l => l.Fd)];
+        if (fds.Length > 0) _notifier.Notify($"FDSTORE=1\nFDNAME={ListenFds.StoreName}", fds);
+    }
+
+    // ───────────────────────────── reload ─────────────────────────────
+
+    /// <summary>
+    /// SIGHUP: re-read the file; if it is invalid, say why and keep serving as before. Otherwise requests from now
+    /// on use the new root, headers, rules, limits and log level; no connection is closed. A changed address list
+    /// is bound first and swapped in after, so there is always a socket accepting.
+    /// </summary>
+    public void Reload()
+    {
+        lock (_reloadLock)
+        {
+            long monotonicUsec = (long)(System.Diagnostics.Stopwatch.GetTimestamp() / (System.Diagnostics.Stopwatch.Frequency / 1_000_000.0));
+            _notifier?.Notify($"RELOADING=1\nMONOTONIC_USEC={monotonicUsec}\nSTATUS=Reloading the configuration");
+            try
+            {
+                IConfigurationRoot configuration = ConfigLoader.Load(settings.ConfigPath);
+                ServerOptions options = ServerOptions.Load(configuration, settings.ConfigPath);
+                Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
+                ServerContext next = ServerContext.Open(options);
+                ServerOptions previous = _context.Options;
+
+                Listener[][]? perLoop = null;
+                bool addressesChanged = options.Port != previous.Port || !options.Listen.SequenceEqual(previous.Listen);
+                if (addressesChanged && _fromSocketUnit)
+                {
+                    Log.ReloadAddressesIgnored(_logger);
+                }
+                else if (addressesChanged)
+                {
+                    try
+                    {
+                        var endPoints = new List<IPEndPoint>();
+                        foreach (IPAddress address in options.Listen)
+                        {
+                            var ep = new IPEndPoint(address, options.Port);
+                            // Addresses kept from before are already ours; only new ones must be free.
+                            if (!_endPoints.Contains(ep)) Listener.ProbeExclusive(ep);
+                            endPoints.Add(ep);
+                        }
+                        perLoop = BindPerLoop(endPoints, _loops.Length);
+                        _endPoints = endPoints;
+                    }
+                    catch (ListenException ex)
+                    {
+                        next.Dispose();
+                        throw new ConfigException("StaticD:Listen", ex.Message);
+                    }
+                }
+                if (options.Loops != previous.Loops) Log.ReloadLoopsIgnored(_logger, previous.Loops, options.Loops);
+
+                ServerContext old = _context;
+                _context = next;
+                var applied = new CountdownEvent(_loops.Length);
+                for (int i = 0; i < _loops.Length; i++)
+                {
+                    Listener[]? listeners = perLoop?[i];
+                    _loops[i].Post(loop =>
+                    {
+                        loop.ApplyConfiguration(next, listeners);
+                        applied.Signal();
+                    });
+                }
+                applied.Wait(TimeSpan.FromSeconds(5));
+                if (perLoop is not null)
+                {
+                    if (_shared is not null)
+                    {
+                        foreach (Listener l in _shared) l.Dispose();
+                        _shared = null;
+                    }
+                    _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreName}");
+                    StoreListeners(perLoop);
+                }
+                levelSwitch.MinimumLevel = level;
+                // The old root descriptor is only used while a request is being resolved on the thread pool,
+                // which takes milliseconds; a minute is a wide margin before closing it.
+                _ = Task.Delay(TimeSpan.FromMinutes(1)).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
+                Log.Reloaded(_logger, Describe(_endPoints), options.Root);
+            }
+            catch (ConfigException ex)
+            {
+                Log.ReloadFailed(_logger, ex.Format(settings.ConfigPath));
+            }
+            _notifier?.Notify("READY=1\nSTATUS=Serving");
+        }
+    }
+
+    // ───────────────────────────── stop ─────────────────────────────
+
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        Log.Stopping(_logger, context.Options.ShutdownTimeoutSeconds);
+        _hangup?.Dispose();
+        _notifier?.Notify("STOPPING=1\nSTATUS=Finishing responses in flight");
+        _status?.Dispose();
+        Log.Stopping(_logger, _context.Options.ShutdownTimeoutSeconds);
         foreach (EventLoop loop in _loops) loop.RequestStop();
         // Each loop enforces the shutdown timeout itself; the extra seconds only guard against a wedged loop.
-        TimeSpan limit = TimeSpan.FromSeconds(context.Options.ShutdownTimeoutSeconds + 2);
+        TimeSpan limit = TimeSpan.FromSeconds(_context.Options.ShutdownTimeoutSeconds + 2);
         foreach (EventLoop loop in _loops) loop.Join(limit);
         foreach (EventLoop loop in _loops) loop.Dispose();
+        foreach (Listener l in _shared ?? []) l.Dispose();
+        _accessLog?.Dispose();
         Log.Stopped(_logger);
         return Task.CompletedTask;
     }
+
+    public void Dispose()
+    {
+        _notifier?.Dispose();
+        _context.Dispose();
+    }
 }
+
+/// <summary>What the command line decided, for the parts that run after start-up (reload).</summary>
+internal sealed record StartupSettings(string ConfigPath);

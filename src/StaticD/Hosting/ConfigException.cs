@@ -7,5 +7,10 @@ internal sealed class ConfigException(string? key, string problem) : Exception(p
     public string? Key { get; } = key;
 
     /// <summary>The one line printed on stderr before exiting with EX_CONFIG.</summary>
-    public string Format(string file) => Key is null ? $"staticd: {file}: {Message}" : $"staticd: {file}: {Key}: {Message}";
+    public string Format(string file) =>
+        OneLine(Key is null ? $"staticd: {file}: {Message}" : $"staticd: {file}: {Key}: {Message}");
+
+    /// <summary>The message is one line even when the bad value held line breaks or control characters.</summary>
+    private static string OneLine(string text) =>
+        string.Concat(text.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
 }

@@ -9,6 +9,9 @@ internal static partial class Libc
     public const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLRDHUP = 0x2000;
     public const uint EPOLLEXCLUSIVE = 1u << 28, EPOLLET = 1u << 31;
 
+    // fcntl(2)
+    public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+
     // eventfd(2)
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
 

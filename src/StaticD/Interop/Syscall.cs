@@ -47,10 +47,11 @@ internal static unsafe class Syscall
         return n;
     }
 
-    public static int Accept(int listenFd, out Errno errno)
+    public static int Accept(int listenFd, SockAddrStorage* peer, out Errno errno)
     {
         int fd;
-        while ((fd = Libc.accept4(listenFd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC)) < 0)
+        uint length = (uint)sizeof(SockAddrStorage);
+        while ((fd = Libc.accept4(listenFd, peer, &length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC)) < 0)
         {
             errno = ErrnoExtensions.Last();
             if (errno != Errno.EINTR) return -1;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using StaticD.Files;
 using StaticD.Hosting;
 using StaticD.Http;
@@ -11,9 +12,28 @@ namespace StaticD.Net;
 internal sealed unsafe partial class Connection
 {
     private ByteRange[]? _ranges;
+    private int _status;
+    private long _bytesSent;
+    private long _requestStart;
+    private bool _headParsed, _logPending;
+
+    /// <summary>Hands the finished request to the access log (a copy into a pooled buffer and an enqueue).</summary>
+    private void LogAccess()
+    {
+        _logPending = false;
+        if (_loop.AccessLog is not { } log || !_context.Options.AccessLog) return;
+        long usec = (long)Stopwatch.GetElapsedTime(_requestStart).TotalMicroseconds;
+        if (_headParsed)
+            log.Record(Field(_head.MethodToken), Field(_head.Target), Field(_head.UserAgent), Field(_head.Referer), _status, _bytesSent, usec, _peer);
+        else
+            log.Record(default, default, default, default, _status, _bytesSent, usec, _peer);
+    }
 
     private ResponseWriter BeginHead(int status)
     {
+        _status = status;
+        _bytesSent = 0;
+        _logPending = true;
         var writer = new ResponseWriter(_loop.Scratch);
         writer.Write(StatusCodes.Line(status));
         writer.Write("Server: staticd\r\n"u8);
@@ -72,7 +92,7 @@ internal sealed unsafe partial class Connection
             w.Write("\r\n"u8);
         }
         w.Write("Last-Modified: "u8);
-        w.WriteHttpDate(_resource.File.MtimeSeconds);
+        w.WriteHttpDate(LastModified);
         w.Write("\r\n"u8);
         if (_resource.Negotiable) w.Write("Vary: Accept-Encoding\r\n"u8);
         if (_resource.Coding != ContentCoding.Identity)
@@ -82,6 +102,10 @@ internal sealed unsafe partial class Connection
             w.Write("\r\n"u8);
         }
     }
+
+    /// <summary>RFC 9110 §8.8.2.1: a Last-Modified later than Date (a file stamped in the future) is sent as Date,
+    /// and conditionals compare against the same value.</summary>
+    private long LastModified => Math.Min(_resource.File.MtimeSeconds, _loop.UnixSeconds);
 
     /// <summary>A file (or its chosen variant): preconditions, then ranges, then the head and a sendfile body.</summary>
     private void RespondRepresentation()
@@ -98,7 +122,7 @@ internal sealed unsafe partial class Connection
         var conditions = new ConditionalHeaders(
             Field(_head.IfMatch), _head.IfMatch.IsPresent, Field(_head.IfNoneMatch), _head.IfNoneMatch.IsPresent,
             Field(_head.IfModifiedSince), _head.IfModifiedSince.IsPresent, Field(_head.IfUnmodifiedSince), _head.IfUnmodifiedSince.IsPresent);
-        switch (Preconditions.Evaluate(conditions, etag, file.MtimeSeconds, now))
+        switch (Preconditions.Evaluate(conditions, etag, LastModified, now))
         {
             case PreconditionResult.NotModified:
                 RespondNotModified(effectivePath, etag);
@@ -112,7 +136,7 @@ internal sealed unsafe partial class Connection
         // RFC 9110 §14.2: Range is only for GET; If-Range that does not match means "send it all".
         int rangeCount = 0;
         if (_head.Method == HttpMethod.Get && _head.Range.IsPresent &&
-            (!_head.IfRange.IsPresent || Preconditions.IfRangeAllows(Field(_head.IfRange), etag, file.MtimeSeconds, now)))
+            (!_head.IfRange.IsPresent || Preconditions.IfRangeAllows(Field(_head.IfRange), etag, LastModified, now)))
         {
             int max = _context.Options.Limits.MaxRanges;
             _ranges ??= new ByteRange[max];

@@ -112,6 +112,7 @@ internal sealed unsafe partial class Connection
         // MSG_MORE: the head waits for the first body bytes so both share a packet.
         fixed (byte* p = _loop.Scratch)
             n = Syscall.Send(Fd, p, length, HasBody, out errno);
+        if (n > 0) CountSent(n);
         if (n == length)
         {
             ContinueSend();
@@ -159,6 +160,7 @@ internal sealed unsafe partial class Connection
             nint n = Syscall.SendFile(Fd, _fileFd, ref segment.Offset, Math.Min(segment.Length, SendFileChunk), out Errno errno);
             if (n > 0)
             {
+                CountSent(n);
                 segment.Length -= n;
                 sentThisTurn += n;
                 Deadline = now + sendTimeout;
@@ -219,8 +221,15 @@ internal sealed unsafe partial class Connection
                 return false;
             }
             offset += (int)n;
+            CountSent(n);
         }
         return true;
+    }
+
+    private void CountSent(nint n)
+    {
+        _bytesSent += n;
+        _loop.BytesSent += n;
     }
 
     // ───────────────────────────── decoding on the pool ─────────────────────────────
@@ -286,6 +295,7 @@ internal sealed unsafe partial class Connection
 
     private void FinishResponse()
     {
+        if (_logPending) LogAccess();
         ReleaseBody();
         if (!_keepAlive)
         {

@@ -3,6 +3,7 @@ using StaticD.Files;
 using StaticD.Hosting;
 using StaticD.Http;
 using StaticD.Interop;
+using System.Diagnostics;
 
 namespace StaticD.Net;
 
@@ -27,8 +28,11 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
     private static readonly byte[] RootPath = "/"u8.ToArray();
 
     private readonly EventLoop _loop;
-    private readonly ServerContext _context;
+    /// <summary>The configuration of the current request (taken from the loop when its head arrives, so a reload
+    /// never changes the rules in the middle of a response).</summary>
+    private ServerContext _context;
     public readonly int Fd;
+    private readonly SockAddrStorage _peer;
     public int Slot;
     /// <summary>Loop clock (ms) at which this connection times out; long.MaxValue while resolving.</summary>
     public long Deadline;
@@ -48,13 +52,14 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
     private Resource _resource;
     private bool _abortWhenResolved;
 
-    public Connection(EventLoop loop, ServerContext context, int fd)
+    public Connection(EventLoop loop, int fd, in SockAddrStorage peer)
     {
         _loop = loop;
-        _context = context;
+        _context = loop.Context;
         Fd = fd;
+        _peer = peer;
         _state = State.ReadingHead;
-        Deadline = loop.NowMs + context.Options.Limits.HeaderTimeoutSeconds * 1000L;
+        Deadline = loop.NowMs + _context.Options.Limits.HeaderTimeoutSeconds * 1000L;
         _resource.Reset();
     }
 
@@ -115,8 +120,11 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
             if (_recvEnd > _recvStart)
             {
                 ReadOnlySpan<byte> input = new(_recv, _recvStart, _recvEnd - _recvStart);
+                _context = _loop.Context;
                 _head.Reset();
                 ParseStatus status = RequestParser.TryParse(input, _context.ParserLimits, ref _head, out int consumed, out ParseError error);
+                _requestStart = Stopwatch.GetTimestamp();
+                _headParsed = status == ParseStatus.Complete;
                 if (status == ParseStatus.Complete)
                 {
                     _headLength = consumed;
@@ -129,7 +137,8 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
                     RespondError(StatusFor(error), close: true);
                     return;
                 }
-                if (input.Length >= _context.ParserLimits.MaxHeaderBytes)
+                // Full: at the limit, or a buffer rented before a reload lowered... or raised the limit.
+                if (input.Length >= _context.ParserLimits.MaxHeaderBytes || (_recvStart == 0 && _recvEnd == _recv!.Length))
                 {
                     _pathValid = false;
                     RespondError(431, close: true);
@@ -202,6 +211,7 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
 
     private void HandleRequest()
     {
+        _loop.Requests++;
         _pathValid = false;
         _isHead = _head.Method == HttpMethod.Head;
         // A request body is never read: the connection closes after the response, so body bytes can never be
@@ -261,6 +271,7 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
             _abortWhenResolved = true;
             return;
         }
+        if (_logPending) LogAccess(); // a response cut short (client gone, timeout) is logged with what was sent
         _state = State.Closed;
         ReleaseBody();
         ReturnPending();

@@ -11,6 +11,7 @@ namespace StaticD.Net;
 internal sealed unsafe partial class EventLoop
 {
     private readonly ConcurrentQueue<Connection> _completions = new();
+    private readonly ConcurrentQueue<Action<EventLoop>> _posted = new();
     private int _wakePending;
 
     /// <summary>Thread pool: hand a resolved connection back to its loop.</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using StaticD.Hosting;
 using StaticD.Http;
 using StaticD.Interop;
+using StaticD.Logging;
 
 namespace StaticD.Net;
 
@@ -28,16 +29,25 @@ internal sealed unsafe partial class EventLoop : IDisposable
     /// <summary>Wall-clock Unix seconds of the current iteration (for dates and If-Modified-Since checks).</summary>
     public long UnixSeconds => _dateSecond;
     public bool Stopping { get; private set; }
+    /// <summary>The configuration requests start with; replaced on reload (a request keeps the one it began with).</summary>
+    public ServerContext Context => _context;
+    public AccessLog? AccessLog { get; }
+
+    // Live figures for systemd's STATUS=: written by this loop only, read by the status reporter.
+    public long Requests;
+    public long BytesSent;
     /// <summary>Loop clock when the last iteration ended; the watchdog reads it from another thread.</summary>
     public long LastIterationMs => Volatile.Read(ref _lastIterationMs);
 
     /// <summary>Scratch buffer for response heads and discarded bytes; only ever used within one call.</summary>
-    public byte[] Scratch { get; }
+    public byte[] Scratch { get; private set; }
     /// <summary>"Date: …\r\n", rendered once a second so no request formats a date.</summary>
     public byte[] DateHeader { get; } = new byte[6 + HttpDate.Length + 2];
 
-    private readonly ServerContext _context;
-    private readonly Listener[] _listeners;
+    private ServerContext _context;
+    private Listener[] _listeners;
+    // Part of a listener's epoll token, so an event for a listener replaced by a reload is recognised as stale.
+    private uint _listenerGeneration;
     private readonly int _epollFd;
     private readonly int _wakeFd;
     private readonly Thread _thread;
@@ -58,9 +68,15 @@ internal sealed unsafe partial class EventLoop : IDisposable
     private long _stopDeadline;
     private volatile bool _stopRequested;
 
-    public EventLoop(int index, ServerContext context, Listener[] listeners, ILogger logger)
+    /// <summary>Test hook for the watchdog test: loop 0 stops iterating this many ms after start, as a loop stuck
+    /// in a bug would. Only an environment variable set by whoever starts the process can trigger it.</summary>
+    public const string WedgeAfterVariable = "STATICD_TEST_WEDGE_LOOP0_AFTER_MS";
+    private readonly long _wedgeAtMs;
+
+    public EventLoop(int index, ServerContext context, Listener[] listeners, ILogger logger, AccessLog? accessLog)
     {
         Index = index;
+        AccessLog = accessLog;
         _context = context;
         _listeners = listeners;
         Logger = logger;
@@ -73,14 +89,42 @@ internal sealed unsafe partial class EventLoop : IDisposable
         _wakeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (_wakeFd < 0) throw new InvalidOperationException($"eventfd: {ErrnoExtensions.Last().Describe()}");
         Register(_wakeFd, Libc.EPOLLIN | Libc.EPOLLET, WakeToken);
-        for (int i = 0; i < listeners.Length; i++)
-            Register(listeners[i].Fd, Libc.EPOLLIN | Libc.EPOLLET, ListenerTag | (uint)i);
+        RegisterListeners();
 
         UpdateClock();
+        if (index == 0 && long.TryParse(Environment.GetEnvironmentVariable(WedgeAfterVariable), out long wedgeAfter) && wedgeAfter > 0)
+            _wedgeAtMs = NowMs + wedgeAfter;
         _thread = new Thread(Run) { Name = $"staticd-loop-{index}", IsBackground = true };
     }
 
     public void Start() => _thread.Start();
+
+    private void RegisterListeners()
+    {
+        for (int i = 0; i < _listeners.Length; i++)
+        {
+            // A socket shared by all loops wakes just one of them per connection (EPOLLEXCLUSIVE), not all.
+            uint events = Libc.EPOLLIN | Libc.EPOLLET | (_listeners[i].Shared ? Libc.EPOLLEXCLUSIVE : 0);
+            Register(_listeners[i].Fd, events, ListenerTag | ((ulong)_listenerGeneration << 16) | (uint)i);
+        }
+    }
+
+    /// <summary>Stops watching listeners: closes its own, only unregisters shared ones (the service owns those).</summary>
+    private void ReleaseListeners(Listener[] listeners)
+    {
+        foreach (Listener l in listeners)
+        {
+            if (l.Shared)
+            {
+                EpollEvent none = default;
+                if (l.Fd >= 0) Libc.epoll_ctl(_epollFd, Libc.EPOLL_CTL_DEL, l.Fd, &none);
+            }
+            else
+            {
+                l.Dispose();
+            }
+        }
+    }
 
     private void Register(int fd, uint events, ulong data)
     {
@@ -106,6 +150,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
                     throw new InvalidOperationException($"epoll_wait: {errno.Describe()}");
                 for (int i = 0; i < n; i++) Dispatch(events[i]);
                 DrainCompletions();
+                RunPosted();
                 RunYielded();
                 if (NowMs >= _nextTickMs) Tick();
                 if (_stopRequested && !Stopping) BeginStop();
@@ -125,7 +170,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
 
     private int ComputeTimeout()
     {
-        if (_yielded.Count > 0 || !_completions.IsEmpty || _stopRequested != Stopping) return 0;
+        if (_yielded.Count > 0 || !_completions.IsEmpty || !_posted.IsEmpty || _stopRequested != Stopping) return 0;
         long until = _nextTickMs - NowMs;
         return (int)Math.Clamp(until, 0, TickMs);
     }
@@ -154,7 +199,9 @@ internal sealed unsafe partial class EventLoop : IDisposable
         }
         if ((data & ListenerTag) != 0)
         {
-            AcceptAll(_listeners[(int)(data & 0xFFFF)]);
+            int index = (int)(data & 0xFFFF);
+            if ((uint)((data >> 16) & 0xFFFF_FFFF) == _listenerGeneration && index < _listeners.Length)
+                AcceptAll(_listeners[index]);
             return;
         }
         int slot = (int)(uint)data;
@@ -172,7 +219,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
         int max = _context.Options.Limits.MaxConnections;
         while (true)
         {
-            int fd = Syscall.Accept(listener.Fd, out Errno errno);
+            SockAddrStorage peer;
+            int fd = Syscall.Accept(listener.Fd, &peer, out Errno errno);
             if (fd < 0)
             {
                 if (errno == Errno.EAGAIN) return;
@@ -194,7 +242,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
                 continue;
             }
             Syscall.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
-            Add(new Connection(this, _context, fd));
+            Add(new Connection(this, fd, peer));
         }
     }
 
@@ -278,6 +326,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
     private void Tick()
     {
         _nextTickMs = NowMs + TickMs;
+        if (_wedgeAtMs > 0 && NowMs >= _wedgeAtMs)
+            Thread.Sleep(Timeout.Infinite); // test hook only: see WedgeAfterVariable
         long now = NowMs;
         for (int i = 0; i < _nextSlot; i++)
         {
@@ -299,7 +349,41 @@ internal sealed unsafe partial class EventLoop : IDisposable
     public void ReturnReceiveBuffer(byte[] buffer)
     {
         // Keep a bounded number for reuse; the rest go back to the GC so a burst does not pin memory forever.
-        if (_receiveBuffers.Count < 256) _receiveBuffers.Push(buffer);
+        // A buffer of another size predates a reload that changed MaxHeaderBytes.
+        if (_receiveBuffers.Count < 256 && buffer.Length == _context.Options.Limits.MaxHeaderBytes) _receiveBuffers.Push(buffer);
+    }
+
+    // ───────────────────────────── reload ─────────────────────────────
+
+    /// <summary>Any thread: run an action on this loop's thread, between two rounds of events.</summary>
+    public void Post(Action<EventLoop> action)
+    {
+        _posted.Enqueue(action);
+        Wake();
+    }
+
+    private void RunPosted()
+    {
+        while (_posted.TryDequeue(out Action<EventLoop>? action)) action(this);
+    }
+
+    /// <summary>Loop thread (via <see cref="Post"/>): requests from now on use <paramref name="context"/>; with new
+    /// listeners, they are watched before the old ones are released, so the port is never unserved. Connections
+    /// already accepted on an old listener keep going.</summary>
+    public void ApplyConfiguration(ServerContext context, Listener[]? listeners)
+    {
+        _context = context;
+        int scratch = context.Options.Limits.MaxRequestLineBytes * 3 + 4096;
+        if (Scratch.Length < scratch) Scratch = GC.AllocateUninitializedArray<byte>(scratch, pinned: true);
+        _receiveBuffers.Clear();
+        if (listeners is null || Stopping) return;
+        Listener[] old = _listeners;
+        // Connections already queued on the old sockets are taken before those sockets go.
+        foreach (Listener l in old) AcceptAll(l);
+        _listenerGeneration = (_listenerGeneration + 1) & 0xFFFF;
+        _listeners = listeners;
+        RegisterListeners();
+        ReleaseListeners(old);
     }
 
     // ───────────────────────────── stopping ─────────────────────────────
@@ -318,7 +402,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
         Stopping = true;
         _stopDeadline = NowMs + _context.Options.ShutdownTimeoutSeconds * 1000L;
         // Closing the listeners refuses new connections at once; queued, not yet accepted ones are reset.
-        foreach (Listener l in _listeners) l.Dispose();
+        ReleaseListeners(_listeners);
+        _listeners = [];
         for (int i = 0; i < _nextSlot; i++) _slots[i]?.BeginShutdown();
     }
 
@@ -334,7 +419,10 @@ internal sealed unsafe partial class EventLoop : IDisposable
 
     public void Dispose()
     {
-        foreach (Listener l in _listeners) l.Dispose();
+        foreach (Listener l in _listeners)
+        {
+            if (!l.Shared) l.Dispose();
+        }
         Syscall.Close(_wakeFd);
         Syscall.Close(_epollFd);
     }

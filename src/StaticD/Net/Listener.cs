@@ -10,11 +10,40 @@ internal sealed class Listener : IDisposable
 {
     public int Fd { get; private set; }
     public IPEndPoint EndPoint { get; }
+    /// <summary>One socket registered in every loop (EPOLLEXCLUSIVE) — a socket passed by systemd — rather than
+    /// a loop's own SO_REUSEPORT socket. Loops never close a shared listener; the service does, once.</summary>
+    public bool Shared { get; }
 
-    private Listener(int fd, IPEndPoint endPoint)
+    private Listener(int fd, IPEndPoint endPoint, bool shared = false)
     {
         Fd = fd;
         EndPoint = endPoint;
+        Shared = shared;
+    }
+
+    /// <summary>Takes a listening socket passed by the service manager (already checked by ListenFds).</summary>
+    public static unsafe Listener Adopt(int fd)
+    {
+        SockAddrStorage addr;
+        uint length = (uint)sizeof(SockAddrStorage);
+        IPEndPoint endPoint = new(IPAddress.None, 0);
+        if (Libc.getsockname(fd, &addr, &length) == 0) endPoint = FromSockAddr(addr);
+        return new Listener(fd, endPoint, shared: true);
+    }
+
+    internal static unsafe IPEndPoint FromSockAddr(in SockAddrStorage addr)
+    {
+        fixed (SockAddrStorage* p = &addr)
+        {
+            var raw = new ReadOnlySpan<byte>(p, sizeof(SockAddrStorage));
+            int port = (ushort)IPAddress.NetworkToHostOrder((short)addr.PortBigEndian);
+            return addr.Family switch
+            {
+                Libc.AF_INET => new IPEndPoint(new IPAddress(raw.Slice(4, 4)), port),
+                Libc.AF_INET6 => new IPEndPoint(new IPAddress(raw.Slice(8, 16), addr.ScopeId), port),
+                _ => new IPEndPoint(IPAddress.None, 0),
+            };
+        }
     }
 
     public const int Backlog = 4096;

@@ -20,6 +20,8 @@ public static class ListingSite
         root.AddFile("files/.secret", "hidden\n");
         root.AddFile("files/.hiddendir/x.txt", "hidden\n");
         root.AddDirectory("files/subdir");
+        root.AddFile("odd/<i>dir/a#b.txt", "x\n");
+        root.AddFile("odd/<i>dir/a?b.txt", "x\n");
         root.AddFile("withindex/index.html", "<p>an index wins over a listing</p>\n");
         root.AddFile("withindex/other.txt", "other\n");
         root.AddFile(".git/config", "[core]\n");
@@ -57,6 +59,22 @@ public sealed class DirectoryListingTests(ListingFixture site) : IClassFixture<L
         var b = html.IndexOf("beta.txt", StringComparison.Ordinal);
         var g = html.IndexOf("gamma.txt", StringComparison.Ordinal);
         Assert.True(a < b && b < g, $"names are not sorted (alpha@{a}, beta@{b}, gamma@{g})\n{html}");
+    }
+
+    [Fact]
+    public async Task Html_EscapesTheDirectoryPath_AndPercentEncodesHrefs()
+    {
+        var r = await site.GetAsync("/odd/%3Ci%3Edir/");
+        HttpAssert.Status(200, r);
+        var html = r.BodyText;
+        Assert.False(html.Contains("<i>dir", StringComparison.Ordinal), $"the directory path is not HTML-escaped\n{html}");
+        Assert.True(html.Contains("&lt;i&gt;dir", StringComparison.Ordinal), $"the escaped directory path is missing\n{html}");
+
+        // '#' and '?' in a name must be percent-encoded in the link, or the link points elsewhere.
+        Assert.False(html.Contains("href=\"a#b.txt\"", StringComparison.Ordinal) || html.Contains("href=\"a?b.txt\"", StringComparison.Ordinal),
+            $"links with raw '#' or '?'\n{html}");
+        Assert.True(html.Contains("a%23b.txt", StringComparison.Ordinal) && html.Contains("a%3Fb.txt", StringComparison.OrdinalIgnoreCase),
+            $"percent-encoded links missing\n{html}");
     }
 
     [Fact]

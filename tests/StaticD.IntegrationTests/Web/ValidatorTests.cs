@@ -12,6 +12,7 @@ public sealed class ValidatorFixture() : ServerFixture(root =>
     root.AddFile("app.js", ValidatorFixture.AppJs);
     root.AddFile("app.js.gz", TestContent.Gzip(ValidatorFixture.AppJs));
     root.AddFile("mutable.txt", ValidatorFixture.MutableV1, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+    root.AddFile("future.txt", "modified tomorrow\n", DateTime.UtcNow.AddDays(1));
 })
 {
     public const string OldText = "validators: a file last modified on Sun, 06 Nov 1994 08:49:37 GMT\n";
@@ -61,6 +62,27 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
         HttpAssert.Status(200, head);
         HttpAssert.Header("ETag", tag, head);
         HttpAssert.Header("Last-Modified", r.Header("Last-Modified")!, head);
+    }
+
+    [Fact]
+    public async Task FutureMtime_LastModifiedIsNotLaterThanDate()
+    {
+        // RFC 9110 §8.8.2.1: an origin server MUST NOT send a Last-Modified later than its Date;
+        // a file time in the future must be replaced by the message origination date.
+        var r = await site.GetAsync("/future.txt");
+        HttpAssert.Status(200, r);
+        var date = HttpAssert.ParseImfFixdate(r.Header("Date")!, r);
+        var lm = WebAssert.LastModified(r);
+        Assert.True(lm <= date, $"Last-Modified {WebAssert.ImfDate(lm)} is later than Date {WebAssert.ImfDate(date)}\n{r}");
+    }
+
+    [Fact]
+    public async Task IfMatchFailing_Wins_OverMatchingIfNoneMatch()
+    {
+        // RFC 9110 §13.2.2: If-Match is evaluated first.
+        var tag = await CurrentTagAsync("/old.txt");
+        var r = await site.SendAsync(Http.Get("/old.txt", "If-Match: \"nope\"", "If-None-Match: " + tag));
+        HttpAssert.Status(412, r);
     }
 
     [Fact]

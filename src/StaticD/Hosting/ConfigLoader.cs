@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Serilog.Events;
+
+namespace StaticD.Hosting;
+
+/// <summary>Reads the configuration file (plus environment overrides, StaticD__Port=8081, the usual .NET way),
+/// at start-up and again on every reload, turning the provider's exceptions into one line that names the file
+/// and, for broken JSON, the position.</summary>
+internal static class ConfigLoader
+{
+    public static IConfigurationRoot Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new ConfigException(null, Directory.Exists(path)
+                ? "is a directory; expected a JSON configuration file"
+                : "cannot read the configuration file: it does not exist");
+        try
+        {
+            return new ConfigurationBuilder()
+                .AddJsonFile(path, optional: false, reloadOnChange: false)
+                .AddEnvironmentVariables()
+                .Build();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or JsonException or IOException or UnauthorizedAccessException)
+        {
+            for (Exception? e = ex; e is not null; e = e.InnerException)
+            {
+                if (e is JsonException json)
+                    throw new ConfigException(null,
+                        $"invalid JSON at line {json.LineNumber + 1}, position {json.BytePositionInLine + 1}: {FirstSentence(json.Message)}");
+            }
+            throw new ConfigException(null, $"cannot read the configuration file: {FirstSentence((ex.InnerException ?? ex).Message)}");
+        }
+    }
+
+    private static string FirstSentence(string message)
+    {
+        int end = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (end > 0 ? message[..end] : message).Trim();
+    }
+
+    /// <summary><c>Logging:LogLevel:Default</c> (Microsoft.Extensions.Logging names), mapped to Serilog's levels.</summary>
+    public static LogEventLevel ReadLogLevel(IConfiguration configuration)
+    {
+        const string Key = "Logging:LogLevel:Default";
+        string? value = configuration[Key];
+        return value?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "information" => LogEventLevel.Information,
+            "trace" => LogEventLevel.Verbose,
+            "debug" => LogEventLevel.Debug,
+            "warning" => LogEventLevel.Warning,
+            "error" => LogEventLevel.Error,
+            "critical" or "none" => LogEventLevel.Fatal,
+            _ => throw new ConfigException(Key, $"\"{value}\" is not allowed; expected Trace, Debug, Information, Warning, Error, Critical or None"),
+        };
+    }
+}

@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Logging;
+using StaticD.Hosting;
+using StaticD.Net;
+
+namespace StaticD.Systemd;
+
+/// <summary>
+/// Tells systemd how the service is doing: STATUS= with live figures every few seconds (shown by
+/// <c>systemctl status staticd</c>), and WATCHDOG=1 at half of WATCHDOG_USEC — but only while every event loop
+/// has completed an iteration recently. A wedged loop stops the pings, and systemd restarts the service.
+/// </summary>
+internal sealed class StatusReporter : IDisposable
+{
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(5);
+
+    private readonly SystemdNotifier? _notifier;
+    private readonly EventLoop[] _loops;
+    private readonly Func<ServerContext> _context;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private readonly TimeSpan _watchdog;
+
+    public StatusReporter(SystemdNotifier? notifier, EventLoop[] loops, Func<ServerContext> context, ILogger logger)
+    {
+        _notifier = notifier;
+        _loops = loops;
+        _context = context;
+        _logger = logger;
+        _watchdog = WatchdogInterval(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"), Environment.ProcessId);
+        _thread = new Thread(Run) { Name = "staticd-status", IsBackground = true };
+        if (_notifier is not null) _thread.Start();
+    }
+
+    // internal for testing
+    internal static TimeSpan WatchdogInterval(string? usec, string? pid, int myPid)
+    {
+        if (!long.TryParse(usec, out long value) || value <= 0) return TimeSpan.Zero;
+        if (pid is { Length: > 0 } && (!int.TryParse(pid, out int p) || p != myPid)) return TimeSpan.Zero;
+        return TimeSpan.FromMicroseconds(value);
+    }
+
+    /// <summary>A loop is alive if it finished an iteration within this long. Idle loops wake every second, so
+    /// anything older than two seconds (or half the watchdog interval, if longer) means a loop is stuck.</summary>
+    internal TimeSpan Staleness => TimeSpan.FromMilliseconds(Math.Max(2000, _watchdog.TotalMilliseconds / 2));
+
+    public bool LoopsAlive()
+    {
+        long now = Environment.TickCount64;
+        long limit = (long)Staleness.TotalMilliseconds;
+        foreach (EventLoop loop in _loops)
+        {
+            if (now - loop.LastIterationMs > limit) return false;
+        }
+        return true;
+    }
+
+    private void Run()
+    {
+        TimeSpan tick = _watchdog > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Min(_watchdog.Ticks / 2, StatusInterval.Ticks)) : StatusInterval;
+        long lastRequests = 0, lastBytes = 0;
+        DateTime lastStatus = DateTime.UtcNow;
+        bool warned = false;
+        while (!_stop.Token.WaitHandle.WaitOne(tick))
+        {
+            if (_watchdog > TimeSpan.Zero)
+            {
+                if (LoopsAlive())
+                {
+                    _notifier!.Notify("WATCHDOG=1");
+                    warned = false;
+                }
+                else if (!warned)
+                {
+                    Log.LoopStalled(_logger);
+                    warned = true;
+                }
+            }
+            DateTime now = DateTime.UtcNow;
+            double seconds = (now - lastStatus).TotalSeconds;
+            if (seconds < StatusInterval.TotalSeconds - 0.01) continue;
+            long requests = _loops.Sum(l => Volatile.Read(ref l.Requests));
+            long bytes = _loops.Sum(l => Volatile.Read(ref l.BytesSent));
+            int open = Volatile.Read(ref _context().OpenConnections);
+            _notifier!.Notify(FormattableString.Invariant(
+                $"STATUS=Serving: {open} connections, {(requests - lastRequests) / seconds:0} req/s, {(bytes - lastBytes) / seconds / 1e6:0.0} MB/s"));
+            lastRequests = requests;
+            lastBytes = bytes;
+            lastStatus = now;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(2));
+    }
+}
