@@ -10,18 +10,19 @@ passed=0 failed=0 skipped=0 status=0
 for project in tests/StaticD.Tests tests/StaticD.IntegrationTests; do
     echo "== $project"
     log=$(mktemp)
-    dotnet test "$project" -c Release -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" \
-        | grep -E '^\s*(Failed|Passed!|Failed!|Error Message|Total tests|  [A-Z].*Exception)' || true
-    rc=${PIPESTATUS[0]}
-    # vstest's summary line: "Passed!  - Failed: 0, Passed: 215, Skipped: 0, Total: 215, ..."
-    line=$(grep -E '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+' "$log" | tail -n1)
-    if [[ -z "$line" ]]; then
+    dotnet test "$project" -c Release -nologo --logger "console;verbosity=normal" >"$log" 2>&1
+    rc=$?
+    # Show what went wrong (failed tests with their messages, build errors), not the 1,000 passing names.
+    grep -E -A12 '^\s+Failed [A-Za-z]' "$log" || true
+    grep -E ': error [A-Z]+[0-9]+' "$log" | sort -u || true
+    # vstest's summary: "Total tests: 344" then "     Passed: 344" / "     Failed: 1" / "    Skipped: 0".
+    if ! grep -qE '^Total tests: +[0-9]+' "$log"; then
         echo "no test summary from $project (build error?):"; tail -n 30 "$log"
         status=1
     else
-        f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
-        p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
-        s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
+        count() { grep -E "^ +$1: +[0-9]+" "$log" | tail -n1 | grep -oE '[0-9]+' || echo 0; }
+        p=$(count Passed); f=$(count Failed); s=$(count Skipped)
+        echo "$project: $p passed, $f failed, $s skipped"
         passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     fi
     [[ $rc -ne 0 ]] && status=1

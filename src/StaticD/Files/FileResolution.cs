@@ -18,6 +18,8 @@ internal struct FileResolution
     public bool IsDirectoryWithoutIndex;
     /// <summary>Why the resolution failed (for the log); None on success.</summary>
     public Errno Errno;
+    /// <summary>The whole content of a small file, read on the pool so the loop can send it from memory.</summary>
+    public byte[]? Body;
 
     public void Reset()
     {

@@ -29,6 +29,14 @@ internal struct Resource
     public byte[]? NameArray;
     public int NameStart, NameLength;
     public Errno Errno;
+    /// <summary>Precompressed variants that exist beside the file (whatever the client accepted).</summary>
+    public ContentCoding Available;
+    /// <summary>inotify watch on the directory looked at (-1: none), for the loop's file cache.</summary>
+    public int Watch;
+    /// <summary>The SPA fallback answered; such results are not cached under the requested path.</summary>
+    public bool UsedFallback;
+    /// <summary><see cref="File"/>'s descriptor belongs to the file cache: never close it here.</summary>
+    public bool Borrowed;
 
     public readonly ReadOnlySpan<byte> Name => new(NameArray, NameStart, NameLength);
 
@@ -36,12 +44,13 @@ internal struct Resource
     {
         this = default;
         File.Reset();
+        Watch = -1;
     }
 
     /// <summary>Closes the descriptor if the resource still owns one.</summary>
     public void Release()
     {
-        Syscall.Close(File.Fd);
+        if (!Borrowed) Syscall.Close(File.Fd);
         File.Fd = -1;
     }
 }

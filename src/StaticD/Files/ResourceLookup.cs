@@ -17,11 +17,13 @@ internal static class ResourceLookup
     private static readonly ContentCoding[] CompressedOnlyOrder = [ContentCoding.Brotli, ContentCoding.Gzip];
 
     public readonly ref struct Request(
-        ReadOnlySpan<byte> acceptEncoding, bool acceptEncodingPresent, bool wantsJson)
+        ReadOnlySpan<byte> acceptEncoding, bool acceptEncodingPresent, bool wantsJson, int inotifyFd)
     {
         public readonly ReadOnlySpan<byte> AcceptEncoding = acceptEncoding;
         public readonly bool AcceptEncodingPresent = acceptEncodingPresent;
         public readonly bool WantsJson = wantsJson;
+        /// <summary>The loop's inotify descriptor when its file cache is on, else -1.</summary>
+        public readonly int InotifyFd = inotifyFd;
     }
 
     public static void Lookup(ServerContext context, byte[] pathArray, int pathStart, int pathLength, in Request request, ref Resource result)
@@ -32,6 +34,8 @@ internal static class ResourceLookup
         result.NameArray = pathArray;
         result.NameStart = pathStart;
         result.NameLength = pathLength;
+        // Watch first, look second: a change after this point cannot be missed by the cache.
+        int watch = FileCache.Watch(request.InotifyFd, context.Options.Root, path);
 
         if (!site.ServeHiddenFiles && HiddenPaths.IsHidden(path))
         {
@@ -46,6 +50,7 @@ internal static class ResourceLookup
                 result.Reset();
                 result.NameArray = fallback;
                 result.NameLength = fallback.Length;
+                result.UsedFallback = true;
                 LookupFile(context, fallback, request, ref result);
             }
             if (result.Status == 403 && result.File.IsDirectoryWithoutIndex && site.DirectoryListing)
@@ -67,6 +72,28 @@ internal static class ResourceLookup
                 result.NameLength = page.Length;
             }
         }
+        result.Watch = watch;
+        if (result.Status == 200 && result.Listing is null && result.DecodeFrom == ContentCoding.Identity &&
+            result.File.Length <= FileCache.SmallFileMax && result.File.Fd >= 0)
+            result.File.Body = ReadSmall(result.File.Fd, result.File.Length);
+    }
+
+    /// <summary>A small file's bytes, so the loop can answer with one send() of head and body. Null if the file
+    /// changed size meanwhile (the descriptor is then used as usual).</summary>
+    private static unsafe byte[]? ReadSmall(int fd, long length)
+    {
+        var body = new byte[length];
+        long done = 0;
+        fixed (byte* p = body)
+        {
+            while (done < length)
+            {
+                nint n = Interop.Libc.pread(fd, p + done, (nuint)(length - done), done);
+                if (n <= 0) return null;
+                done += n;
+            }
+        }
+        return body;
     }
 
     /// <summary>The file itself or, when it has precompressed variants, the best one the client accepts.</summary>
@@ -109,7 +136,8 @@ internal static class ResourceLookup
     private static void ChooseVariant(ServerContext context, Span<byte> name, int length, ContentCoding[] order,
         in Request request, ref Resource result, bool originalExists)
     {
-        Span<FileResolution> found = stackalloc FileResolution[3];
+        var variants = new ThreeFiles();
+        Span<FileResolution> found = variants;
         ContentCoding available = ContentCoding.Identity;
         for (int i = 0; i < order.Length; i++)
         {
@@ -122,6 +150,7 @@ internal static class ResourceLookup
         if (available == ContentCoding.Identity) return; // no variants: result stays as it was
 
         result.Negotiable = true;
+        result.Available = available;
         NegotiationResult choice = AcceptEncoding.Choose(request.AcceptEncoding, request.AcceptEncodingPresent, available, out ContentCoding chosen);
         FileResolution keep = default;
         keep.Reset();
@@ -157,6 +186,14 @@ internal static class ResourceLookup
             result.Release();
             result.Status = 406;
         }
+    }
+
+    /// <summary>Room for the three sidecar lookups without a heap allocation (FileResolution holds a reference,
+    /// so it cannot be stackalloc'ed).</summary>
+    [System.Runtime.CompilerServices.InlineArray(3)]
+    private struct ThreeFiles
+    {
+        private FileResolution _first;
     }
 
     private static void RenderListing(ServerContext context, ReadOnlySpan<byte> path, bool json, ref Resource result)

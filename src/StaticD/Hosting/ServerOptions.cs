@@ -24,8 +24,9 @@ internal sealed class ServerOptions
     public LimitsOptions Limits { get; init; } = new();
     public SiteOptions Site { get; init; } = new();
     public bool AccessLog { get; init; } = true;
+    public bool FileCache { get; init; } = true;
 
-    private static readonly string[] Keys = ["Port", "Root", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "AccessLog", .. SiteOptions.Keys];
+    private static readonly string[] Keys = ["Port", "Root", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "AccessLog", "FileCache", .. SiteOptions.Keys];
 
     /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
     /// A relative <c>Root</c> is taken relative to the configuration file's directory.</summary>
@@ -49,6 +50,7 @@ internal sealed class ServerOptions
             Port = port, Root = root, Listen = listen, ListenIsDefault = isDefault, Loops = loops,
             ShutdownTimeoutSeconds = shutdown, Limits = limits, Site = site,
             AccessLog = ConfigReader.Bool(section, "AccessLog", true),
+            FileCache = ConfigReader.Bool(section, "FileCache", true),
         };
     }
 

@@ -17,7 +17,8 @@ internal sealed partial class Connection
         }
         else
         {
-            var request = new ResourceLookup.Request(Field(_head.AcceptEncoding), _head.AcceptEncoding.IsPresent, WantsJson());
+            var request = new ResourceLookup.Request(Field(_head.AcceptEncoding), _head.AcceptEncoding.IsPresent, WantsJson(),
+                CacheEnabled ? _loop.Cache.InotifyFd : -1);
             ResourceLookup.Lookup(_context, _pathArray, _pathStart, _pathLength, request, ref _resource);
         }
         _loop.Complete(this);
@@ -39,6 +40,7 @@ internal sealed partial class Connection
             OnProduced();
             return;
         }
+        if (CacheEnabled) RememberResolution();
         switch (_resource.Status)
         {
             case 200 when _resource.Listing is not null:
@@ -60,6 +62,71 @@ internal sealed partial class Connection
                 else RespondError(_resource.Status, close: !_keepAlive);
                 break;
         }
+    }
+
+    private bool CacheEnabled => _context.Options.FileCache && _loop.Cache.Enabled;
+
+    /// <summary>Answers from the loop's file cache when it holds this path (and, for a negotiable file, the variant
+    /// this client gets): no thread-pool hop, no open(), no statx().</summary>
+    private bool TryServeFromCache()
+    {
+        if (!CacheEnabled || _head.Accept.IsPresent && WantsJson()) return false;
+        ReadOnlySpan<byte> path = new(_pathArray, _pathStart, _pathLength);
+        FileCache.Entry? entry = _loop.Cache.Find(path, _context, _loop.NowMs);
+        if (entry is null) return false;
+        _state = State.Sending;
+        if (entry.Status != 200)
+        {
+            RespondError(entry.Status, close: !_keepAlive);
+            return true;
+        }
+        ContentCoding coding = ContentCoding.Identity;
+        if (entry.Available != ContentCoding.Identity &&
+            AcceptEncoding.Choose(Field(_head.AcceptEncoding), _head.AcceptEncoding.IsPresent, entry.Available, out coding) == NegotiationResult.NotAcceptable)
+        {
+            _state = State.ReadingHead;
+            return false;
+        }
+        FileCache.CachedFile? file = entry.Variants[FileCache.VariantIndex(coding)];
+        if (file is null)
+        {
+            _state = State.ReadingHead;
+            return false;
+        }
+        file.Users++;
+        _cachedFile = file;
+        _resource.Reset();
+        _resource.Status = 200;
+        _resource.Borrowed = true;
+        _resource.File.Status = 200;
+        _resource.File.Fd = file.Fd;
+        _resource.File.Length = file.Length;
+        _resource.File.MtimeSeconds = file.MtimeSeconds;
+        _resource.File.MtimeNanoseconds = file.MtimeNanoseconds;
+        _resource.File.Inode = file.Inode;
+        _resource.File.IsIndex = entry.IsIndex;
+        _resource.File.Body = file.Body;
+        _resource.Coding = coding;
+        _resource.Available = entry.Available;
+        _resource.Negotiable = entry.Available != ContentCoding.Identity;
+        _resource.NameArray = entry.Name;
+        _resource.NameLength = entry.Name.Length;
+        RespondRepresentation();
+        return true;
+    }
+
+    /// <summary>After a pool resolution: keep plain files and "not found" answers for the next request. Error
+    /// pages, listings, SPA fallbacks and decoded bodies depend on more than the path, so they always resolve.</summary>
+    private void RememberResolution()
+    {
+        ref Resource r = ref _resource;
+        bool plainFile = r.Status == 200 && r.Listing is null && r.DecodeFrom == ContentCoding.Identity;
+        bool notFound = r.Status == 404;
+        if ((!plainFile && !notFound) || r.IsErrorPage || r.UsedFallback || r.File.IsDirectoryWithoutIndex) return;
+        FileCache.CachedFile? file = _loop.Cache.Store(new ReadOnlySpan<byte>(_pathArray, _pathStart, _pathLength), _context, ref r, _loop.NowMs);
+        if (file is null) return;
+        _cachedFile = file;
+        r.Borrowed = true;
     }
 
     /// <summary>The bytes of a request field in the receive buffer (empty when absent).</summary>

@@ -191,7 +191,13 @@ internal sealed unsafe partial class Connection
         file.Fd = -1;
         if (_isHead || file.Length == 0)
         {
-            Interop.Syscall.Close(fd);
+            ReleaseFileFd(fd);
+        }
+        else if (file.Body is byte[] body && rangeCount <= 1)
+        {
+            ReleaseFileFd(fd);
+            if (rangeCount == 0) SetMemoryBody(body);
+            else SetMemoryBody(body, _ranges![0].Offset, _ranges[0].Length);
         }
         else if (rangeCount == 0)
         {
@@ -301,7 +307,7 @@ internal sealed unsafe partial class Connection
         EndHead(ref w);
         int fd = file.Fd;
         file.Fd = -1;
-        if (_isHead || file.Length == 0) Interop.Syscall.Close(fd);
+        if (_isHead || file.Length == 0) ReleaseFileFd(fd);
         else SetFileBody(fd, 0, file.Length);
         SendHead(w.Length);
     }

@@ -33,6 +33,8 @@ internal sealed unsafe partial class Connection
     private int _pendingOffset, _pendingEnd;
 
     private int _fileFd = -1;
+    /// <summary>The cache's file this response reads from (its descriptor is borrowed, never closed here).</summary>
+    private Files.FileCache.CachedFile? _cachedFile;
     private BodySegment[] _segments = new BodySegment[1];
     private int _segmentCount, _segmentIndex;
     private byte[]? _memory;
@@ -54,11 +56,11 @@ internal sealed unsafe partial class Connection
         _segmentIndex = 0;
     }
 
-    private void SetMemoryBody(byte[] body)
+    private void SetMemoryBody(byte[] body, long offset = 0, long length = -1)
     {
         _memory = body;
         _memoryRented = false;
-        _segments[0] = new BodySegment { IsFile = false, Offset = 0, Length = body.Length };
+        _segments[0] = new BodySegment { IsFile = false, Offset = offset, Length = length < 0 ? body.Length : length };
         _segmentCount = 1;
         _segmentIndex = 0;
     }
@@ -107,6 +109,14 @@ internal sealed unsafe partial class Connection
     private void SendHead(int length)
     {
         _state = State.Sending;
+        if (_segmentCount == 1 && !_segments[0].IsFile && _segments[0].Length <= _loop.Scratch.Length - length)
+        {
+            // A small body joins the head in the scratch buffer: one send() for the whole response.
+            _memory.AsSpan((int)_segments[0].Offset, (int)_segments[0].Length).CopyTo(_loop.Scratch.AsSpan(length));
+            length += (int)_segments[0].Length;
+            _segmentCount = 0;
+            _memory = null;
+        }
         nint n;
         Errno errno;
         // MSG_MORE: the head waits for the first body bytes so both share a packet.
@@ -315,10 +325,12 @@ internal sealed unsafe partial class Connection
 
     private void ReleaseBody()
     {
-        if (_fileFd >= 0)
+        if (_fileFd >= 0 && _cachedFile is null) Syscall.Close(_fileFd);
+        _fileFd = -1;
+        if (_cachedFile is not null)
         {
-            Syscall.Close(_fileFd);
-            _fileFd = -1;
+            _cachedFile.Release();
+            _cachedFile = null;
         }
         if (_memory is not null)
         {
@@ -336,6 +348,12 @@ internal sealed unsafe partial class Connection
             _chunk = null;
         }
         _segmentCount = _segmentIndex = 0;
+    }
+
+    /// <summary>Done with a file descriptor that carries no body (HEAD, empty file, small file sent from memory).</summary>
+    private void ReleaseFileFd(int fd)
+    {
+        if (_cachedFile is null) Syscall.Close(fd);
     }
 
     private void ReturnPending()

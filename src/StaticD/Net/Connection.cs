@@ -247,6 +247,7 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         }
 
         _pathValid = true;
+        if (TryServeFromCache()) return;
         _state = State.Resolving;
         Deadline = long.MaxValue;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using StaticD.Files;
 using StaticD.Hosting;
 using StaticD.Http;
 using StaticD.Interop;
@@ -19,6 +20,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
     // "instance" bit).
     private const ulong ListenerTag = 1UL << 63;
     private const ulong WakeToken = ulong.MaxValue;
+    private const ulong InotifyToken = ulong.MaxValue - 1;
     private const int MaxEvents = 256;
     private const int TickMs = 1000;
     private const int AcceptPauseMs = 100;
@@ -32,6 +34,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
     /// <summary>The configuration requests start with; replaced on reload (a request keeps the one it began with).</summary>
     public ServerContext Context => _context;
     public AccessLog? AccessLog { get; }
+    public FileCache Cache { get; } = new();
 
     // Live figures for systemd's STATUS=: written by this loop only, read by the status reporter.
     public long Requests;
@@ -82,13 +85,14 @@ internal sealed unsafe partial class EventLoop : IDisposable
         Logger = logger;
         // The largest head: a Location made of the longest request line, every byte percent-encoded, plus the
         // fixed headers and an error body.
-        Scratch = GC.AllocateUninitializedArray<byte>(context.Options.Limits.MaxRequestLineBytes * 3 + 4096, pinned: true);
+        Scratch = GC.AllocateUninitializedArray<byte>(ScratchSize(context), pinned: true);
 
         _epollFd = Libc.epoll_create1(Libc.EPOLL_CLOEXEC);
         if (_epollFd < 0) throw new InvalidOperationException($"epoll_create1: {ErrnoExtensions.Last().Describe()}");
         _wakeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (_wakeFd < 0) throw new InvalidOperationException($"eventfd: {ErrnoExtensions.Last().Describe()}");
         Register(_wakeFd, Libc.EPOLLIN | Libc.EPOLLET, WakeToken);
+        if (Cache.Enabled) Register(Cache.InotifyFd, Libc.EPOLLIN | Libc.EPOLLET, InotifyToken);
         RegisterListeners();
 
         UpdateClock();
@@ -98,6 +102,11 @@ internal sealed unsafe partial class EventLoop : IDisposable
     }
 
     public void Start() => _thread.Start();
+
+    /// <summary>The largest head (a Location made of the longest request line, every byte percent-encoded, plus
+    /// fixed headers) followed by a small cached body, so head and body leave in one send().</summary>
+    private static int ScratchSize(ServerContext context) =>
+        context.Options.Limits.MaxRequestLineBytes * 3 + 8192 + FileCache.SmallFileMax;
 
     private void RegisterListeners()
     {
@@ -148,6 +157,11 @@ internal sealed unsafe partial class EventLoop : IDisposable
                 UpdateClock();
                 if (n < 0 && errno != Errno.EINTR)
                     throw new InvalidOperationException($"epoll_wait: {errno.Describe()}");
+                // File changes first: no request of this round may be answered from a cache entry they made stale.
+                for (int i = 0; i < n; i++)
+                {
+                    if (events[i].Data == InotifyToken) Cache.DrainEvents();
+                }
                 for (int i = 0; i < n; i++) Dispatch(events[i]);
                 DrainCompletions();
                 RunPosted();
@@ -191,6 +205,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
     private void Dispatch(in EpollEvent ev)
     {
         ulong data = ev.Data;
+        if (data == InotifyToken) return; // handled before the round
         if (data == WakeToken)
         {
             ulong value;
@@ -373,7 +388,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
     public void ApplyConfiguration(ServerContext context, Listener[]? listeners)
     {
         _context = context;
-        int scratch = context.Options.Limits.MaxRequestLineBytes * 3 + 4096;
+        Cache.Clear();
+        int scratch = ScratchSize(context);
         if (Scratch.Length < scratch) Scratch = GC.AllocateUninitializedArray<byte>(scratch, pinned: true);
         _receiveBuffers.Clear();
         if (listeners is null || Stopping) return;
@@ -423,6 +439,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
         {
             if (!l.Shared) l.Dispose();
         }
+        Cache.Dispose();
         Syscall.Close(_wakeFd);
         Syscall.Close(_epollFd);
     }

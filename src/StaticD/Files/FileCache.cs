@@ -1,0 +1,208 @@
+using System.Text;
+using StaticD.Hosting;
+using StaticD.Http;
+using StaticD.Interop;
+
+namespace StaticD.Files;
+
+/// <summary>
+/// A per-loop cache of resolved files, so a hot file is answered without the thread-pool hop, without open() and
+/// statx(), and — when small — with one send() of head and body from memory. Entries hold the open descriptor of
+/// each variant served so far (identity, br, zstd, gzip), their validators and pre-rendered headers, and "not
+/// found" answers.
+///
+/// Staleness: the resolving pool thread adds an inotify watch on the file's directory *before* it looks at the
+/// file, so any later change in that directory (write, replace, rename, delete, create) queues an event, and the
+/// loop handles inotify events before any request of the same epoll round. Changes inotify cannot see (network
+/// file systems, the target of a symlink in another directory) are caught by revalidating every entry after
+/// <see cref="RevalidateMs"/>. Loop-thread only, except <see cref="Watch"/>.
+/// </summary>
+internal sealed unsafe class FileCache : IDisposable
+{
+    /// <summary>Files up to this size keep their bytes: with the head they fit the loop's scratch buffer.</summary>
+    public const int SmallFileMax = 16 * 1024;
+    private const int MaxEntries = 4096;
+    private const long MaxBodyBytes = 32L * 1024 * 1024;
+    private const int RevalidateMs = 5000;
+    private const uint WatchMask = Libc.IN_MODIFY | Libc.IN_ATTRIB | Libc.IN_CLOSE_WRITE | Libc.IN_MOVED_FROM | Libc.IN_MOVED_TO |
+        Libc.IN_CREATE | Libc.IN_DELETE | Libc.IN_DELETE_SELF | Libc.IN_MOVE_SELF | Libc.IN_ONLYDIR;
+
+    internal sealed class Entry(string key, ServerContext context, int watch, long expiresMs)
+    {
+        public readonly string Key = key;
+        public readonly ServerContext Context = context;
+        public readonly int Watch = watch;
+        public readonly long ExpiresMs = expiresMs;
+        public int Status;
+        public bool IsIndex;
+        public ContentCoding Available;
+        /// <summary>The path whose file name decides Content-Type and cache rules.</summary>
+        public byte[] Name = [];
+        public readonly CachedFile?[] Variants = new CachedFile?[4];
+        public bool Dead;
+    }
+
+    /// <summary>One open file shared by the connections of one loop (sendfile takes an explicit offset, so they
+    /// do not disturb each other). Closed when dead and no connection uses it.</summary>
+    internal sealed class CachedFile(FileResolution file, byte[]? body)
+    {
+        public readonly int Fd = file.Fd;
+        public readonly long Length = file.Length;
+        public readonly long MtimeSeconds = file.MtimeSeconds;
+        public readonly uint MtimeNanoseconds = file.MtimeNanoseconds;
+        public readonly ulong Inode = file.Inode;
+        public readonly byte[]? Body = body;
+        public int Users;
+        public bool Dead;
+
+        public void Release()
+        {
+            if (--Users == 0 && Dead) Syscall.Close(Fd);
+        }
+
+        public void Kill()
+        {
+            Dead = true;
+            if (Users == 0) Syscall.Close(Fd);
+        }
+    }
+
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly Dictionary<int, List<Entry>> _byWatch = new();
+    private long _bodyBytes;
+
+    public int InotifyFd { get; }
+
+    public FileCache()
+    {
+        _lookup = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
+        InotifyFd = Libc.inotify_init1(Libc.IN_NONBLOCK | Libc.IN_CLOEXEC);
+    }
+
+    public bool Enabled => InotifyFd >= 0;
+
+    public static int VariantIndex(ContentCoding coding) => coding switch
+    {
+        ContentCoding.Gzip => 1,
+        ContentCoding.Brotli => 2,
+        ContentCoding.Zstd => 3,
+        _ => 0,
+    };
+
+    /// <summary>The live entry for a decoded path under the current configuration, or null.</summary>
+    public Entry? Find(ReadOnlySpan<byte> path, ServerContext context, long nowMs)
+    {
+        if (path.Length > 1024) return null;
+        // Keys are the path's bytes widened one to one into chars: unique, and no allocation to look up.
+        Span<char> key = stackalloc char[path.Length];
+        for (int i = 0; i < path.Length; i++) key[i] = (char)path[i];
+        if (!_lookup.TryGetValue(key, out Entry? entry)) return null;
+        if (entry.Dead || entry.Context != context || nowMs >= entry.ExpiresMs)
+        {
+            Remove(entry);
+            return null;
+        }
+        return entry;
+    }
+
+    /// <summary>Thread pool: watch the directory that holds a path, before the path is looked at. Returns the
+    /// watch descriptor, or -1 (no directory, too many watches: the result is then simply not cached).</summary>
+    public static int Watch(int inotifyFd, string root, ReadOnlySpan<byte> path)
+    {
+        if (inotifyFd < 0) return -1;
+        int slash = path.LastIndexOf((byte)'/');
+        ReadOnlySpan<byte> directory = slash <= 0 ? "/"u8 : path[..slash];
+        byte[] full = Encoding.UTF8.GetBytes(root.TrimEnd('/') + Encoding.UTF8.GetString(directory) + "\0");
+        fixed (byte* p = full) return Libc.inotify_add_watch(inotifyFd, p, WatchMask);
+    }
+
+    /// <summary>Loop: remember what the pool resolved. Takes ownership of the file descriptor (returns the cached
+    /// file with one user: the caller) or returns null and leaves the descriptor with the caller.</summary>
+    public CachedFile? Store(ReadOnlySpan<byte> path, ServerContext context, ref Resource resource, long nowMs)
+    {
+        if (resource.Watch < 0 || path.Length > 1024) return null;
+        Span<char> key = stackalloc char[path.Length];
+        for (int i = 0; i < path.Length; i++) key[i] = (char)path[i];
+        if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Context != context || entry.Watch != resource.Watch)
+        {
+            if (entry is not null) Remove(entry);
+            if (_entries.Count >= MaxEntries || _bodyBytes > MaxBodyBytes) Clear();
+            entry = new Entry(new string(key), context, resource.Watch, nowMs + RevalidateMs)
+            {
+                Status = resource.Status,
+                IsIndex = resource.File.IsIndex,
+                Available = resource.Available,
+                Name = resource.Name.ToArray(),
+            };
+            _entries[entry.Key] = entry;
+            if (!_byWatch.TryGetValue(entry.Watch, out List<Entry>? list)) _byWatch[entry.Watch] = list = [];
+            list.Add(entry);
+        }
+        if (resource.Status != 200 || entry.Status != 200 || entry.Available != resource.Available) return null;
+        int index = VariantIndex(resource.Coding);
+        if (entry.Variants[index] is not null) return null; // another request filled it meanwhile
+        var file = new CachedFile(resource.File, resource.File.Body) { Users = 1 };
+        entry.Variants[index] = file;
+        _bodyBytes += file.Body?.Length ?? 0;
+        return file;
+    }
+
+    /// <summary>Loop: apply queued inotify events (before any request of this round is served).</summary>
+    public void DrainEvents()
+    {
+        byte* buffer = stackalloc byte[4096];
+        while (true)
+        {
+            nint n = Libc.read(InotifyFd, buffer, 4096);
+            if (n <= 0) return;
+            for (nint at = 0; at + sizeof(InotifyEvent) <= n;)
+            {
+                var ev = (InotifyEvent*)(buffer + at);
+                if ((ev->Mask & Libc.IN_Q_OVERFLOW) != 0)
+                {
+                    Clear(); // events were lost: trust nothing
+                }
+                else if (_byWatch.Remove(ev->Watch, out List<Entry>? list))
+                {
+                    foreach (Entry e in list) Kill(e);
+                }
+                at += (nint)(sizeof(InotifyEvent) + ev->Length);
+            }
+        }
+    }
+
+    private void Remove(Entry entry)
+    {
+        Kill(entry);
+        if (_byWatch.TryGetValue(entry.Watch, out List<Entry>? list)) list.Remove(entry);
+    }
+
+    private void Kill(Entry entry)
+    {
+        if (entry.Dead) return;
+        entry.Dead = true;
+        _entries.Remove(entry.Key);
+        foreach (CachedFile? file in entry.Variants)
+        {
+            if (file is null) continue;
+            _bodyBytes -= file.Body?.Length ?? 0;
+            file.Kill();
+        }
+    }
+
+    /// <summary>Drops every entry (a reload, an inotify overflow, or the cache is full).</summary>
+    public void Clear()
+    {
+        foreach (Entry e in _entries.Values.ToList()) Kill(e);
+        _entries.Clear();
+        _byWatch.Clear();
+        _bodyBytes = 0;
+    }
+
+    public void Dispose()
+    {
+        Clear();
+        Syscall.Close(InotifyFd);
+    }
+}
