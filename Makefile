@@ -10,7 +10,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: build run test unit integration bench clean deps
+.PHONY: build run test bench fuzz deb e2e clean deps
 
 ## build: publish the Native AOT binary to out/staticd (trim/AOT warnings are errors)
 build: $(BINARY)
@@ -31,6 +31,11 @@ test: build
 ## bench: wrk against staticd and nginx/h2o/lighttpd, pinned with taskset (reports, never fails)
 bench: build
 	bench/run.sh
+
+## fuzz: coverage-guided fuzzing of the parser and path decoder with AFL++ (FUZZ_SECONDS, default 300)
+FUZZ_SECONDS ?= 300
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 deps:
 	@command -v $(DOTNET) >/dev/null || { echo "the .NET 10 SDK (dotnet) is required"; exit 1; }

@@ -172,7 +172,9 @@ internal static class RequestParser
         // RFC 9112 §3) as soon as that much has arrived. The scans that find the separators also validate the
         // bytes they skip, so each byte is looked at once.
         int maxLine = limits.MaxRequestLineBytes;
-        ReadOnlySpan<byte> line = buffer.Slice(pos, Math.Min(buffer.Length - pos, maxLine));
+        // Scanned within the window: bytes past MaxHeaderBytes must not decide the answer, or it would depend on
+        // how the reads happened to split the stream (found by fuzzing).
+        ReadOnlySpan<byte> line = window.Slice(pos, Math.Min(window.Length - pos, maxLine));
 
         // method = token (RFC 9110 §9.1, §5.6.2), ended by exactly one SP. Exactly one: RFC 9112 §3 allows lenient
         // whitespace splitting, but hops that split differently are a request-smuggling vector.

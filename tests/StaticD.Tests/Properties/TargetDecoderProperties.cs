@@ -44,7 +44,9 @@ public class TargetDecoderProperties
             bool flip = ((coin >> (i++ % 64)) & 1) == 1;
             bool mustEncode = b >= 0x80 || b == (byte)' ';
             bool isSlash = b == (byte)'/';
-            if (mustEncode || (flip && (!isSlash || encodeSlashes)))
+
+            // The leading '/' stays literal: origin-form starts with it, and "%2F..." is no path at all.
+            if (mustEncode || (flip && i > 1 && (!isSlash || encodeSlashes)))
             {
                 sb.Append('%').Append(((i & 1) == 0 ? $"{b:X2}" : $"{b:x2}"));
             }
@@ -87,11 +89,12 @@ public class TargetDecoderProperties
         Gen.Select(GenSafePath.Where(p => p.Length > 1 && !p.EndsWith('/')), Gen.Int[0, 1000], Gen.OneOf<string>("/.", "/%2e", "/x/..", "/x/%2E%2e", "/", "//", "/./y/.."), Gen.ULong)
             .Sample((path, at, noise, coin) =>
             {
-                // Insert the noise at a segment boundary (never at the very end: "/a/." keeps a trailing '/').
-                var slashes = Enumerable.Range(0, path.Length).Where(i => path[i] == '/').ToArray();
+                // Insert the (already encoded) noise at a segment boundary of the encoded path, never at the very
+                // end ("/a/." keeps a trailing '/').
+                string encoded = Encode(path, coin, encodeSlashes: false);
+                var slashes = Enumerable.Range(0, encoded.Length).Where(i => encoded[i] == '/').ToArray();
                 int insertAt = slashes[at % slashes.Length];
-                string noisy = path[..insertAt] + noise + path[insertAt..];
-                byte[] buffer = Encoding.ASCII.GetBytes(Encode(noisy, coin & 0x5555_5555_5555_5555UL, encodeSlashes: false));
+                byte[] buffer = Encoding.ASCII.GetBytes(encoded[..insertAt] + noise + encoded[insertAt..]);
                 Assert.Equal(DecodeStatus.Ok, TargetDecoder.Decode(buffer, out int length));
                 Assert.Equal(path, Encoding.UTF8.GetString(buffer, 0, length));
             }, iter: Iterations, print: t => $"{t.Item1} + {t.Item3} at {t.Item2}");
