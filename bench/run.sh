@@ -317,8 +317,37 @@ start_staticd() {
     fi
     SERVER_PORT=$(free_port)
     render "$CONF_DIR/staticd.json.in" "$RUN/staticd.json" \
-        PORT="$SERVER_PORT" ROOT="$DOCROOT" LOOPS="$loops"
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" LOOPS="$loops" ACCESSLOG=false
     launch "staticd-$loops" "$@" "$STATICD_BIN" --config "$RUN/staticd.json"
+}
+
+# start_staticd_journal PIN...: one loop, access log on, logging to a real
+# systemd-journald through the native protocol (INVOCATION_ID makes staticd
+# pick the journal, as it does under systemd).
+start_staticd_journal() {
+    if [ ! -x "$STATICD_BIN" ]; then START_ERR="binary $STATICD_BIN not found"; return 1; fi
+    SERVER_PORT=$(free_port)
+    render "$CONF_DIR/staticd.json.in" "$RUN/staticd-journal.json" \
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" LOOPS=1 ACCESSLOG=true
+    launch "staticd-journal" env INVOCATION_ID=0123456789abcdef0123456789abcdef "$@" \
+        "$STATICD_BIN" --config "$RUN/staticd-journal.json"
+}
+
+# ensure_journald: the access-log row needs a journal to write to; start a
+# standalone systemd-journald when none answers (it is stopped on exit).
+ensure_journald() {
+    if python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.connect("/run/systemd/journal/socket")' 2>/dev/null; then
+        return 0
+    fi
+    [ -x /lib/systemd/systemd-journald ] || return 1
+    /lib/systemd/systemd-journald >"$RUN/journald.out" 2>&1 &
+    PIDS+=("$!")
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [ -S /run/systemd/journal/socket ] && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # start_nginx WORKERS PIN...
@@ -608,7 +637,7 @@ footprint() {
     for ((i = 0; i < STARTUP_RUNS; i++)); do
         port=$(free_port)
         render "$CONF_DIR/staticd.json.in" "$RUN/staticd-fp.json" \
-            PORT="$port" ROOT="$DOCROOT" LOOPS=1
+            PORT="$port" ROOT="$DOCROOT" LOOPS=1 ACCESSLOG=false
         ok=0
         t0=$(now_us)
         "${PIN_SERVER[@]}" "$STATICD_BIN" --config "$RUN/staticd-fp.json" >"$RUN/staticd-fp.out" 2>&1 &
@@ -679,6 +708,20 @@ if [ "$NPROC" -ge 2 ]; then
     bench_table two "${TWO_SERVERS[@]}"
 fi
 
+# Access log cost: staticd alone (1 loop, CPU 0), access log off vs on into the journal.
+log "[access log] staticd with the access log off and on (journald)"
+if ensure_journald; then
+    start_table alog off start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    start_table alog journal start_staticd_journal "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    SAVED_NCASES=$NCASES
+    NCASES=1 # the 1 KiB keep-alive case is where a per-request cost shows most
+    bench_table alog off journal
+    NCASES=$SAVED_NCASES
+    ALOG_DROPPED=$(grep -c 'access log: dropped' "$RUN/staticd-journal.out" 2>/dev/null || true)
+else
+    NOTES+=("access log row: no systemd-journald to write to")
+fi
+
 log "staticd footprint"
 footprint
 
@@ -742,6 +785,15 @@ if [ "$NPROC" -ge 2 ]; then
 else
     echo "n/a: only $NPROC core"
 fi
+echo
+echo "### staticd access log cost (1 KiB page, 64 conns, 1 loop on CPU 0)"
+echo
+rows=("access log	req/s	vs off")
+rows+=("off	${CELL[alog/off/0]:-n/a}	1.00x")
+rows+=("on, into systemd-journald	${CELL[alog/journal/0]:-n/a}	$(ratio "${RAW[alog/journal/0]:-}" "${RAW[alog/off/0]:-}")")
+print_table "${rows[@]}"
+echo
+echo "Entries the journal could not take are dropped, never waited for (drop reports in the log: ${ALOG_DROPPED:-n/a})."
 echo
 echo "### staticd footprint"
 echo
