@@ -8,7 +8,9 @@ namespace StaticD;
 /// </summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Information, "staticd {Version} listening on {Addresses}; root {Root}; {Loops} event loops")]
+    // ":l" renders a string property without quotes in MESSAGE (Serilog quotes strings otherwise); the journal
+    // field of the same name carries the value either way.
+    [LoggerMessage(1, LogLevel.Information, "staticd {Version:l} listening on {Addresses:l}; root {Root:l}; {Loops} event loops")]
     public static partial void Started(ILogger logger, string version, string addresses, string root, int loops);
 
     [LoggerMessage(2, LogLevel.Information, "stopping: finishing responses in flight (up to {TimeoutSeconds} s)")]
@@ -17,13 +19,13 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Information, "stopped")]
     public static partial void Stopped(ILogger logger);
 
-    [LoggerMessage(4, LogLevel.Warning, "IPv6 is not available on this host ({Reason}); listening on IPv4 only")]
+    [LoggerMessage(4, LogLevel.Warning, "IPv6 is not available on this host ({Reason:l}); listening on IPv4 only")]
     public static partial void NoIPv6(ILogger logger, string reason);
 
-    [LoggerMessage(5, LogLevel.Information, "configuration reloaded: listening on {Addresses}; root {Root}")]
+    [LoggerMessage(5, LogLevel.Information, "configuration reloaded: listening on {Addresses:l}; root {Root:l}")]
     public static partial void Reloaded(ILogger logger, string addresses, string root);
 
-    [LoggerMessage(6, LogLevel.Error, "reload failed, still serving with the previous configuration: {Reason}")]
+    [LoggerMessage(6, LogLevel.Error, "reload failed, still serving with the previous configuration: {Reason:l}")]
     public static partial void ReloadFailed(ILogger logger, string reason);
 
     [LoggerMessage(7, LogLevel.Warning, "reload: Listen and Port are decided by the socket unit; restart with other sockets to change them")]
@@ -32,7 +34,7 @@ internal static partial class Log
     [LoggerMessage(8, LogLevel.Warning, "reload: Loops changed from {Old} to {New}; this takes effect at the next restart")]
     public static partial void ReloadLoopsIgnored(ILogger logger, int old, int @new);
 
-    [LoggerMessage(9, LogLevel.Information, "socket activation: serving on the sockets systemd passed ({Addresses}); Listen and Port are not used")]
+    [LoggerMessage(9, LogLevel.Information, "socket activation: serving on the sockets systemd passed ({Addresses:l}); Listen and Port are not used")]
     public static partial void SocketActivated(ILogger logger, string addresses);
 
     [LoggerMessage(13, LogLevel.Information, "took back {Count} listening sockets from systemd's file descriptor store")]
@@ -41,23 +43,23 @@ internal static partial class Log
     [LoggerMessage(32, LogLevel.Critical, "an event loop has not completed an iteration recently; watchdog pings stopped so systemd restarts the service")]
     public static partial void LoopStalled(ILogger logger);
 
-    [LoggerMessage(10, LogLevel.Error, "cannot open \"{Path}\": {Reason}")]
+    [LoggerMessage(10, LogLevel.Error, "cannot open \"{Path:l}\": {Reason:l}")]
     public static partial void ResolveFailed(ILogger logger, string path, string reason);
 
-    [LoggerMessage(11, LogLevel.Error, "\"{Path}\" was truncated while being sent (at byte {Offset}); connection closed")]
+    [LoggerMessage(11, LogLevel.Error, "\"{Path:l}\" was truncated while being sent (at byte {Offset}); connection closed")]
     public static partial void FileTruncated(ILogger logger, string path, long offset);
 
-    [LoggerMessage(12, LogLevel.Error, "\"{Path}\" could not be decompressed while being sent; connection closed")]
+    [LoggerMessage(12, LogLevel.Error, "\"{Path:l}\" could not be decompressed while being sent; connection closed")]
     public static partial void DecodeFailed(ILogger logger, string path);
 
-    [LoggerMessage(20, LogLevel.Warning, "accept paused for {PauseMs} ms: {Reason}")]
+    [LoggerMessage(20, LogLevel.Warning, "accept paused for {PauseMs} ms: {Reason:l}")]
     public static partial void AcceptPaused(ILogger logger, string reason, int pauseMs);
 
-    [LoggerMessage(21, LogLevel.Error, "epoll_ctl(ADD) failed for a new connection: {Reason}")]
+    [LoggerMessage(21, LogLevel.Error, "epoll_ctl(ADD) failed for a new connection: {Reason:l}")]
     public static partial void EpollAddFailed(ILogger logger, string reason);
 
     [LoggerMessage(40, LogLevel.Information,
-        "{CLIENT_ADDR} \"{HTTP_METHOD} {HTTP_PATH}\" {HTTP_STATUS} {HTTP_BYTES} {HTTP_DURATION_USEC}us \"{HTTP_REFERER}\" \"{HTTP_USER_AGENT}\"")]
+        "{CLIENT_ADDR:l} \"{HTTP_METHOD:l} {HTTP_PATH:l}\" {HTTP_STATUS} {HTTP_BYTES} {HTTP_DURATION_USEC}us \"{HTTP_REFERER:l}\" \"{HTTP_USER_AGENT:l}\"")]
     public static partial void Access(ILogger logger, string CLIENT_ADDR, string HTTP_METHOD, string HTTP_PATH, int HTTP_STATUS,
         long HTTP_BYTES, long HTTP_DURATION_USEC, string HTTP_REFERER, string HTTP_USER_AGENT);
 

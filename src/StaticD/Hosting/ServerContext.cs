@@ -30,8 +30,8 @@ internal sealed class ServerContext : IDisposable
         int fd;
         fixed (byte* p = path)
         {
-            OpenHow how = new() { Flags = Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC };
-            fd = Libc.openat2(Libc.AT_FDCWD, p, &how);
+            // Plain openat: the root is the operator's choice and may well be reached through symlinks.
+            fd = Libc.openat(Libc.AT_FDCWD, p, (int)(Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC), 0);
         }
         if (fd < 0)
             throw new ConfigException("StaticD:Root", $"\"{options.Root}\" cannot be opened: {ErrnoExtensions.Last().Describe()}");

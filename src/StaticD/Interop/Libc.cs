@@ -33,6 +33,8 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] internal static partial nint send(int fd, void* buf, nuint length, int flags);
     [LibraryImport(Lib, SetLastError = true)] internal static partial nint sendfile(int outFd, int inFd, long* offset, nuint count);
 
+    [LibraryImport(Lib, SetLastError = true)] internal static partial int openat(int dirFd, byte* path, int flags, uint mode);
+    [LibraryImport(Lib, SetLastError = true)] internal static partial nint readlinkat(int dirFd, byte* path, byte* buffer, nuint size);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int statx(int dirFd, byte* path, int flags, uint mask, Statx* result);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int getrlimit(int resource, RLimit* limit);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int setrlimit(int resource, RLimit* limit);

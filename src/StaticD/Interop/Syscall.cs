@@ -60,8 +60,13 @@ internal static unsafe class Syscall
         return fd;
     }
 
+    /// <summary>Set once openat2 has answered ENOSYS (old kernel, or a seccomp filter such as systemd's
+    /// RestrictSUIDSGID): from then on the component-by-component walk gives the same confinement.</summary>
+    private static volatile bool s_noOpenat2;
+
     public static int OpenBeneath(int dirFd, byte* path, ulong flags, out Errno errno)
     {
+        if (s_noOpenat2) return BeneathWalk.Open(dirFd, path, flags, out errno);
         // RESOLVE_BENEATH makes the kernel refuse any resolution that leaves dirFd ("..", absolute symlinks,
         // symlinks pointing outside) with EXDEV; RESOLVE_NO_MAGICLINKS blocks /proc-style links.
         OpenHow how = new() { Flags = flags | Libc.O_CLOEXEC, Resolve = Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_MAGICLINKS };
@@ -70,11 +75,19 @@ internal static unsafe class Syscall
         {
             errno = ErrnoExtensions.Last();
             // EAGAIN is only returned with RESOLVE_CACHED (not used) or a racing rename; retrying is what the man page advises.
+            if (errno == Errno.ENOSYS)
+            {
+                s_noOpenat2 = true;
+                return BeneathWalk.Open(dirFd, path, flags, out errno);
+            }
             if (errno != Errno.EINTR && errno != Errno.EAGAIN) return -1;
         }
         errno = Errno.None;
         return fd;
     }
+
+    // internal for testing: the walk is exercised directly, as it would run without openat2.
+    internal static bool ForceBeneathWalk { set => s_noOpenat2 = value; }
 
     public static bool StatFd(int fd, out Statx result, out Errno errno)
     {

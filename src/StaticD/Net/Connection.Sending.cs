@@ -309,7 +309,12 @@ internal sealed unsafe partial class Connection
         ReleaseBody();
         if (!_keepAlive)
         {
-            BeginLingeringClose();
+            // Linger only when the client may still be sending (nginx's lingering_close heuristic): closing with
+            // unread bytes would reset the connection and could destroy the response. A clean "Connection:
+            // close" request is closed at once, which saves a round of events per request for such clients.
+            bool unread = !_headParsed || _bodyDeclared || _peerClosed == false && _recv is not null && _recvEnd > _recvStart + _headLength;
+            if (unread) BeginLingeringClose();
+            else CloseNow();
             return;
         }
         _recvStart += _headLength;

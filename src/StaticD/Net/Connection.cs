@@ -47,6 +47,7 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
     private bool _keepAlive, _isHead;
     /// <summary>_path* holds this request's decoded path (false until decoded; parse errors have none).</summary>
     private bool _pathValid;
+    private bool _bodyDeclared;
     private byte[] _pathArray = RootPath;
     private int _pathStart, _pathLength;
     private Resource _resource;
@@ -64,6 +65,14 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
     }
 
     public bool IsIdle => _state == State.ReadingHead && _recvEnd == _recvStart;
+
+    /// <summary>Right after accept: with TCP_DEFER_ACCEPT the request has usually arrived already, so read it now
+    /// rather than a round later. (If it has not, recv says EAGAIN and the edge-triggered EPOLLIN will come.)</summary>
+    public void OnAccepted()
+    {
+        _readable = true;
+        ProcessInput();
+    }
 
     // ───────────────────────────── events from the loop ─────────────────────────────
 
@@ -217,6 +226,7 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         // A request body is never read: the connection closes after the response, so body bytes can never be
         // taken for the next request (no smuggling through an unread body).
         bool bodyFollows = _head.ContentLength > 0 || _head.HasTransferEncoding;
+        _bodyDeclared = bodyFollows;
         _keepAlive = _head.KeepAlive && !bodyFollows && !_loop.Stopping &&
                      _context.Options.Limits.KeepAliveTimeoutSeconds > 0;
 

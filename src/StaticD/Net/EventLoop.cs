@@ -256,8 +256,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
                 RejectOverCapacity(fd);
                 continue;
             }
-            Syscall.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
-            Add(new Connection(this, fd, peer));
+            var connection = new Connection(this, fd, peer);
+            if (Add(connection)) connection.OnAccepted();
         }
     }
 
@@ -273,7 +273,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
         Syscall.Close(fd);
     }
 
-    private void Add(Connection connection)
+    private bool Add(Connection connection)
     {
         int slot;
         if (_freeSlots.Count > 0)
@@ -304,7 +304,9 @@ internal sealed unsafe partial class EventLoop : IDisposable
         {
             Log.EpollAddFailed(Logger, ErrnoExtensions.Last().Describe());
             connection.CloseNow();
+            return false;
         }
+        return true;
     }
 
     /// <summary>Called by <see cref="Connection.CloseNow"/> after the socket is closed.</summary>

@@ -6,7 +6,8 @@ using Xunit;
 namespace StaticD.Tests.Files;
 
 /// <summary>FileResolver against a real temporary root: real files, symlinks, a FIFO, a unix socket.</summary>
-public sealed class FileResolverTests : IDisposable
+[Collection(nameof(FileResolverTests))] // the walk switch below is process-wide: never run beside the other class
+public class FileResolverTests : IDisposable
 {
     private readonly string _base;
     private readonly string _root;
@@ -28,11 +29,15 @@ public sealed class FileResolverTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(_root, "escape.txt"), "../secret.txt");
         File.CreateSymbolicLink(Path.Combine(_root, "absolute.txt"), Path.Combine(_base, "secret.txt"));
         Directory.CreateSymbolicLink(Path.Combine(_root, "outdir"), _base);
+        File.CreateSymbolicLink(Path.Combine(_root, "loop1"), "loop2");
+        File.CreateSymbolicLink(Path.Combine(_root, "loop2"), "loop1");
+        Directory.CreateSymbolicLink(Path.Combine(_root, "sublink"), "sub");
+        File.CreateSymbolicLink(Path.Combine(_root, "sub", "up.txt"), "../a.txt");
         Assert.Equal(0, Mkfifo(Path.Combine(_root, "fifo"), 0x1b6));
         _rootFd = OpenRoot(_root);
     }
 
-    public void Dispose()
+    public virtual void Dispose()
     {
         Syscall.Close(_rootFd);
         Directory.Delete(_base, recursive: true);
@@ -74,6 +79,9 @@ public sealed class FileResolverTests : IDisposable
     [InlineData("/a.txt", "hello", false)]
     [InlineData("/dir/", "<p>index</p>", true)]
     [InlineData("/inside.txt", "real", false)]
+    [InlineData("/sublink/real.txt", "real", false)]
+    [InlineData("/sub/up.txt", "hello", false)]
+    [InlineData("/sublink/up.txt", "hello", false)]
     public void ServesRegularFiles(string path, string content, bool isIndex)
     {
         FileResolution r = Resolve(path);
@@ -92,6 +100,9 @@ public sealed class FileResolverTests : IDisposable
 
     [Theory]
     [InlineData("/dir", 301)]
+    [InlineData("/sub/../escape.txt", 403)]
+    [InlineData("/sub/../../secret.txt", 403)]
+    [InlineData("/loop1", 403)]
     [InlineData("/empty/", 403)]
     [InlineData("/missing", 404)]
     [InlineData("/missing/deeper/x", 404)]
@@ -130,4 +141,18 @@ public sealed class FileResolverTests : IDisposable
     [InlineData((int)Errno.ENFILE, 503)]
     [InlineData((int)Errno.EIO, 500)]
     public void ErrnoMapsToStatus(int errno, int status) => Assert.Equal(status, FileResolver.StatusFor((Errno)errno));
+}
+
+/// <summary>The same table through the component-by-component walk that replaces openat2 where a seccomp filter
+/// (systemd's RestrictSUIDSGID) or an old kernel refuses it: the confinement must be identical.</summary>
+[Collection(nameof(FileResolverTests))]
+public sealed class FileResolverWalkTests : FileResolverTests
+{
+    public FileResolverWalkTests() => Syscall.ForceBeneathWalk = true;
+
+    public override void Dispose()
+    {
+        Syscall.ForceBeneathWalk = false;
+        base.Dispose();
+    }
 }
