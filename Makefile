@@ -24,9 +24,19 @@ $(BINARY): $(SRC) | deps
 run: build
 	StaticD__Root=$(CURDIR)/sample-site StaticD__Port=8080 $(BINARY) --config $(CURDIR)/appsettings.json
 
-## test: every test — unit tests, then integration tests against the AOT binary
+## test: every test — unit tests, integration tests against the AOT binary, then the .deb on a booted Debian
 test: build
 	STATICD_BINARY=$(CURDIR)/$(BINARY) tests/run.sh
+	@tests/e2e/run.sh; rc=$$?; \
+	if [ $$rc = 77 ]; then echo "e2e: skipped (see above)"; elif [ $$rc != 0 ]; then exit $$rc; fi
+
+## deb: build out/staticd_<version>-1_amd64.deb (lintian-clean)
+deb: build
+	packaging/build-deb.sh $(OUT)
+
+## e2e: install the .deb on a booted Debian 12 (debootstrap + systemd-nspawn), drive it like a user; root only
+e2e: build
+	tests/e2e/run.sh
 
 ## bench: wrk against staticd and nginx/h2o/lighttpd, pinned with taskset (reports, never fails)
 bench: build

@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# End-to-end test of the .deb on a real, booted systemd (make e2e):
+#   build the package -> boot a minimal Debian 12 with systemd-nspawn -> install it -> use it as a person would.
+#
+# Needs root (systemd-nspawn). Installs debootstrap and systemd-container with apt when missing. The Debian
+# rootfs is cached in $STATICD_E2E_CACHE (default /var/cache/staticd-e2e); the container runs on a throw-away
+# overlay (--volatile=overlay) in its own network namespace (--private-network: only its loopback exists).
+# Exit status: 0 all passed, 1 a step failed, 77 cannot run here (printed reason).
+# Environment: STATICD_BINARY (default out/staticd), STATICD_E2E_CACHE, STATICD_E2E_MIRROR,
+# STATICD_E2E_MAX_EXPOSURE (default 1.5), STATICD_E2E_KEEP=1 (leave the container running for a look).
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CACHE="${STATICD_E2E_CACHE:-/var/cache/staticd-e2e}"
+SUITE=bookworm
+INCLUDE=systemd,systemd-sysv,dbus,curl,ca-certificates
+MAX_EXPOSURE="${STATICD_E2E_MAX_EXPOSURE:-1.5}"
+ROOTFS="$CACHE/rootfs-$SUITE"
+MACHINE="staticd-e2e-$$"
+WORK="$(mktemp -d /tmp/staticd-e2e.XXXXXX)"
+NSPAWN_PID=""
+INIT_PID=""
+PASSED=0
+FAILED=0
+STEP_FAILS=0
+
+log() { printf 'e2e: %s\n' "$*"; }
+skip() { log "SKIP: $*"; exit 77; }
+
+# ---------------------------------------------------------------- host preparation
+
+[ "$(id -u)" = 0 ] || skip "needs root (systemd-nspawn)"
+
+install_missing() {
+	local missing=()
+	command -v debootstrap >/dev/null || missing+=(debootstrap)
+	command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
+	command -v nsenter >/dev/null || missing+=(util-linux)
+	command -v python3 >/dev/null || missing+=(python3)
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
+		skip "cannot install ${missing[*]}"
+}
+
+# The Debian mirror this machine's apt uses (deb822 or one-line sources), else deb.debian.org.
+debian_mirror() {
+	if [ -n "${STATICD_E2E_MIRROR:-}" ]; then echo "$STATICD_E2E_MIRROR"; return; fi
+	local m
+	m="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '/^URIs:/ { uri = $2 } /^Suites:/ && / bookworm( |$)/ { print uri; exit }')"
+	[ -n "$m" ] || m="$(grep -hE '^deb +(\[[^]]*\] +)?https?://[^ ]+ +bookworm +' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		sed -E 's/^deb +(\[[^]]*\] +)?//' | awk '{ print $1; exit }')"
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+ensure_rootfs() {
+	local stamp="$SUITE $INCLUDE"
+	if [ -f "$ROOTFS/.staticd-e2e" ] && [ "$(cat "$ROOTFS/.staticd-e2e")" = "$stamp" ]; then
+		log "rootfs: cached $ROOTFS"
+		return 0
+	fi
+	local mirror tmp="$CACHE/rootfs.new"
+	mirror="$(debian_mirror)"
+	log "rootfs: debootstrap $SUITE from $mirror (once; cached in $CACHE)"
+	mkdir -p "$CACHE"
+	rm -rf "$tmp"
+	if ! debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$tmp" "$mirror" > "$CACHE/debootstrap.log" 2>&1; then
+		tail -5 "$CACHE/debootstrap.log"
+		skip "debootstrap failed (no access to the Debian archive?); log: $CACHE/debootstrap.log"
+	fi
+	echo staticd-e2e > "$tmp/etc/hostname"
+	: > "$tmp/etc/machine-id"                     # a fresh machine id per boot
+	rm -f "$tmp"/var/cache/apt/archives/*.deb
+	echo "$stamp" > "$tmp/.staticd-e2e"
+	rm -rf "$ROOTFS" && mv "$tmp" "$ROOTFS"
+}
+
+# ---------------------------------------------------------------- the container
+
+teardown() {
+	local rc=$?
+	if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+		if [ "${STATICD_E2E_KEEP:-0}" = 1 ]; then
+			log "container kept: nsenter -t $INIT_PID -a bash   (stop: kill $NSPAWN_PID)"
+		else
+			# SIGTERM makes nspawn ask the container's systemd to power off; SIGKILL if it takes too long.
+			kill -TERM "$NSPAWN_PID" 2>/dev/null
+			for _ in $(seq 1 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
+			kill -0 "$NSPAWN_PID" 2>/dev/null && kill -KILL "$NSPAWN_PID" 2>/dev/null
+			wait "$NSPAWN_PID" 2>/dev/null
+		fi
+	fi
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+boot() {
+	log "booting $ROOTFS (volatile overlay, private network)"
+	systemd-nspawn --quiet --boot --register=no --keep-unit --volatile=overlay --private-network \
+		--console=read-only --machine="$MACHINE" --directory="$ROOTFS" --bind-ro="$WORK/deb:/mnt/deb" \
+		> "$WORK/console.log" 2>&1 &
+	NSPAWN_PID=$!
+	for _ in $(seq 1 150); do
+		INIT_PID="$(pgrep -P "$NSPAWN_PID" -x systemd | head -1)"
+		[ -n "$INIT_PID" ] && break
+		kill -0 "$NSPAWN_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	if [ -z "$INIT_PID" ]; then
+		tail -20 "$WORK/console.log"
+		log "FAIL: the container did not boot"
+		exit 1
+	fi
+	# systemctl cannot connect until PID 1 has set up its private socket: retry until it answers.
+	local state="" i
+	for i in $(seq 1 120); do
+		state="$(c timeout 120 systemctl is-system-running --wait 2>/dev/null)"
+		[ -n "$state" ] && break
+		sleep 0.5
+	done
+	log "container up (init pid $INIT_PID): $state"
+	case "$state" in running|degraded) ;; *) tail -20 "$WORK/console.log"; log "FAIL: boot state '$state'"; exit 1 ;; esac
+}
+
+# Run a command inside the container, as root, with a clean environment.
+c() { nsenter -t "$INIT_PID" -a -r -w env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root TERM=dumb "$@"; }
+csh() { c /bin/sh -c "$1"; }
+
+# ---------------------------------------------------------------- step bookkeeping
+
+check() { # check DESCRIPTION COMMAND...: one assertion inside a step
+	local desc="$1"; shift
+	if "$@" > "$WORK/check.out" 2>&1; then
+		printf '    ok    %s\n' "$desc"
+	else
+		printf '    FAIL  %s\n' "$desc"
+		tail -n 15 "$WORK/check.out" | sed 's/^/          | /'
+		STEP_FAILS=$((STEP_FAILS + 1))
+	fi
+}
+note() { printf '          %s\n' "$@"; }
+run_step() { # run_step N DESCRIPTION FUNCTION
+	STEP_FAILS=0
+	printf -- '--- step %s: %s\n' "$1" "$2"
+	"$3"
+	if [ "$STEP_FAILS" -eq 0 ]; then
+		PASSED=$((PASSED + 1)); printf 'PASS: step %s: %s\n' "$1" "$2"
+	else
+		FAILED=$((FAILED + 1)); printf 'FAIL: step %s: %s (%s check(s) failed)\n' "$1" "$2" "$STEP_FAILS"
+		return 1
+	fi
+}
+
+# Helpers evaluated inside the container.
+http_has() { csh "curl -fsS --max-time 5 '$1' | grep -qF '$2'"; }
+http_code() { csh "curl -s -o /dev/null -w '%{http_code}' --max-time 5 '$1'"; }
+wait_http_has() { # URL TEXT [seconds]
+	local i
+	for i in $(seq 1 $((${3:-10} * 5))); do http_has "$1" "$2" && return 0; sleep 0.2; done
+	return 1
+}
+is_active() { [ "$(c systemctl is-active staticd.service)" = active ]; }
+not_active() { ! is_active; }
+file_exists() { csh "test -e '$1'"; }
+file_absent() { ! file_exists "$1"; }
+journal_since() { c journalctl -u staticd.service --since "@$1" -o cat --no-pager; }
+CONF=/etc/staticd/appsettings.json
+
+# ---------------------------------------------------------------- the steps
+
+step_install() {
+	check "apt-get install /mnt/deb/$DEB1 (offline)" \
+		csh "DEBIAN_FRONTEND=noninteractive apt-get install -y -q /mnt/deb/$DEB1 > /tmp/install.log 2>&1 || { cat /tmp/install.log; false; }"
+	check "staticd.service is enabled" csh "systemctl is-enabled staticd.service | grep -qx enabled"
+	check "staticd.service is active" is_active
+	check "curl http://127.0.0.1/ gets the default page" wait_http_has http://127.0.0.1/ "It works: staticd is serving this page." 10
+	check "/usr/bin/staticd --check-config passes" c staticd --check-config
+	check "man page installed" file_exists /usr/share/man/man8/staticd.8.gz
+	check "the process runs as user staticd, not root" \
+		csh 'ps_user=$(stat -c %U /proc/$(systemctl show -p MainPID --value staticd)); [ "$ps_user" = staticd ]'
+}
+
+step_reload() {
+	# A big file under the *old* root, downloaded slowly across the reload.
+	check "200 MiB test file created" csh "head -c 200M /dev/urandom > /var/www/staticd/big.bin && sha256sum < /var/www/staticd/big.bin > /tmp/big.sha256"
+	csh "rm -f /tmp/big.out; (curl -sS --limit-rate 40M -o /tmp/big.out http://127.0.0.1/big.bin; echo \$? > /tmp/big.rc) > /tmp/big.log 2>&1 &"
+	sleep 1
+	check "download in progress before the reload" csh "test ! -e /tmp/big.rc && test -s /tmp/big.out"
+	# The user's edit: a new root and port 8081.
+	csh "mkdir -p /srv/site2 && echo '<h1>site two</h1>' > /srv/site2/index.html && cp $CONF /root/appsettings.orig.json"
+	csh "sed -i -e 's|\"Port\": *80,|\"Port\": 8081,|' -e 's|\"Root\": *\"/var/www/staticd\"|\"Root\": \"/srv/site2\"|' $CONF"
+	check "the edit is in place" csh "grep -q '\"Port\": 8081' $CONF && grep -q '/srv/site2' $CONF"
+	local before; before="$(c systemctl show -p MainPID --value staticd)"
+	check "systemctl reload staticd succeeds" c systemctl reload staticd
+	check "curl :8081/ sees the new root" wait_http_has http://127.0.0.1:8081/ "site two" 10
+	check "same process (reloaded, not restarted)" test "$before" = "$(c systemctl show -p MainPID --value staticd)"
+	# The download started before the reload must finish intact.
+	local i; for i in $(seq 1 60); do file_exists /tmp/big.rc && break; sleep 0.5; done
+	check "the download finished with curl exit 0" csh 'test "$(cat /tmp/big.rc 2>/dev/null)" = 0 || { cat /tmp/big.log; false; }'
+	check "the download is complete and intact (size + sha256)" \
+		csh 'test "$(stat -c %s /tmp/big.out)" = 209715200 && test "$(sha256sum < /tmp/big.out)" = "$(cat /tmp/big.sha256)"'
+	csh "rm -f /tmp/big.out /var/www/staticd/big.bin"
+	check "still active" is_active
+}
+
+step_broken_edit() {
+	local t0; t0="$(date +%s)"; sleep 1
+	csh "cp $CONF /root/appsettings.good.json && printf '{ \"StaticD\": { \"Port\": 8081, \"Root\": ' > $CONF"
+	check "systemctl reload staticd fails on invalid JSON" csh "! systemctl reload staticd"
+	check "the old configuration keeps serving (200 on :8081)" test "$(http_code http://127.0.0.1:8081/)" = 200
+	check "the service is still active" is_active
+	check "the journal names the file and the problem" csh "journalctl -u staticd --since @$t0 -o cat --no-pager | grep -F '$CONF' | grep -v 'configuration is valid' | grep -q ."
+	# The server's own guard: SIGHUP straight to the process (no --check-config in front).
+	local pid; pid="$(c systemctl show -p MainPID --value staticd)"
+	check "SIGHUP with the broken file: still serving" csh "systemctl kill -s HUP --kill-who=main staticd && sleep 1 && curl -fsS --max-time 5 http://127.0.0.1:8081/ | grep -q 'site two'"
+	check "SIGHUP with the broken file: same process, still active" csh "test \"\$(systemctl show -p MainPID --value staticd)\" = $pid && systemctl is-active -q staticd"
+	journal_since "$t0" | tail -4 | sed 's/^/          journal: /'
+	csh "cp /root/appsettings.good.json $CONF"
+	check "reload with the good file again" c systemctl reload staticd
+}
+
+# The access log (HTTP_* journal fields); kept in one function so what it asserts can be read at a glance.
+check_journal_access_fields() {
+	csh "curl -s -o /dev/null -A 'e2e-agent/1.0' -e 'http://referrer.test/' http://127.0.0.1:8081/ && curl -s -o /dev/null http://127.0.0.1:8081/no-such-file"
+	local i; for i in $(seq 1 25); do
+		c journalctl -u staticd.service -o json --no-pager > "$WORK/journal.json"
+		grep -q '"HTTP_PATH":"/no-such-file"' "$WORK/journal.json" && break
+		sleep 0.2
+	done
+	python3 - "$WORK/journal.json" <<'PY'
+import json, sys
+entries = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def find(**want):
+    return [e for e in entries if all(e.get(k) == v for k, v in want.items())]
+ok = find(HTTP_METHOD="GET", HTTP_PATH="/", HTTP_STATUS="200", HTTP_USER_AGENT="e2e-agent/1.0",
+          HTTP_REFERER="http://referrer.test/", SYSLOG_IDENTIFIER="staticd")
+missing = find(HTTP_PATH="/no-such-file", HTTP_STATUS="404")
+problems = []
+if not ok: problems.append("no access entry GET / 200 with the e2e user agent and referer")
+else:
+    e = ok[-1]
+    for f in ("HTTP_BYTES", "HTTP_DURATION_USEC", "CLIENT_ADDR", "PRIORITY", "MESSAGE"):
+        if f not in e: problems.append(f"access entry lacks {f}")
+    if not e.get("HTTP_BYTES", "x").isdigit(): problems.append("HTTP_BYTES is not a number")
+    if not e.get("HTTP_DURATION_USEC", "x").isdigit(): problems.append("HTTP_DURATION_USEC is not a number")
+    if e.get("CLIENT_ADDR") not in ("127.0.0.1", "::ffff:127.0.0.1"): problems.append(f"CLIENT_ADDR is {e.get('CLIENT_ADDR')!r}")
+    print("          access entry:", {k: v for k, v in e.items() if k.startswith(("HTTP_", "CLIENT_", "PRIORITY", "SYSLOG_ID"))})
+if not missing: problems.append("no access entry for /no-such-file with HTTP_STATUS=404")
+for p in problems: print("          problem:", p)
+sys.exit(1 if problems else 0)
+PY
+}
+
+step_journal() {
+	check "journalctl -u staticd shows the start-up entry" csh "journalctl -u staticd -o cat --no-pager | grep -q 'listening on'"
+	check "entries carry SYSLOG_IDENTIFIER=staticd (journalctl -t staticd)" csh "journalctl -t staticd -o cat --no-pager | grep -q 'listening on'"
+	check "access entries with HTTP_METHOD/PATH/STATUS/BYTES/DURATION_USEC, CLIENT_ADDR, USER_AGENT, REFERER" check_journal_access_fields
+	check "journalctl -u staticd HTTP_STATUS=404 finds the miss" csh "journalctl -u staticd HTTP_STATUS=404 -o cat --no-pager | grep -q no-such-file"
+}
+
+step_security() {
+	c systemd-analyze security staticd.service --no-pager > "$WORK/security.txt" 2>&1
+	grep -E '^✗' "$WORK/security.txt" | sed 's/^/          /'
+	local score; score="$(sed -n 's/.*Overall exposure level for staticd.service: \([0-9.]*\).*/\1/p' "$WORK/security.txt")"
+	note "systemd-analyze security: exposure ${score:-?} (must be <= $MAX_EXPOSURE)"
+	check "exposure $score <= $MAX_EXPOSURE" awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s != "" && s + 0 <= m + 0) }'
+	check "MemoryDenyWriteExecute=yes is in force and the server runs under it" \
+		csh "systemctl show -p MemoryDenyWriteExecute --value staticd | grep -qx yes && systemctl is-active -q staticd"
+	check "no writable+executable mapping in the server" \
+		csh '! awk "\$2 ~ /w.x/" /proc/$(systemctl show -p MainPID --value staticd)/maps | grep -q .'
+	# Even root cannot write there from inside the service's mount namespace (ProtectSystem=strict).
+	check "the document root is read-only in the service's view (EROFS even for root)" \
+		csh 'nsenter -t $(systemctl show -p MainPID --value staticd) -m touch /var/www/staticd/x 2>&1 | grep -q "Read-only file system"'
+
+	check "systemd-analyze verify: no complaints about the units" \
+		csh "systemd-analyze verify /lib/systemd/system/staticd.service /lib/systemd/system/staticd.socket 2>&1 | grep -v 'Unit is not enabled\\|^$' | grep -q . && false || true"
+}
+
+step_remove_purge() {
+	check "apt-get remove staticd" csh "DEBIAN_FRONTEND=noninteractive apt-get remove -y -q staticd > /tmp/remove.log 2>&1 || { cat /tmp/remove.log; false; }"
+	check "the service is stopped" not_active
+	check "nothing answers on :8081 any more" csh "! curl -s --max-time 2 -o /dev/null http://127.0.0.1:8081/"
+	check "the (edited) conffile stays after remove" csh "grep -q 8081 $CONF"
+	check "apt-get purge staticd" csh "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q staticd > /tmp/purge.log 2>&1 || { cat /tmp/purge.log; false; }"
+	check "purge removed /etc/staticd" file_absent /etc/staticd
+	check "purge removed the enablement symlink" file_absent /etc/systemd/system/multi-user.target.wants/staticd.service
+	check "dpkg no longer knows staticd" csh "! dpkg -s staticd >/dev/null 2>&1"
+	check "purge removed the unchanged default page" file_absent /var/www/staticd/index.html
+}
+
+step_upgrade_conffile() {
+	check "fresh install again" csh "DEBIAN_FRONTEND=noninteractive apt-get install -y -q /mnt/deb/$DEB1 > /tmp/i.log 2>&1 || { cat /tmp/i.log; false; }"
+	check "serving the default page on :80" wait_http_has http://127.0.0.1/ "It works" 10
+	# The user's edit: another port; then an upgrade to a rebuilt package, keeping the local version.
+	csh "sed -i 's|\"Port\": *80,|\"Port\": 8082,|' $CONF && systemctl reload staticd"
+	check "the edit is live (:8082)" wait_http_has http://127.0.0.1:8082/ "It works" 10
+	check "upgrade to $DEB2 (--force-confold)" \
+		csh "DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold /mnt/deb/$DEB2 > /tmp/u.log 2>&1 || { cat /tmp/u.log; false; }"
+	check "the new version is installed" csh "dpkg-query -W -f '\${Version}' staticd | grep -qx '$VERSION2'"
+	check "the edited conffile survived the upgrade" csh "grep -q '\"Port\": 8082' $CONF"
+	check "restarted and serving with the edited configuration" wait_http_has http://127.0.0.1:8082/ "It works" 10
+	check "reinstall of the same version keeps the edit too" \
+		csh "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall -o Dpkg::Options::=--force-confold /mnt/deb/$DEB2 > /tmp/r.log 2>&1 && grep -q '\"Port\": 8082' $CONF"
+	check "still active" is_active
+}
+
+step_socket_activation() {
+	csh "sed -i 's|\"Port\": *8082,|\"Port\": 80,|' $CONF; systemctl stop staticd.service"
+	check "service stopped before the socket is started" not_active
+	check "systemctl enable --now staticd.socket" c systemctl enable --now staticd.socket
+	check "the service is not running yet" not_active
+	check "curl :80 starts it through the socket and gets the page" wait_http_has http://127.0.0.1/ "It works" 10
+	check "staticd.service is now active" is_active
+	csh "systemctl disable --now staticd.socket >/dev/null 2>&1; systemctl restart staticd.service"
+}
+
+step_restart_under_load() {
+	wait_http_has http://127.0.0.1/ "It works" 10
+	local before; before="$(c systemctl show -p MainPID --value staticd)"
+	# A bounded client loop (400 requests, about 4 s) while the service restarts.
+	csh "rm -f /tmp/load.txt; for i in \$(seq 1 400); do curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 http://127.0.0.1/ >> /tmp/load.txt; sleep 0.01; done &
+	     sleep 1; systemctl restart staticd; wait"
+	local total bad
+	total="$(csh 'wc -l < /tmp/load.txt')"; bad="$(csh "grep -vcx 200 /tmp/load.txt")"
+	note "$total requests during the restart, $bad not answered 200"
+	check "systemctl restart under a client loop refuses no connection" test "$bad" = 0
+	check "active after the restart, as a new process" \
+		csh "systemctl is-active -q staticd && test \"\$(systemctl show -p MainPID --value staticd)\" != '$before'"
+	# 65536, or less when the container's own hard limit is lower (systemd cannot raise it).
+	check "LimitNOFILE=65536 reached the process (capped by PID 1's hard limit)" \
+		csh 'cap=$(awk "/^Max open files/ { print \$5 }" /proc/1/limits); want=65536; [ "$cap" != unlimited ] && [ "$cap" -lt $want ] && want=$cap
+		     grep -E "^Max open files +$want +$want " /proc/$(systemctl show -p MainPID --value staticd)/limits'
+}
+
+# ---------------------------------------------------------------- main
+
+install_missing
+if [ ! -x "${STATICD_BINARY:-$REPO/out/staticd}" ]; then
+	log "out/staticd missing: make build"
+	make -C "$REPO" build >/dev/null || { log "FAIL: make build"; exit 1; }
+fi
+mkdir -p "$WORK/deb"
+log "building the packages"
+DEB1_PATH="$("$REPO/packaging/build-deb.sh" "$WORK/deb" 2>"$WORK/build.log")" || { cat "$WORK/build.log"; log "FAIL: build-deb.sh"; exit 1; }
+# A rebuilt package with the next Debian revision, for the upgrade step.
+DEB2_PATH="$(DEB_REVISION=2 "$REPO/packaging/build-deb.sh" "$WORK/deb" 2>>"$WORK/build.log")" || { cat "$WORK/build.log"; log "FAIL: build-deb.sh (rev 2)"; exit 1; }
+DEB1="$(basename "$DEB1_PATH")"; DEB2="$(basename "$DEB2_PATH")"
+VERSION2="$(dpkg-deb --show --showformat='${Version}' "$DEB2_PATH")"
+log "packages: $DEB1, $DEB2"
+ensure_rootfs
+boot
+
+if ! run_step 1 "install: active, default page on :80" step_install; then
+	log "the package did not install and start: the other 8 steps are not run"
+	echo "e2e: $PASSED passed, $((FAILED + 8)) failed"
+	exit 1
+fi
+run_step 2 "edit root+port, reload; a download across the reload stays intact" step_reload
+run_step 3 "broken edit: reload refused, old configuration serves, reason logged" step_broken_edit
+run_step 4 "journal: start-up entry and access entries with fields" step_journal
+run_step 5 "systemd-analyze security <= $MAX_EXPOSURE, W^X, read-only root" step_security
+run_step 6 "remove keeps the conffile, purge removes it" step_remove_purge
+run_step 7 "upgrade and reinstall keep an edited conffile" step_upgrade_conffile
+run_step 8 "socket activation via staticd.socket" step_socket_activation
+run_step 9 "restart under a client loop refuses nothing (fd store)" step_restart_under_load
+
+echo "e2e: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
