@@ -52,7 +52,9 @@ internal static class ConfigLoader
             "debug" => LogEventLevel.Debug,
             "warning" => LogEventLevel.Warning,
             "error" => LogEventLevel.Error,
-            "critical" or "none" => LogEventLevel.Fatal,
+            "critical" => LogEventLevel.Fatal,
+            // Serilog has no "off": one above Fatal lets nothing through.
+            "none" => LogEventLevel.Fatal + 1,
             _ => throw new ConfigException(Key, $"\"{value}\" is not allowed; expected Trace, Debug, Information, Warning, Error, Critical or None"),
         };
     }

@@ -365,9 +365,10 @@ internal sealed unsafe partial class EventLoop : IDisposable
 
     public void ReturnReceiveBuffer(byte[] buffer)
     {
-        // Keep a bounded number for reuse; the rest go back to the GC so a burst does not pin memory forever.
-        // A buffer of another size predates a reload that changed MaxHeaderBytes.
-        if (_receiveBuffers.Count < 256 && buffer.Length == _context.Options.Limits.MaxHeaderBytes) _receiveBuffers.Push(buffer);
+        // Keep a few for reuse (a buffer is only held while a head is being read, so few are busy at once); the
+        // rest go back to the GC, so a burst of clients does not pin megabytes for ever. A buffer of another size
+        // predates a reload that changed MaxHeaderBytes.
+        if (_receiveBuffers.Count < 32 && buffer.Length == _context.Options.Limits.MaxHeaderBytes) _receiveBuffers.Push(buffer);
     }
 
     // ───────────────────────────── reload ─────────────────────────────

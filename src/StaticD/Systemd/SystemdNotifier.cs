@@ -24,7 +24,7 @@ internal sealed unsafe class SystemdNotifier : IDisposable
     internal static SystemdNotifier? Create(string path)
     {
         byte[] name = Encoding.UTF8.GetBytes(path);
-        if (name.Length >= Libc.UnixPathCapacity || (name[0] != (byte)'/' && name[0] != (byte)'@')) return null;
+        if (name.Length == 0 || name.Length >= Libc.UnixPathCapacity || (name[0] != (byte)'/' && name[0] != (byte)'@')) return null;
         int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
         return fd < 0 ? null : new SystemdNotifier(fd, name);
     }
