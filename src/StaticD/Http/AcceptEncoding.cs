@@ -107,7 +107,7 @@ internal static class AcceptEncoding
         while (true)
         {
             int comma = rest.IndexOf((byte)',');
-            ReadOnlySpan<byte> element = TrimOws(comma < 0 ? rest : rest[..comma]);
+            ReadOnlySpan<byte> element = Ows.Trim(comma < 0 ? rest : rest[..comma]);
             if (!element.IsEmpty && ParseElement(element, out ReadOnlySpan<byte> coding, out int weight, out bool wellFormed))
             {
                 if (EqualsIgnoreCase(coding, "gzip"u8) || EqualsIgnoreCase(coding, "x-gzip"u8))
@@ -233,7 +233,7 @@ internal static class AcceptEncoding
             return false;
         }
 
-        ReadOnlySpan<byte> rest = TrimOws(element[end..]);
+        ReadOnlySpan<byte> rest = Ows.Trim(element[end..]);
         if (rest.IsEmpty)
         {
             wellFormed = true;
@@ -247,7 +247,7 @@ internal static class AcceptEncoding
             return true;
         }
 
-        rest = TrimOws(rest[1..]);
+        rest = Ows.Trim(rest[1..]);
         if (rest.Length < 2 || (rest[0] | 0x20) != (byte)'q' || rest[1] != (byte)'=')
         {
             return true;
@@ -299,23 +299,6 @@ internal static class AcceptEncoding
         }
 
         return true;
-    }
-
-    private static ReadOnlySpan<byte> TrimOws(ReadOnlySpan<byte> s)
-    {
-        int start = 0;
-        while (start < s.Length && (s[start] == (byte)' ' || s[start] == (byte)'\t'))
-        {
-            start++;
-        }
-
-        int end = s.Length;
-        while (end > start && (s[end - 1] == (byte)' ' || s[end - 1] == (byte)'\t'))
-        {
-            end--;
-        }
-
-        return s[start..end];
     }
 
     // tchar (RFC 9110 §5.6.2): "!#$%&'*+-.^_`|~" / DIGIT / ALPHA.

@@ -109,7 +109,7 @@ internal static class ByteRanges
         }
 
         count = 0;
-        ReadOnlySpan<byte> value = TrimOws(fieldValue);
+        ReadOnlySpan<byte> value = Ows.Trim(fieldValue);
         int equals = value.IndexOf((byte)'=');
         if (equals < 0 || !Ascii.EqualsIgnoreCase(value[..equals], "bytes"u8))
         {
@@ -123,7 +123,7 @@ internal static class ByteRanges
         int i = 0;
         while (true)
         {
-            i = SkipOws(set, i);
+            i = Ows.Skip(set, i);
             if (i == set.Length)
             {
                 break;
@@ -137,7 +137,7 @@ internal static class ByteRanges
             }
 
             int comma = set[i..].IndexOf((byte)',');
-            ReadOnlySpan<byte> spec = TrimOws(comma < 0 ? set[i..] : set.Slice(i, comma));
+            ReadOnlySpan<byte> spec = Ows.Trim(comma < 0 ? set[i..] : set.Slice(i, comma));
             i = comma < 0 ? set.Length : i + comma + 1;
 
             if (++specs > maxRanges)
@@ -343,27 +343,5 @@ internal static class ByteRanges
         }
 
         return written + 1;
-    }
-
-    private static int SkipOws(ReadOnlySpan<byte> value, int i)
-    {
-        while (i < value.Length && value[i] is (byte)' ' or (byte)'\t')
-        {
-            i++;
-        }
-
-        return i;
-    }
-
-    private static ReadOnlySpan<byte> TrimOws(ReadOnlySpan<byte> value)
-    {
-        int start = SkipOws(value, 0);
-        int end = value.Length;
-        while (end > start && value[end - 1] is (byte)' ' or (byte)'\t')
-        {
-            end--;
-        }
-
-        return value[start..end];
     }
 }

@@ -148,7 +148,7 @@ internal static class EntityTag
     // a match is.
     private static bool MatchesList(ReadOnlySpan<byte> fieldValue, ReadOnlySpan<byte> current, bool strong)
     {
-        ReadOnlySpan<byte> value = TrimOws(fieldValue);
+        ReadOnlySpan<byte> value = Ows.Trim(fieldValue);
         if (value.Length == 1 && value[0] == (byte)'*')
         {
             return !current.IsEmpty;
@@ -162,7 +162,7 @@ internal static class EntityTag
         int i = 0;
         while (true)
         {
-            i = SkipOws(value, i);
+            i = Ows.Skip(value, i);
             if (i == value.Length)
             {
                 return matched;
@@ -187,7 +187,7 @@ internal static class EntityTag
                 matched = (weak ? tag[2..] : tag).SequenceEqual(currentOpaque);
             }
 
-            i = SkipOws(value, i);
+            i = Ows.Skip(value, i);
             if (i < value.Length)
             {
                 if (value[i] != (byte)',')
@@ -234,28 +234,6 @@ internal static class EntityTag
 
         // No closing quote.
         return false;
-    }
-
-    private static int SkipOws(ReadOnlySpan<byte> value, int i)
-    {
-        while (i < value.Length && value[i] is (byte)' ' or (byte)'\t')
-        {
-            i++;
-        }
-
-        return i;
-    }
-
-    private static ReadOnlySpan<byte> TrimOws(ReadOnlySpan<byte> value)
-    {
-        int start = SkipOws(value, 0);
-        int end = value.Length;
-        while (end > start && value[end - 1] is (byte)' ' or (byte)'\t')
-        {
-            end--;
-        }
-
-        return value[start..end];
     }
 
     // Number of hex digits of the value without leading zeros (1 for zero).

@@ -513,12 +513,12 @@ internal static class RequestParser
         ReadOnlySpan<byte> buffer, int start, int nameLength, int valueStart, int valueEnd, ref RequestHead head, ref bool chunkedSeen)
     {
         // OWS around the value is not part of it (RFC 9112 §5.1). Usually zero or one byte, so scalar loops.
-        while (valueStart < valueEnd && IsOws(buffer[valueStart]))
+        while (valueStart < valueEnd && Ows.Is(buffer[valueStart]))
         {
             valueStart++;
         }
 
-        while (valueEnd > valueStart && IsOws(buffer[valueEnd - 1]))
+        while (valueEnd > valueStart && Ows.Is(buffer[valueEnd - 1]))
         {
             valueEnd--;
         }
@@ -696,7 +696,7 @@ internal static class RequestParser
         int i = 0;
         while (true)
         {
-            i = SkipOws(value, i);
+            i = Ows.Skip(value, i);
             if (i == value.Length)
             {
                 break;
@@ -733,7 +733,7 @@ internal static class RequestParser
             // Parameters. chunked defines none (RFC 9112 §7.1), so any on it is malformed.
             while (true)
             {
-                i = SkipOws(value, i);
+                i = Ows.Skip(value, i);
                 if (i == value.Length || value[i] == (byte)',')
                 {
                     break;
@@ -745,20 +745,20 @@ internal static class RequestParser
                 }
 
                 // transfer-parameter = token BWS "=" BWS ( token / quoted-string )
-                i = SkipOws(value, i + 1);
+                i = Ows.Skip(value, i + 1);
                 int nameLength = TokenLength(value, i);
                 if (nameLength == 0)
                 {
                     return ParseError.BadRequest;
                 }
 
-                i = SkipOws(value, i + nameLength);
+                i = Ows.Skip(value, i + nameLength);
                 if (i == value.Length || value[i] != (byte)'=')
                 {
                     return ParseError.BadRequest;
                 }
 
-                i = SkipOws(value, i + 1);
+                i = Ows.Skip(value, i + 1);
                 if (i < value.Length && value[i] == (byte)'"')
                 {
                     i = SkipQuotedString(value, i);
@@ -787,16 +787,6 @@ internal static class RequestParser
 
         // Transfer-Encoding = 1#transfer-coding: at least one coding.
         return any ? ParseError.None : ParseError.BadRequest;
-    }
-
-    private static int SkipOws(ReadOnlySpan<byte> s, int i)
-    {
-        while (i < s.Length && (s[i] == SP || s[i] == HTAB))
-        {
-            i++;
-        }
-
-        return i;
     }
 
     private static int TokenLength(ReadOnlySpan<byte> s, int i)
@@ -1069,7 +1059,6 @@ internal static class RequestParser
         return s.IsEmpty;
     }
 
-    private static bool IsOws(byte b) => b == SP || b == HTAB;
 
     private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
 

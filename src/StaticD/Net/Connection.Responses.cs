@@ -283,13 +283,8 @@ internal sealed unsafe partial class Connection
             w.Write("?"u8);
             w.Write(Field(_head.Query));
         }
-        w.Write("\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "u8);
-        w.WriteDecimal(body.Length);
         w.Write("\r\n"u8);
-        WriteSiteHeaders(ref w);
-        EndHead(ref w);
-        if (!_isHead) w.Write(body);
-        SendHead(w.Length);
+        SendHtmlPage(ref w, body);
     }
 
     /// <summary>An error status whose body is the operator's page from ErrorPages.</summary>
@@ -325,6 +320,12 @@ internal sealed unsafe partial class Connection
             w.Advance(ByteRanges.WriteUnsatisfiedContentRange(w.Free, unsatisfiedLength));
             w.Write("\r\n"u8);
         }
+        SendHtmlPage(ref w, body);
+    }
+
+    /// <summary>Ends a head with one of staticd's own small HTML pages as the body, and sends both.</summary>
+    private void SendHtmlPage(ref ResponseWriter w, ReadOnlySpan<byte> body)
+    {
         w.Write("Content-Type: text/html; charset=utf-8\r\nContent-Length: "u8);
         w.WriteDecimal(body.Length);
         w.Write("\r\n"u8);
