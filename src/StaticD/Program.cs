@@ -103,8 +103,9 @@ internal static class Program
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning);
         // Under systemd, the native journal protocol keeps every structured property as a field; elsewhere a
         // console line. If the journal socket goes away, the sink itself falls back to stderr.
-        logging = JournalSink.ShouldUseJournal()
-            ? logging.WriteTo.Sink(new JournalSink("staticd"))
+        JournalSink? journal = JournalSink.ShouldUseJournal() ? new JournalSink("staticd") : null;
+        logging = journal is not null
+            ? logging.WriteTo.Sink(journal)
             : logging.WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}",
                 standardErrorFromLevel: LogEventLevel.Verbose);
         Serilog.ILogger serilog = logging.CreateLogger();
@@ -115,6 +116,7 @@ internal static class Program
         builder.Logging.AddSerilog(serilog, dispose: true);
         builder.Services.AddSingleton(context);
         builder.Services.AddSingleton(levelSwitch);
+        builder.Services.AddSingleton(new LogTargets(journal));
         builder.Services.AddSingleton(new StartupSettings(configPath));
         builder.Services.AddSingleton<ServerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerService>());

@@ -19,7 +19,8 @@ namespace StaticD;
 /// accepting, lets responses in flight finish within ShutdownTimeoutSeconds and joins the loop threads.
 /// </summary>
 internal sealed partial class ServerService(
-    ServerContext initialContext, StartupSettings settings, LoggingLevelSwitch levelSwitch, ILoggerFactory loggerFactory) : IHostedService, IDisposable
+    ServerContext initialContext, StartupSettings settings, LoggingLevelSwitch levelSwitch, LogTargets logTargets,
+    ILoggerFactory loggerFactory) : IHostedService, IDisposable
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("StaticD");
     private readonly SystemdNotifier? _notifier = SystemdNotifier.FromEnvironment();
@@ -37,7 +38,7 @@ internal sealed partial class ServerService(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         ServerOptions options = _context.Options;
-        _accessLog = new AccessLog(loggerFactory);
+        _accessLog = new AccessLog(loggerFactory, logTargets.Journal, levelSwitch);
         AdoptPassedSockets(options);
 
         Listener[][] perLoop = _shared is null ? BindPerLoop(ChooseEndPoints(options), options.Loops) : [];
@@ -277,3 +278,7 @@ internal sealed partial class ServerService(
 
 /// <summary>What the command line decided, for the parts that run after start-up (reload).</summary>
 internal sealed record StartupSettings(string ConfigPath);
+
+/// <summary>Where logs go: the journal sink when staticd runs under systemd (the access log writes to it
+/// directly), else null.</summary>
+internal sealed record LogTargets(JournalSink? Journal);

@@ -3,7 +3,11 @@ using System.Net;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Serilog.Core;
+using Serilog.Events;
 using StaticD.Interop;
+using StaticD.Systemd;
+using Utf8 = System.Text.Unicode.Utf8;
 
 namespace StaticD.Logging;
 
@@ -37,10 +41,17 @@ internal sealed class AccessLog : IDisposable
     private readonly ILogger _logger;
     private readonly Task _writer;
     private long _dropped;
+    private readonly JournalSink? _journal;
+    private readonly LoggingLevelSwitch _level;
+    // Owned by the writer task (a single reader): the direct journal path reuses them from entry to entry.
+    private readonly JournalEntryBuilder _fields = new();
+    private readonly byte[] _message = new byte[16 * 1024];
 
-    public AccessLog(ILoggerFactory loggerFactory)
+    public AccessLog(ILoggerFactory loggerFactory, JournalSink? journal, LoggingLevelSwitch level)
     {
         _logger = loggerFactory.CreateLogger("StaticD.Access");
+        _journal = journal;
+        _level = level;
         _writer = Task.Run(WriteAsync);
     }
 
@@ -51,6 +62,7 @@ internal sealed class AccessLog : IDisposable
         int status, long bytes, long durationUsec, in SockAddrStorage client)
     {
         // Bound what one entry may cost: a 16 KiB user agent is not worth logging whole.
+        method = method[..Math.Min(method.Length, 32)];
         target = target[..Math.Min(target.Length, 4096)];
         userAgent = userAgent[..Math.Min(userAgent.Length, 512)];
         referer = referer[..Math.Min(referer.Length, 1024)];
@@ -109,6 +121,7 @@ internal sealed class AccessLog : IDisposable
         try
         {
             ReadOnlySpan<byte> text = e.Text;
+            if (_journal is not null && WriteToJournal(e)) return;
             int at = 0;
             string method = e.MethodLength == 0 ? "-" : Encoding.ASCII.GetString(text.Slice(at, e.MethodLength)); at += e.MethodLength;
             string target = e.TargetLength == 0 ? "-" : Encoding.UTF8.GetString(text.Slice(at, e.TargetLength)); at += e.TargetLength;
@@ -120,6 +133,77 @@ internal sealed class AccessLog : IDisposable
         {
             ArrayPool<byte>.Shared.Return(e.Text);
         }
+    }
+
+    /// <summary>
+    /// The same entry the logger would produce (MESSAGE, PRIORITY=6, EVENT_ID/EVENT_NAME, SOURCECONTEXT and the
+    /// eight request fields), serialised straight from the captured bytes: no template parsing, no property
+    /// objects, no strings but the client address. Falls back (false) for bytes that are not UTF-8 or when the
+    /// level keeps Information out.
+    /// </summary>
+    private bool WriteToJournal(in Entry e)
+    {
+        if (_level.MinimumLevel > LogEventLevel.Information) return true; // filtered, as the logger would
+        ReadOnlySpan<byte> text = e.Text;
+        ReadOnlySpan<byte> method = text[..e.MethodLength];
+        ReadOnlySpan<byte> target = text.Slice(e.MethodLength, e.TargetLength);
+        ReadOnlySpan<byte> agent = text.Slice(e.MethodLength + e.TargetLength, e.UserAgentLength);
+        ReadOnlySpan<byte> referer = text.Slice(e.MethodLength + e.TargetLength + e.UserAgentLength, e.RefererLength);
+        if (!Utf8.IsValid(agent) || !Utf8.IsValid(referer)) return false;
+        if (method.IsEmpty) method = "-"u8;
+        if (target.IsEmpty) target = "-"u8;
+        Span<byte> client = stackalloc byte[64];
+        int clientLength = Encoding.ASCII.GetBytes(FormatAddress(e.Client), client);
+        Span<byte> numbers = stackalloc byte[64];
+
+        // MESSAGE: CLIENT "METHOD TARGET" STATUS BYTES USECus "REFERER" "AGENT" (the template in Log.Access).
+        Span<byte> m = _message;
+        int n = 0;
+        Append(m, ref n, client[..clientLength]);
+        Append(m, ref n, " \""u8);
+        Append(m, ref n, method);
+        Append(m, ref n, " "u8);
+        Append(m, ref n, target);
+        Append(m, ref n, "\" "u8);
+        n += Format(e.Status, m[n..]);
+        Append(m, ref n, " "u8);
+        n += Format(e.Bytes, m[n..]);
+        Append(m, ref n, " "u8);
+        n += Format(e.DurationUsec, m[n..]);
+        Append(m, ref n, "us \""u8);
+        Append(m, ref n, referer);
+        Append(m, ref n, "\" \""u8);
+        Append(m, ref n, agent);
+        Append(m, ref n, "\""u8);
+
+        JournalEntryBuilder f = _fields;
+        f.Reset();
+        f.Add(JournalEntryBuilder.MessageField, m[..n]);
+        f.Add(JournalEntryBuilder.PriorityField, "6"u8);
+        f.Add(JournalEntryBuilder.EventIdField, "40"u8);
+        f.Add(JournalEntryBuilder.EventNameField, "Access"u8);
+        f.Add("SOURCECONTEXT"u8, "StaticD.Access"u8);
+        f.Add("CLIENT_ADDR"u8, client[..clientLength]);
+        f.Add("HTTP_METHOD"u8, method);
+        f.Add("HTTP_PATH"u8, target);
+        f.Add("HTTP_STATUS"u8, numbers[..Format(e.Status, numbers)]);
+        f.Add("HTTP_BYTES"u8, numbers[..Format(e.Bytes, numbers)]);
+        f.Add("HTTP_DURATION_USEC"u8, numbers[..Format(e.DurationUsec, numbers)]);
+        f.Add("HTTP_REFERER"u8, referer);
+        f.Add("HTTP_USER_AGENT"u8, agent);
+        return _journal!.TrySendFields(f.Payload);
+    }
+
+    private static void Append(Span<byte> destination, ref int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(destination[at..]);
+        at += bytes.Length;
+    }
+
+    private static int Format(long value, Span<byte> destination)
+    {
+        System.Buffers.Text.Utf8Formatter.TryFormat(value, destination, out int written);
+        return written;
     }
 
     internal static unsafe string FormatAddress(in SockAddrStorage a)

@@ -96,6 +96,23 @@ internal sealed partial class JournalSink : ILogEventSink, IDisposable
         if (result != Errno.None) WriteFallback(logEvent, exceptionText);
     }
 
+    /// <summary>
+    /// Sends an entry whose fields the caller serialised itself (the sink adds SYSLOG_IDENTIFIER): the access log
+    /// uses this to skip message-template rendering, which costs more than serving a small file. False if the
+    /// journal did not take it; the caller then logs the usual way, which falls back to stderr.
+    /// </summary>
+    internal bool TrySendFields(ReadOnlySpan<byte> fields)
+    {
+        lock (_lock)
+        {
+            if (_fd < 0) return false;
+            _entry.Reset();
+            _entry.AddRaw(_identifierField);
+            _entry.AddRaw(fields);
+            return Send() == Errno.None;
+        }
+    }
+
     public void Dispose()
     {
         lock (_lock)
