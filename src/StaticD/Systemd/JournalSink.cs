@@ -99,17 +99,18 @@ internal sealed partial class JournalSink : ILogEventSink, IDisposable
     /// <summary>
     /// Sends an entry whose fields the caller serialised itself (the sink adds SYSLOG_IDENTIFIER): the access log
     /// uses this to skip message-template rendering, which costs more than serving a small file. False if the
-    /// journal did not take it; the caller then logs the usual way, which falls back to stderr.
+    /// journal did not take it: EAGAIN means journald is busy (its queue is full), anything else that it is
+    /// unreachable.
     /// </summary>
-    internal bool TrySendFields(ReadOnlySpan<byte> fields)
+    internal Errno TrySendFields(ReadOnlySpan<byte> fields)
     {
         lock (_lock)
         {
-            if (_fd < 0) return false;
+            if (_fd < 0) return Errno.EBADF;
             _entry.Reset();
             _entry.AddRaw(_identifierField);
             _entry.AddRaw(fields);
-            return Send() == Errno.None;
+            return Send();
         }
     }
 
