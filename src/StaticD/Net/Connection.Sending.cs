@@ -18,7 +18,7 @@ internal sealed unsafe partial class Connection
     // loop: a 100 MiB download on loopback would otherwise keep the loop busy for tens of milliseconds.
     private const int SendFileChunk = 512 * 1024;
     private const int TurnBudget = 1024 * 1024;
-    // A decoded chunk: "XXXXXX\r\n" + data + "\r\n", with room for the last "0\r\n\r\n".
+    // A decoded chunk: "<hex size>\r\n" + data + "\r\n", with room for the last "0\r\n\r\n".
     private const int ChunkPrefix = 8;
     private const int ChunkData = 32 * 1024;
 

@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Xunit;
 
+using StaticD.Tests.Systemd;
+
 namespace StaticD.IntegrationTests.Systemd;
 
 /// <summary>

@@ -11,7 +11,7 @@ namespace StaticD.Tests.Systemd;
 /// fixture starts /lib/systemd/systemd-journald as a child (standalone, as root, it binds
 /// /run/systemd/journal/socket and stores entries under /run/log/journal/&lt;machine-id&gt;) and stops it afterwards.
 /// </summary>
-public sealed class JournaldFixture : IDisposable
+public sealed partial class JournaldFixture : IDisposable
 {
     public const string SocketPath = "/run/systemd/journal/socket";
     private const string JournaldPath = "/lib/systemd/systemd-journald";
@@ -145,7 +145,7 @@ public sealed class JournaldFixture : IDisposable
         Run("systemd-machine-id-setup", []);
     }
 
-    private static string Run(string program, string[] arguments)
+    internal static string Run(string program, string[] arguments)
     {
         var start = new ProcessStartInfo(program)
         {
