@@ -139,7 +139,7 @@ internal sealed class AccessLog : IDisposable
     /// The same entry the logger would produce (MESSAGE, PRIORITY=6, EVENT_ID/EVENT_NAME, SOURCECONTEXT and the
     /// eight request fields), serialised straight from the captured bytes: no template parsing, no property
     /// objects, no strings but the client address. Falls back (false) for bytes that are not UTF-8 and when the
-    /// journal is unreachable.
+    /// journal does not take the datagram.
     /// </summary>
     private bool WriteToJournal(in Entry e)
     {
@@ -191,14 +191,10 @@ internal sealed class AccessLog : IDisposable
         f.Add("HTTP_DURATION_USEC"u8, numbers[..Format(e.DurationUsec, numbers)]);
         f.Add("HTTP_REFERER"u8, referer);
         f.Add("HTTP_USER_AGENT"u8, agent);
-        Errno sent = _journal!.TrySendFields(f.Payload);
-        if (sent is Errno.EAGAIN or Errno.ENOBUFS)
-        {
-            // journald cannot keep up: drop and count (reported every interval) rather than flood stderr.
-            Interlocked.Increment(ref _dropped);
-            return true;
-        }
-        return sent == Errno.None; // unreachable: the logger path falls back to stderr
+        // Not taken (journald gone, or its queue full): the logger path writes the entry to stderr, which under
+        // systemd is the journal's stream socket, so nothing is lost; when even that cannot keep up, the bounded
+        // queue in front of this writer fills and entries are dropped and counted.
+        return _journal!.TrySendFields(f.Payload) == Errno.None;
     }
 
     private static void Append(Span<byte> destination, ref int at, ReadOnlySpan<byte> bytes)

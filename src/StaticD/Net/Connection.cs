@@ -146,8 +146,13 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
                     RespondError(StatusFor(error), close: true);
                     return;
                 }
-                // Full: at the limit, or a buffer rented before a reload lowered... or raised the limit.
-                if (input.Length >= _context.ParserLimits.MaxHeaderBytes || (_recvStart == 0 && _recvEnd == _recv!.Length))
+                // Full: grow a small buffer; at the limit (or in a buffer rented before a reload changed it), refuse.
+                if (_recvStart == 0 && _recvEnd == _recv!.Length && input.Length < _context.ParserLimits.MaxHeaderBytes &&
+                    _recv.Length < _context.ParserLimits.MaxHeaderBytes)
+                {
+                    GrowReceiveBuffer();
+                }
+                else if (input.Length >= _context.ParserLimits.MaxHeaderBytes || (_recvStart == 0 && _recvEnd == _recv!.Length))
                 {
                     _pathValid = false;
                     RespondError(431, close: true);
@@ -304,6 +309,17 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         Syscall.Close(Fd);
     }
 
+
+    /// <summary>A head outgrew the small buffer: move it to one that can hold MaxHeaderBytes.</summary>
+    private void GrowReceiveBuffer()
+    {
+        byte[] large = _loop.RentLargeReceiveBuffer();
+        Buffer.BlockCopy(_recv!, _recvStart, large, 0, _recvEnd - _recvStart);
+        _recvEnd -= _recvStart;
+        _recvStart = 0;
+        _loop.ReturnReceiveBuffer(_recv!);
+        _recv = large;
+    }
 
     /// <summary>Idle keep-alive connections hold no receive buffer (nginx ngx_http_set_keepalive): 10,000 idle
     /// clients cost 10,000 small objects, not 10,000 buffers.</summary>

@@ -62,6 +62,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
     private int _connections;
 
     private readonly Stack<byte[]> _receiveBuffers = new();
+    private readonly Stack<byte[]> _largeReceiveBuffers = new();
     private List<Connection> _yielded = new(), _yieldedSpare = new();
 
     private long _dateSecond = -1;
@@ -360,15 +361,30 @@ internal sealed unsafe partial class EventLoop : IDisposable
 
     // ───────────────────────────── buffers ─────────────────────────────
 
+    /// <summary>Heads start in a small buffer — nearly all requests fit in 4 KiB — and move to one of
+    /// MaxHeaderBytes only when they need it (nginx's client_header_buffer_size / large_client_header_buffers),
+    /// so a thousand busy connections hold 4 MiB, not 16.</summary>
+    public int SmallReceiveBufferSize => Math.Min(4096, _context.Options.Limits.MaxHeaderBytes);
+
     public byte[] RentReceiveBuffer() =>
-        _receiveBuffers.Count > 0 ? _receiveBuffers.Pop() : GC.AllocateUninitializedArray<byte>(_context.Options.Limits.MaxHeaderBytes);
+        _receiveBuffers.Count > 0 ? _receiveBuffers.Pop() : GC.AllocateUninitializedArray<byte>(SmallReceiveBufferSize);
+
+    public byte[] RentLargeReceiveBuffer() =>
+        _largeReceiveBuffers.Count > 0 ? _largeReceiveBuffers.Pop() : GC.AllocateUninitializedArray<byte>(_context.Options.Limits.MaxHeaderBytes);
 
     public void ReturnReceiveBuffer(byte[] buffer)
     {
         // Keep a few for reuse (a buffer is only held while a head is being read, so few are busy at once); the
         // rest go back to the GC, so a burst of clients does not pin megabytes for ever. A buffer of another size
         // predates a reload that changed MaxHeaderBytes.
-        if (_receiveBuffers.Count < 32 && buffer.Length == _context.Options.Limits.MaxHeaderBytes) _receiveBuffers.Push(buffer);
+        if (buffer.Length == SmallReceiveBufferSize)
+        {
+            if (_receiveBuffers.Count < 64) _receiveBuffers.Push(buffer);
+        }
+        else if (buffer.Length == _context.Options.Limits.MaxHeaderBytes && _largeReceiveBuffers.Count < 8)
+        {
+            _largeReceiveBuffers.Push(buffer);
+        }
     }
 
     // ───────────────────────────── reload ─────────────────────────────
@@ -395,6 +411,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
         int scratch = ScratchSize(context);
         if (Scratch.Length < scratch) Scratch = GC.AllocateUninitializedArray<byte>(scratch, pinned: true);
         _receiveBuffers.Clear();
+        _largeReceiveBuffers.Clear();
         if (listeners is null || Stopping) return;
         Listener[] old = _listeners;
         // Connections already queued on the old sockets are taken before those sockets go.
