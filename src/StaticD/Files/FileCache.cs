@@ -24,6 +24,8 @@ internal sealed unsafe class FileCache : IDisposable
     private const int MaxEntries = 4096;
     private const long MaxBodyBytes = 32L * 1024 * 1024;
     private const int RevalidateMs = 5000;
+    // Longer paths are rare and not worth a stack buffer for the key; they are simply not cached.
+    private const int MaxKeyLength = 1024;
     private const uint WatchMask = Libc.IN_MODIFY | Libc.IN_ATTRIB | Libc.IN_CLOSE_WRITE | Libc.IN_MOVED_FROM | Libc.IN_MOVED_TO |
         Libc.IN_CREATE | Libc.IN_DELETE | Libc.IN_DELETE_SELF | Libc.IN_MOVE_SELF | Libc.IN_ONLYDIR;
 
@@ -82,6 +84,12 @@ internal sealed unsafe class FileCache : IDisposable
 
     public bool Enabled => InotifyFd >= 0;
 
+    /// <summary>Keys are the path's bytes widened one to one into chars: unique, and no allocation to look up.</summary>
+    private static void Widen(ReadOnlySpan<byte> path, Span<char> key)
+    {
+        for (int i = 0; i < path.Length; i++) key[i] = (char)path[i];
+    }
+
     public static int VariantIndex(ContentCoding coding) => coding switch
     {
         ContentCoding.Gzip => 1,
@@ -93,10 +101,9 @@ internal sealed unsafe class FileCache : IDisposable
     /// <summary>The live entry for a decoded path under the current configuration, or null.</summary>
     public Entry? Find(ReadOnlySpan<byte> path, ServerContext context, long nowMs)
     {
-        if (path.Length > 1024) return null;
-        // Keys are the path's bytes widened one to one into chars: unique, and no allocation to look up.
+        if (path.Length > MaxKeyLength) return null;
         Span<char> key = stackalloc char[path.Length];
-        for (int i = 0; i < path.Length; i++) key[i] = (char)path[i];
+        Widen(path, key);
         if (!_lookup.TryGetValue(key, out Entry? entry)) return null;
         if (entry.Dead || entry.Context != context || nowMs >= entry.ExpiresMs)
         {
@@ -121,9 +128,9 @@ internal sealed unsafe class FileCache : IDisposable
     /// file with one user: the caller) or returns null and leaves the descriptor with the caller.</summary>
     public CachedFile? Store(ReadOnlySpan<byte> path, ServerContext context, ref Resource resource, long nowMs)
     {
-        if (resource.Watch < 0 || path.Length > 1024) return null;
+        if (resource.Watch < 0 || path.Length > MaxKeyLength) return null;
         Span<char> key = stackalloc char[path.Length];
-        for (int i = 0; i < path.Length; i++) key[i] = (char)path[i];
+        Widen(path, key);
         if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Context != context || entry.Watch != resource.Watch)
         {
             if (entry is not null) Remove(entry);

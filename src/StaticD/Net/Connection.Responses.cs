@@ -293,7 +293,7 @@ internal sealed unsafe partial class Connection
         ref FileResolution file = ref _resource.File;
         ResponseWriter w = BeginHead(_resource.Status);
         w.Write("Content-Type: "u8);
-        w.Write(_context.Options.Site.ContentTypeFor(ResourceLookup.LastSegment(_resource.Name)));
+        w.Write(ContentTypeOf(_resource.Name));
         w.Write("\r\nContent-Length: "u8);
         w.WriteDecimal(file.Length);
         w.Write("\r\n"u8);

@@ -64,8 +64,6 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         _resource.Reset();
     }
 
-    public bool IsIdle => _state == State.ReadingHead && _recvEnd == _recvStart;
-
     /// <summary>Right after accept: with TCP_DEFER_ACCEPT the request has usually arrived already, so read it now
     /// rather than a round later. (If it has not, recv says EAGAIN and the edge-triggered EPOLLIN will come.)</summary>
     public void OnAccepted()

@@ -322,8 +322,6 @@ internal sealed unsafe partial class EventLoop : IDisposable
         Interlocked.Decrement(ref _context.OpenConnections);
     }
 
-    public int ConnectionCount => _connections;
-
     // ───────────────────────────── fairness and time ─────────────────────────────
 
     /// <summary>A connection that used its turn budget runs again after this round of events, so one large
