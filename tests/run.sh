@@ -13,7 +13,7 @@ for project in tests/StaticD.Tests tests/StaticD.IntegrationTests; do
     dotnet test "$project" -c Release -nologo --logger "console;verbosity=normal" >"$log" 2>&1
     rc=$?
     # Show what went wrong (failed tests with their messages, build errors), not the 1,000 passing names.
-    grep -E -A12 '^\s+Failed [A-Za-z]' "$log" || true
+    grep -E -A40 '^\s+Failed [A-Za-z]' "$log" || true
     grep -E ': error [A-Z]+[0-9]+' "$log" | sort -u || true
     # vstest's summary: "Total tests: 344" then "     Passed: 344" / "     Failed: 1" / "    Skipped: 0".
     if ! grep -qE '^Total tests: +[0-9]+' "$log"; then

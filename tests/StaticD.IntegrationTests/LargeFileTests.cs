@@ -129,7 +129,9 @@ public sealed class LargeFileTests(LargeFileFixture site) : IClassFixture<LargeF
         var progressWhenFastDone = Interlocked.Read(ref progress);
         var total = await slowRead;
 
-        Assert.True(worst < TimeSpan.FromMilliseconds(500), $"a request took {worst} while a slow reader was being served");
+        // A loop stalled behind the slow reader would hold a request until the download ends (seconds, and the
+        // next assertion proves it was still running); 2 s leaves room for a busy CI machine without hiding that.
+        Assert.True(worst < TimeSpan.FromSeconds(2), $"a request took {worst} while a slow reader was being served");
         Assert.True(progressWhenFastDone < LargeFileFixture.MediumSize,
             "the slow download had already finished, so the 'meanwhile' part proved nothing (test too fast)");
         Assert.Equal(LargeFileFixture.MediumSize, total);

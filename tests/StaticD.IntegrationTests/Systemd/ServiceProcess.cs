@@ -109,13 +109,13 @@ public sealed class ServiceProcess : IDisposable
 
     /// <summary>Waits until stderr has at least <paramref name="count"/> lines containing <paramref name="fragment"/>.</summary>
     public void WaitForStderr(string fragment, TimeSpan timeout, int count = 1) =>
-        WaitForLine(_stderr, l => l.Contains(fragment, StringComparison.Ordinal), count, timeout, $"stderr line with \"{fragment}\"");
+        WaitForLine(_stderr, _stderrClosed, l => l.Contains(fragment, StringComparison.Ordinal), count, timeout, $"stderr line with \"{fragment}\"");
 
     /// <summary>Waits for the <paramref name="count"/>-th stdout line starting with <paramref name="prefix"/> and returns it.</summary>
     public string WaitForStdout(string prefix, TimeSpan timeout, int count = 1) =>
-        WaitForLine(_stdout, l => l.StartsWith(prefix, StringComparison.Ordinal), count, timeout, $"stdout line starting \"{prefix}\"");
+        WaitForLine(_stdout, _stdoutClosed, l => l.StartsWith(prefix, StringComparison.Ordinal), count, timeout, $"stdout line starting \"{prefix}\"");
 
-    private string WaitForLine(List<string> lines, Func<string, bool> match, int count, TimeSpan timeout, string what)
+    private string WaitForLine(List<string> lines, ManualResetEventSlim closed, Func<string, bool> match, int count, TimeSpan timeout, string what)
     {
         var deadline = _clock.Elapsed + timeout;
         lock (lines)
@@ -124,12 +124,12 @@ public sealed class ServiceProcess : IDisposable
             {
                 var found = lines.Where(match).ToList();
                 if (found.Count >= count) return found[count - 1];
-                // Once the process is gone, its last lines arrive within moments; no need to sit out the timeout.
-                if (_process.HasExited && deadline - _clock.Elapsed > TimeSpan.FromMilliseconds(500))
-                    deadline = _clock.Elapsed + TimeSpan.FromMilliseconds(500);
+                // End of file on the pipe means every line is in: no need to sit out the timeout. Not "the process
+                // has exited": its last lines may still sit in the pipe, and the reader that moves them here runs
+                // on a thread pool that a busy test run can keep waiting for seconds (that flaked once in CI).
                 var left = deadline - _clock.Elapsed;
-                if (left <= TimeSpan.Zero)
-                    throw new TimeoutException($"no {what} (#{count}) within {timeout.TotalSeconds} s (exited: {_process.HasExited})\n{Output}");
+                if (left <= TimeSpan.Zero || closed.IsSet)
+                    throw new TimeoutException($"no {what} (#{count}) within {timeout.TotalSeconds} s (exited: {_process.HasExited}, end of output: {closed.IsSet})\n{Output}");
                 Monitor.Wait(lines, TimeSpan.FromMilliseconds(Math.Min(left.TotalMilliseconds, 100)));
             }
         }
@@ -182,14 +182,10 @@ public sealed class ServiceProcess : IDisposable
 
     private static void Capture(List<string> lines, string? line, ManualResetEventSlim closed)
     {
-        if (line is null)
-        {
-            closed.Set();
-            return;
-        }
         lock (lines)
         {
-            lines.Add(line);
+            if (line is null) closed.Set();
+            else lines.Add(line);
             Monitor.PulseAll(lines);
         }
     }
