@@ -277,6 +277,26 @@ kib_to_mib() { printf '%d.%d' $(($1 / 1024)) $(($1 * 10 / 1024 % 10)); }
 # µs since the epoch, no fork.
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
 
+# cpu_ticks: "busy0 idle0 busy1 idle1" for CPUs 0 and 1 from /proc/stat (idle includes iowait; steal,
+# time the hypervisor gave to someone else, counts as neither).
+cpu_ticks() {
+    awk '/^cpu0 / { b0 = $2 + $3 + $4 + $7 + $8; i0 = $5 + $6 }
+         /^cpu1 / { b1 = $2 + $3 + $4 + $7 + $8; i1 = $5 + $6 }
+         END { print b0 + 0, i0 + 0, b1 + 0, i1 + 0 }' /proc/stat
+}
+
+# busy_pct BEFORE AFTER CPU: percent of the interval CPU (0 or 1) was busy.
+busy_pct() {
+    local -a a b
+    read -r -a a <<<"$1"
+    read -r -a b <<<"$2"
+    local k=$(($3 * 2)) busy idle
+    busy=$((b[k] - a[k]))
+    idle=$((b[k + 1] - a[k + 1]))
+    [ $((busy + idle)) -gt 0 ] || { echo 0; return; }
+    echo $((100 * busy / (busy + idle)))
+}
+
 # ----------------------------------------------------------------------------
 # Starting servers. Each start_* prints nothing and sets SERVER_PID and
 # SERVER_PORT; returns non-zero if the port does not accept within 5 s.
@@ -404,6 +424,7 @@ NCASES=${#CASE_LABEL[@]}
 
 declare -A CELL=()   # table/server/case -> text shown
 declare -A RAW=()    # table/server/case -> integer (req/s, or MB/s * 10)
+declare -A BUSY=()   # table/server/case -> "server core % / wrk core %" during the best round
 NOTES=()
 
 # check_case URL CASE: one curl request; status, size and content must match.
@@ -451,8 +472,11 @@ run_case() {
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
     out=$RUN/wrk-$table-$server-$c-$round.txt
     log "  $server: ${CASE_LABEL[$c]}$tag"
+    local ticks_before ticks_after
+    ticks_before=$(cpu_ticks)
     timeout $((DURATION + 30)) "$@" wrk -t1 -c"${CASE_CONNS[$c]}" -d"${DURATION}s" \
         --timeout 10s -s "$LUA" "${hdr[@]}" "$url" >"$out" 2>&1 || true
+    ticks_after=$(cpu_ticks)
     line=$(grep '^BENCH ' "$out" || true)
     if [ -z "$line" ]; then
         [ -n "${RAW[$key]:-}" ] || CELL[$key]="err (!)"
@@ -502,6 +526,8 @@ run_case() {
     # Keep the best round; a flag from any round sticks.
     if [ -z "${RAW[$key]:-}" ] || [ "$raw" -gt "${RAW[$key]}" ]; then
         RAW[$key]=$raw
+        # CPU 0 is the server's core and CPU 1 wrk's in the one-core table (meaningless in the shared two-core one).
+        BUSY[$key]="$(busy_pct "$ticks_before" "$ticks_after" 0) / $(busy_pct "$ticks_before" "$ticks_after" 1)"
         [[ ${CELL[$key]:-} == *"(!)" ]] && flag=" (!)"
         CELL[$key]=$text$flag
     elif [ -n "$flag" ] && [[ ${CELL[$key]} != *"(!)" ]]; then
@@ -665,6 +691,35 @@ footprint() {
         $((med / 1000)) $((med % 1000 / 10)) $((min / 1000)) $((min % 1000 / 10)) ${#times[@]})
     mapfile -t sorted < <(printf '%s\n' "${rss[@]}" | sort -n)
     FP_RSS="$(kib_to_mib "${sorted[$((${#sorted[@]} / 2))]}") MiB"
+    idle_connections
+}
+
+# idle_connections: a fresh staticd (1 loop) holding 10,000 idle keep-alive connections, each after one
+# request; RSS growth per connection, measured by idle_conns.py. The limits are raised for this run only.
+IDLE_CONNS=10000
+idle_connections() {
+    FP_IDLE="n/a"
+    local port pid line
+    port=$(free_port)
+    render "$CONF_DIR/staticd.json.in" "$RUN/staticd-idle.json" \
+        PORT="$port" ROOT="$DOCROOT" LOOPS=1 ACCESSLOG=false
+    env StaticD__Limits__MaxConnections=$((IDLE_CONNS * 2)) StaticD__Limits__KeepAliveTimeoutSeconds=600 \
+        "${PIN_SERVER[@]}" "$STATICD_BIN" --config "$RUN/staticd-idle.json" >"$RUN/staticd-idle.out" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        try_connect "$port" 2>/dev/null && break
+        sleep 0.05
+    done
+    if line=$("${PIN_CLIENT[@]}" python3 "$BENCH_DIR/idle_conns.py" "$pid" "$port" /index.html "$IDLE_CONNS" 2>&1); then
+        local per=${line#per_conn_bytes=}
+        per=${per%% *}
+        FP_IDLE="$per bytes ($IDLE_CONNS connections, 1 loop: $line)"
+    else
+        FP_IDLE="n/a ($line)"
+    fi
+    stop_tree "$pid"
 }
 
 # ----------------------------------------------------------------------------
@@ -763,6 +818,18 @@ echo
 echo "Ratios are staticd / peer: above 1.00x staticd is faster (for RSS: uses more memory)."
 echo "MB/s = 10^6 bytes/s of response bytes received by wrk. nginx RSS = master + workers."
 echo
+echo "CPU busy during the best round, server core (CPU 0) / wrk's core (CPU 1), in percent. Where wrk's core is"
+echo "near 100% and the server's is not, the case measured the client: the server had time to spare, and the"
+echo "server with the lower figure did the same work with less CPU."
+echo
+rows=("case	staticd	nginx	h2o	lighttpd")
+for ((c = 0; c < NCASES; c++)); do
+    row=${CASE_LABEL[$c]}
+    for s in "${SERVERS[@]}"; do row+=$'\t'${BUSY[one/$s/$c]:-n/a}; done
+    rows+=("$row")
+done
+print_table "${rows[@]}"
+echo
 
 echo "### Two cores: staticd \"Loops\": 2 vs nginx worker_processes 2"
 echo
@@ -800,6 +867,7 @@ echo
 echo "- Binary size: $FP_SIZE"
 echo "- Idle RSS right after start (1 loop): $FP_RSS"
 echo "- Exec to port accepting: $FP_START"
+echo "- RSS per idle keep-alive connection: $FP_IDLE"
 echo
 if [ ${#NOTES[@]} -gt 0 ]; then
     echo "### Notes (!)"
