@@ -285,6 +285,19 @@ cpu_ticks() {
          END { print b0 + 0, i0 + 0, b1 + 0, i1 + 0 }' /proc/stat
 }
 
+# proc_ticks PID: user+system clock ticks used so far by PID and its descendants (nginx's workers).
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+proc_ticks() {
+    local total=0 p f
+    for p in "$1" $(descendants "$1"); do
+        # Fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the command name.
+        f=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+        set -- $f
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+
 # busy_pct BEFORE AFTER CPU: percent of the interval CPU (0 or 1) was busy.
 busy_pct() {
     local -a a b
@@ -335,11 +348,15 @@ start_staticd() {
         START_ERR="binary $STATICD_BIN not found"
         return 1
     fi
+    # Numbered: one table may run staticd twice, and each run keeps its own config and log.
+    STATICD_STARTS=$((STATICD_STARTS + 1))
+    local name=staticd-$STATICD_STARTS-$loops-loop
     SERVER_PORT=$(free_port)
-    render "$CONF_DIR/staticd.json.in" "$RUN/staticd.json" \
+    render "$CONF_DIR/staticd.json.in" "$RUN/$name.json" \
         PORT="$SERVER_PORT" ROOT="$DOCROOT" LOOPS="$loops" ACCESSLOG=false
-    launch "staticd-$loops" "$@" "$STATICD_BIN" --config "$RUN/staticd.json"
+    launch "$name" "$@" "$STATICD_BIN" --config "$RUN/$name.json"
 }
+STATICD_STARTS=0
 
 # start_staticd_journal PIN...: one loop, access log on, logging to a real
 # systemd-journald through the native protocol (INVOCATION_ID makes staticd
@@ -425,6 +442,9 @@ NCASES=${#CASE_LABEL[@]}
 declare -A CELL=()   # table/server/case -> text shown
 declare -A RAW=()    # table/server/case -> integer (req/s, or MB/s * 10)
 declare -A BUSY=()   # table/server/case -> "server core % / wrk core %" during the best round
+declare -A CPU_US=() # table/server/case -> server's user+system CPU per response (µs), best round
+# wrk threads per table: one in the one-core table (it has one core), two when everything shares both cores.
+declare -A TABLE_THREADS=([two]=2)
 NOTES=()
 
 # check_case URL CASE: one curl request; status, size and content must match.
@@ -472,11 +492,13 @@ run_case() {
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
     out=$RUN/wrk-$table-$server-$c-$round.txt
     log "  $server: ${CASE_LABEL[$c]}$tag"
-    local ticks_before ticks_after
+    local ticks_before ticks_after proc_before proc_after threads=${TABLE_THREADS[$table]:-1}
     ticks_before=$(cpu_ticks)
-    timeout $((DURATION + 30)) "$@" wrk -t1 -c"${CASE_CONNS[$c]}" -d"${DURATION}s" \
+    proc_before=$(proc_ticks "${SPID[$table/$server]}")
+    timeout $((DURATION + 30)) "$@" wrk -t"$threads" -c"${CASE_CONNS[$c]}" -d"${DURATION}s" \
         --timeout 10s -s "$LUA" "${hdr[@]}" "$url" >"$out" 2>&1 || true
     ticks_after=$(cpu_ticks)
+    proc_after=$(proc_ticks "${SPID[$table/$server]}")
     line=$(grep '^BENCH ' "$out" || true)
     if [ -z "$line" ]; then
         [ -n "${RAW[$key]:-}" ] || CELL[$key]="err (!)"
@@ -528,6 +550,9 @@ run_case() {
         RAW[$key]=$raw
         # CPU 0 is the server's core and CPU 1 wrk's in the one-core table (meaningless in the shared two-core one).
         BUSY[$key]="$(busy_pct "$ticks_before" "$ticks_after" 0) / $(busy_pct "$ticks_before" "$ticks_after" 1)"
+        # The server's own CPU time per response, in microseconds (wrk counts the responses).
+        local us=$(((proc_after - proc_before) * 1000000 / CLK_TCK * 100 / (requests > 0 ? requests : 1)))
+        CPU_US[$key]="$((us / 100)).$(printf '%02d' $((us % 100)))"
         [[ ${CELL[$key]:-} == *"(!)" ]] && flag=" (!)"
         CELL[$key]=$text$flag
     elif [ -n "$flag" ] && [[ ${CELL[$key]} != *"(!)" ]]; then
@@ -756,9 +781,11 @@ start_table one lighttpd start_lighttpd "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
 bench_table one "${SERVERS[@]}"
 
 # Two cores: servers and wrk all on CPUs 0-1.
-TWO_SERVERS=("staticd" "nginx")
+# staticd with one loop under the same pinning shows what the second loop adds.
+TWO_SERVERS=("staticd" "nginx" "staticd1")
 if [ "$NPROC" -ge 2 ]; then
     start_table two staticd start_staticd 2 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
+    start_table two staticd1 start_staticd 1 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
     start_table two nginx start_nginx 2 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
     bench_table two "${TWO_SERVERS[@]}"
 fi
@@ -830,24 +857,50 @@ for ((c = 0; c < NCASES; c++)); do
 done
 print_table "${rows[@]}"
 echo
+echo "The server's own CPU time per response (user + system, µs, from /proc/PID/stat; nginx = master + worker)."
+echo "Network work the kernel does in softirq context is not in it; the busy figures above include it."
+echo
+rows=("case	staticd	nginx	h2o	lighttpd")
+for ((c = 0; c < NCASES; c++)); do
+    row=${CASE_LABEL[$c]}
+    for s in "${SERVERS[@]}"; do row+=$'\t'${CPU_US[one/$s/$c]:-n/a}; done
+    rows+=("$row")
+done
+print_table "${rows[@]}"
+echo
 
 echo "### Two cores: staticd \"Loops\": 2 vs nginx worker_processes 2"
 echo
 if [ "$NPROC" -ge 2 ]; then
     echo "Server and wrk share CPUs 0-1 here (taskset -c 0,1): wrk competes with the server"
     echo "for the same two cores, so these numbers measure what is left after the client."
+    echo "wrk runs 2 threads here. \"staticd (1 loop)\" runs under the same pinning: the last column is what"
+    echo "the second loop adds."
     echo
-    rows=("case	staticd (2 loops)	nginx (2 workers)	staticd/nginx")
+    rows=("case	staticd (2 loops)	nginx (2 workers)	staticd (1 loop)	staticd/nginx	2 loops/1 loop")
     for ((c = 0; c < NCASES; c++)); do
         row=${CASE_LABEL[$c]}
         for s in "${TWO_SERVERS[@]}"; do row+=$'\t'${CELL[two/$s/$c]:-n/a}; done
         row+=$'\t'$(ratio "${RAW[two/staticd/$c]:-}" "${RAW[two/nginx/$c]:-}")
+        row+=$'\t'$(ratio "${RAW[two/staticd/$c]:-}" "${RAW[two/staticd1/$c]:-}")
         rows+=("$row")
     done
     row="RSS after the run (MiB)"
     for s in "${TWO_SERVERS[@]}"; do row+=$'\t'${RSS_AFTER[two/$s]:-n/a}; done
     row+=$'\t'$(ratio_mib "${RSS_AFTER[two/staticd]:-}" "${RSS_AFTER[two/nginx]:-}")
+    row+=$'\t'$(ratio_mib "${RSS_AFTER[two/staticd]:-}" "${RSS_AFTER[two/staticd1]:-}")
     rows+=("$row")
+    print_table "${rows[@]}"
+    echo
+    echo "Server CPU time per response (user + system, µs): a second loop that costs no more per response than"
+    echo "the first is one that would add its core's worth of throughput on a machine with a core to spare."
+    echo
+    rows=("case	staticd (2 loops)	nginx (2 workers)	staticd (1 loop)")
+    for ((c = 0; c < NCASES; c++)); do
+        row=${CASE_LABEL[$c]}
+        for s in "${TWO_SERVERS[@]}"; do row+=$'\t'${CPU_US[two/$s/$c]:-n/a}; done
+        rows+=("$row")
+    done
     print_table "${rows[@]}"
 else
     echo "n/a: only $NPROC core"
