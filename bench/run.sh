@@ -813,7 +813,7 @@ ELAPSED=$((($(now_us) - START_ALL) / 1000000))
 echo "## staticd benchmark"
 echo
 echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
-echo "- Client: $(version_of wrk), 1 thread, ${DURATION} s per case, best of $ROUNDS round(s); servers of a table run side by side (idle when not measured), cases interleaved across them"
+echo "- Client: $(version_of wrk), 1 thread (2 in the two-core table), ${DURATION} s per case, best of $ROUNDS round(s); servers of a table run side by side (idle when not measured), cases interleaved across them"
 echo "- staticd: $(version_of staticd)"
 echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
 echo
