@@ -673,6 +673,21 @@ print_table() {
     done
 }
 
+# case_table MAP TABLE HEADER SERVER...: a row per case, a column per server, from the associative array
+# named MAP (keys TABLE/SERVER/CASE).
+case_table() {
+    local -n cells=$1
+    local table=$2 header=$3 c s row rows
+    shift 3
+    rows=("$header")
+    for ((c = 0; c < NCASES; c++)); do
+        row=${CASE_LABEL[$c]}
+        for s in "$@"; do row+=$'\t'${cells[$table/$s/$c]:-n/a}; done
+        rows+=("$row")
+    done
+    print_table "${rows[@]}"
+}
+
 # ----------------------------------------------------------------------------
 # Footprint of staticd: exec -> accepting, and idle RSS right after that.
 # ----------------------------------------------------------------------------
@@ -849,24 +864,12 @@ echo "CPU busy during the best round, server core (CPU 0) / wrk's core (CPU 1), 
 echo "near 100% and the server's is not, the case measured the client: the server had time to spare, and the"
 echo "server with the lower figure did the same work with less CPU."
 echo
-rows=("case	staticd	nginx	h2o	lighttpd")
-for ((c = 0; c < NCASES; c++)); do
-    row=${CASE_LABEL[$c]}
-    for s in "${SERVERS[@]}"; do row+=$'\t'${BUSY[one/$s/$c]:-n/a}; done
-    rows+=("$row")
-done
-print_table "${rows[@]}"
+case_table BUSY one "case	staticd	nginx	h2o	lighttpd" "${SERVERS[@]}"
 echo
 echo "The server's own CPU time per response (user + system, µs, from /proc/PID/stat; nginx = master + worker)."
 echo "Network work the kernel does in softirq context is not in it; the busy figures above include it."
 echo
-rows=("case	staticd	nginx	h2o	lighttpd")
-for ((c = 0; c < NCASES; c++)); do
-    row=${CASE_LABEL[$c]}
-    for s in "${SERVERS[@]}"; do row+=$'\t'${CPU_US[one/$s/$c]:-n/a}; done
-    rows+=("$row")
-done
-print_table "${rows[@]}"
+case_table CPU_US one "case	staticd	nginx	h2o	lighttpd" "${SERVERS[@]}"
 echo
 
 echo "### Two cores: staticd \"Loops\": 2 vs nginx worker_processes 2"
@@ -895,13 +898,7 @@ if [ "$NPROC" -ge 2 ]; then
     echo "Server CPU time per response (user + system, µs): a second loop that costs no more per response than"
     echo "the first is one that would add its core's worth of throughput on a machine with a core to spare."
     echo
-    rows=("case	staticd (2 loops)	nginx (2 workers)	staticd (1 loop)")
-    for ((c = 0; c < NCASES; c++)); do
-        row=${CASE_LABEL[$c]}
-        for s in "${TWO_SERVERS[@]}"; do row+=$'\t'${CPU_US[two/$s/$c]:-n/a}; done
-        rows+=("$row")
-    done
-    print_table "${rows[@]}"
+    case_table CPU_US two "case	staticd (2 loops)	nginx (2 workers)	staticd (1 loop)" "${TWO_SERVERS[@]}"
 else
     echo "n/a: only $NPROC core"
 fi
