@@ -61,6 +61,10 @@ internal sealed class AccessLog : IDisposable
     public void Record(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, ReadOnlySpan<byte> userAgent, ReadOnlySpan<byte> referer,
         int status, long bytes, long durationUsec, in SockAddrStorage client)
     {
+        // The level in force when the response completes decides, here on the loop: an entry is neither copied nor
+        // queued when it would be filtered, and a reload that changes the level affects requests after it, not
+        // entries still in the queue.
+        if (_level.MinimumLevel > LogEventLevel.Information) return;
         // Bound what one entry may cost: a 16 KiB user agent is not worth logging whole.
         method = method[..Math.Min(method.Length, 32)];
         target = target[..Math.Min(target.Length, 4096)];
@@ -143,7 +147,6 @@ internal sealed class AccessLog : IDisposable
     /// </summary>
     private bool WriteToJournal(in Entry e)
     {
-        if (_level.MinimumLevel > LogEventLevel.Information) return true; // filtered, as the logger would
         ReadOnlySpan<byte> text = e.Text;
         ReadOnlySpan<byte> method = text[..e.MethodLength];
         ReadOnlySpan<byte> target = text.Slice(e.MethodLength, e.TargetLength);

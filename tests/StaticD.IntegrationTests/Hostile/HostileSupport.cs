@@ -70,6 +70,34 @@ internal static partial class HostileSupport
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds or <paramref name="timeout"/> passes; returns whether it held.</summary>
+    /// <summary>
+    /// Connects and asks for /index.html until the answer is 200, and returns that open connection. Under
+    /// MaxConnections a slot comes back only once the server has seen the previous client hang up, which takes a
+    /// moment (longer on a busy machine); this waits for it instead of guessing with a fixed sleep.
+    /// </summary>
+    public static async Task<RawHttpClient> ConnectServedAsync(int port, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        string last = "nothing";
+        while (true)
+        {
+            var client = await RawHttpClient.ConnectAsync(port);
+            try
+            {
+                var response = await client.RoundTripAsync(Http.Get("/index.html"));
+                if (response.Status == 200) return client;
+                last = $"status {response.Status}";
+            }
+            catch (Exception e) when (e is IOException or SocketException or TimeoutException)
+            {
+                last = e.GetType().Name + ": " + e.Message;
+            }
+            client.Dispose();
+            if (clock.Elapsed > timeout) throw new Xunit.Sdk.XunitException($"no 200 from :{port} within {timeout.TotalSeconds} s; last: {last}");
+            await Task.Delay(100);
+        }
+    }
+
     public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan timeout, int pollMs = 100)
     {
         var sw = Stopwatch.StartNew();

@@ -93,7 +93,10 @@ public sealed class SlowlorisTests(ITestOutputHelper output)
             Assert.True(latencies.Max() < TimeSpan.FromSeconds(1), $"a normal request took {latencies.Max()} during the attack");
             Assert.True(closed.Length == count, $"only {closed.Length} of {count} slowloris connections were closed by the server");
             Assert.True(closed.Min() > TimeSpan.FromSeconds(HeaderTimeoutSeconds - 0.5), $"closed too early: {closed.Min()}");
-            Assert.True(closed.Max() < TimeSpan.FromSeconds(HeaderTimeoutSeconds + 3), $"closed too late: {closed.Max()}");
+            // Up to 1 s for the sweep, up to 1 s more for an attacker that only notices the close on a failed send,
+            // and room for 1,000 such tasks on a busy 2-core machine. A head timeout that restarted with each byte
+            // would never close them at all.
+            Assert.True(closed.Max() < TimeSpan.FromSeconds(HeaderTimeoutSeconds + 5), $"closed too late: {closed.Max()}");
         }
         finally
         {
@@ -194,7 +197,8 @@ public sealed class SlowlorisTests(ITestOutputHelper output)
         });
         Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(HeaderTimeoutSeconds + 4)), "slow second head was never cut");
         output.WriteLine($"second head cut after {sw.Elapsed.TotalSeconds:F2} s");
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(HeaderTimeoutSeconds + 1.5), $"cut only after {sw.Elapsed}");
+        // The sweep closes up to 1 s after the deadline; the rest is room for a busy CI machine.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(HeaderTimeoutSeconds + 3), $"cut only after {sw.Elapsed}");
         await sending;
         await HostileSupport.AssertHealthyAsync(server);
     }

@@ -170,13 +170,15 @@ public sealed class ServiceProcess : IDisposable
 
     public void Signal(int signal) => SystemdNative.Signal(_process.Id, signal);
 
-    /// <summary>Waits for exit, then briefly for the output readers to reach end of file. Never the unbounded
+    /// <summary>Waits for exit, then (bounded) for the output readers to reach end of file. Never the unbounded
     /// Process.WaitForExit(): a helper's child that outlived it would hold the pipes open forever.</summary>
     public bool WaitForExit(TimeSpan timeout)
     {
         if (!_process.WaitForExit(timeout)) return false;
-        _stdoutClosed.Wait(TimeSpan.FromSeconds(2));
-        _stderrClosed.Wait(TimeSpan.FromSeconds(2));
+        // Callers read Stdout/Stderr next: give the pipe readers (thread pool) time to deliver the last lines.
+        // Only a child that outlived the process and holds the pipes makes this wait the full 10 s.
+        _stdoutClosed.Wait(TimeSpan.FromSeconds(10));
+        _stderrClosed.Wait(TimeSpan.FromSeconds(10));
         return true;
     }
 
