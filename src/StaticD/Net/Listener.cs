@@ -33,8 +33,7 @@ internal sealed class Listener : IDisposable
     /// out later from the ACK path, on whichever core the client's ACK lands on: measured on loopback, that moved
     /// the work onto the client's core and cut a 100 MiB download from 2.8 to 2.0 GB/s. Queuing little beyond the
     /// congestion window means data is transmitted by our own sendfile call and the kernel wakes us (EPOLLOUT)
-    /// when it wants more. 16–32 KiB measured
-    /// best; 128 KiB already gave most of the loss back.
+    /// when it wants more. 16–32 KiB measured best; 128 KiB already gave most of the loss back.
     /// </remarks>
     internal const int NotSentLowWater = 32 * 1024;
 
