@@ -2,51 +2,17 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using StaticD.IntegrationTests.Systemd;
 using StaticD.Systemd;
 using Xunit;
 
 namespace StaticD.Tests.Systemd;
 
-/// <summary>libc calls for these tests, separate from StaticD.Interop so the code under test does not check itself.</summary>
+/// <summary>libc calls for these tests beyond the sockets and messages of <see cref="SystemdNative"/> (shared with
+/// the integration tests), separate from StaticD.Interop so the code under test does not check itself.</summary>
 internal static unsafe partial class TestLibc
 {
-    public const int AF_UNIX = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0x80000;
-    public const int SOL_SOCKET = 1, SO_RCVTIMEO = 20, SO_ACCEPTCONN = 30, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
     public const int F_GETFD = 1, F_GETFL = 3;
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
-    public static partial int Socket(int domain, int type, int protocol);
-
-    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
-    public static partial int Bind(int fd, byte* address, uint length);
-
-    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
-    public static partial nint RecvMsg(int fd, MsgHdr* message, int flags);
-
-    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
-    public static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
-
-    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
-    public static partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
@@ -55,17 +21,7 @@ internal static unsafe partial class TestLibc
     public static partial int Pipe2(int* fds, int flags);
 
     [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
-    public static partial int FStat(int fd, byte* stat);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
-
-    public static int GetInt(int fd, int level, int name)
-    {
-        int value = 0;
-        uint length = sizeof(int);
-        return GetSockOpt(fd, level, name, &value, &length) == 0 ? value : -1;
-    }
+    private static partial int FStat(int fd, byte* stat);
 
     /// <summary>(st_dev, st_ino) from fstat: two descriptors with the same pair refer to the same open file or socket.</summary>
     public static (ulong Device, ulong Inode) Identity(int fd)
@@ -94,9 +50,9 @@ internal sealed unsafe class DatagramReceiver : IDisposable
             Directory.CreateDirectory(_directory);
             Name = Path.Combine(_directory, "notify");
         }
-        _fd = TestLibc.Socket(TestLibc.AF_UNIX, TestLibc.SOCK_DGRAM | TestLibc.SOCK_CLOEXEC, 0);
+        _fd = SystemdNative.Socket(SystemdNative.AF_UNIX, SystemdNative.SOCK_DGRAM | SystemdNative.SOCK_CLOEXEC, 0);
         byte[] address = new byte[110];
-        address[0] = TestLibc.AF_UNIX;
+        address[0] = SystemdNative.AF_UNIX;
         byte[] name = Encoding.UTF8.GetBytes(Name);
         name.CopyTo(address, 2);
         uint length = (uint)(2 + name.Length + 1);
@@ -107,10 +63,10 @@ internal sealed unsafe class DatagramReceiver : IDisposable
         }
         fixed (byte* a = address)
         {
-            if (TestLibc.Bind(_fd, a, length) != 0) throw new InvalidOperationException($"bind: errno {Marshal.GetLastPInvokeError()}");
+            if (SystemdNative.Bind(_fd, a, length) != 0) throw new InvalidOperationException($"bind: errno {Marshal.GetLastPInvokeError()}");
         }
         long* tv = stackalloc long[2] { 2, 0 }; // 2 s receive timeout: a missing datagram fails, not hangs
-        TestLibc.SetSockOpt(_fd, TestLibc.SOL_SOCKET, TestLibc.SO_RCVTIMEO, tv, 16);
+        SystemdNative.SetSockOpt(_fd, SystemdNative.SOL_SOCKET, SystemdNative.SO_RCVTIMEO, tv, 16);
     }
 
     public string Name { get; }
@@ -121,13 +77,13 @@ internal sealed unsafe class DatagramReceiver : IDisposable
         byte[] data = new byte[65536];
         byte[] control = new byte[16 + 253 * sizeof(int)];
         nint n;
-        TestLibc.MsgHdr message;
+        SystemdNative.MsgHdr message;
         fixed (byte* d = data)
         fixed (byte* c = control)
         {
-            var iov = new TestLibc.IoVec { Base = d, Length = (nuint)data.Length };
-            message = new TestLibc.MsgHdr { Iov = &iov, IovLength = 1, Control = c, ControlLength = (nuint)control.Length };
-            n = TestLibc.RecvMsg(_fd, &message, TestLibc.MSG_CMSG_CLOEXEC);
+            var iov = new SystemdNative.IoVec { Base = d, Length = (nuint)data.Length };
+            message = new SystemdNative.MsgHdr { Iov = &iov, IovLength = 1, Control = c, ControlLength = (nuint)control.Length };
+            n = SystemdNative.RecvMsg(_fd, &message, SystemdNative.MSG_CMSG_CLOEXEC);
         }
         if (n < 0) throw new TimeoutException($"no datagram (errno {Marshal.GetLastPInvokeError()})");
         var fds = new List<int>();
@@ -137,7 +93,7 @@ internal sealed unsafe class DatagramReceiver : IDisposable
             long length = BitConverter.ToInt64(control, at);
             int level = BitConverter.ToInt32(control, at + 8), type = BitConverter.ToInt32(control, at + 12);
             if (length < 16) break;
-            if (level == TestLibc.SOL_SOCKET && type == TestLibc.SCM_RIGHTS)
+            if (level == SystemdNative.SOL_SOCKET && type == SystemdNative.SCM_RIGHTS)
             {
                 for (int p = at + 16; p + sizeof(int) <= at + length; p += sizeof(int)) fds.Add(BitConverter.ToInt32(control, p));
             }
@@ -148,7 +104,7 @@ internal sealed unsafe class DatagramReceiver : IDisposable
 
     public void Dispose()
     {
-        TestLibc.Close(_fd);
+        SystemdNative.Close(_fd);
         if (_directory is not null) Directory.Delete(_directory, recursive: true);
     }
 }
@@ -205,12 +161,12 @@ public sealed class SystemdNotifierTests
                 {
                     // New descriptor numbers in this process, same sockets, in the order sent, still listening.
                     Assert.Equal(TestLibc.Identity(sent[i]), TestLibc.Identity(received[i]));
-                    Assert.Equal(1, TestLibc.GetInt(received[i], TestLibc.SOL_SOCKET, TestLibc.SO_ACCEPTCONN));
+                    Assert.Equal(1, SystemdNative.GetInt(received[i], SystemdNative.SOL_SOCKET, SystemdNative.SO_ACCEPTCONN));
                 }
             }
             finally
             {
-                foreach (int fd in received) TestLibc.Close(fd);
+                foreach (int fd in received) SystemdNative.Close(fd);
             }
         }
         finally
@@ -225,7 +181,7 @@ public sealed class SystemdNotifierTests
         using var receiver = new DatagramReceiver(abstractName: true);
         using SystemdNotifier notifier = SystemdNotifier.Create(receiver.Name)!;
         int* pipe = stackalloc int[2];
-        Assert.Equal(0, TestLibc.Pipe2(pipe, TestLibc.SOCK_CLOEXEC));
+        Assert.Equal(0, TestLibc.Pipe2(pipe, SystemdNative.SOCK_CLOEXEC));
         try
         {
             Assert.True(notifier.Notify("FDSTORE=1\nFDNAME=pipe", [pipe[1]]));
@@ -239,8 +195,8 @@ public sealed class SystemdNotifierTests
         }
         finally
         {
-            TestLibc.Close(pipe[0]);
-            TestLibc.Close(pipe[1]);
+            SystemdNative.Close(pipe[0]);
+            SystemdNative.Close(pipe[1]);
         }
     }
 
@@ -312,7 +268,7 @@ public sealed class ListenFdsTests
     {
         const int fd = ListenFds.Start;
         // Whatever the host has on fd 3 (a pipe, an eventfd, a connected socket, nothing) is not a listening socket.
-        Assert.NotEqual(1, TestLibc.GetInt(fd, TestLibc.SOL_SOCKET, TestLibc.SO_ACCEPTCONN));
+        Assert.NotEqual(1, SystemdNative.GetInt(fd, SystemdNative.SOL_SOCKET, SystemdNative.SO_ACCEPTCONN));
         int fdFlags = TestLibc.Fcntl(fd, TestLibc.F_GETFD, 0), statusFlags = TestLibc.Fcntl(fd, TestLibc.F_GETFL, 0);
 
         int me = Environment.ProcessId;
