@@ -1,7 +1,7 @@
 using System.Text;
-using StaticD.Hosting;
 using StaticD.Http;
 using StaticD.Interop;
+using StaticD.Site;
 
 namespace StaticD.Files;
 
@@ -29,10 +29,12 @@ internal sealed unsafe class FileCache : IDisposable
     private const uint WatchMask = Libc.IN_MODIFY | Libc.IN_ATTRIB | Libc.IN_CLOSE_WRITE | Libc.IN_MOVED_FROM | Libc.IN_MOVED_TO |
         Libc.IN_CREATE | Libc.IN_DELETE | Libc.IN_DELETE_SELF | Libc.IN_MOVE_SELF | Libc.IN_ONLYDIR;
 
-    internal sealed class Entry(string key, ServerContext context, int watch, long expiresMs)
+    internal sealed class Entry(string key, SitePolicy site, SiteRoot root, int watch, long expiresMs)
     {
         public readonly string Key = key;
-        public readonly ServerContext Context = context;
+        /// <summary>The site and root this answer was found under: after a reload or a root swap it is stale.</summary>
+        public readonly SitePolicy Site = site;
+        public readonly SiteRoot Root = root;
         public readonly int Watch = watch;
         public readonly long ExpiresMs = expiresMs;
         public int Status;
@@ -99,13 +101,13 @@ internal sealed unsafe class FileCache : IDisposable
     };
 
     /// <summary>The live entry for a decoded path under the current configuration, or null.</summary>
-    public Entry? Find(ReadOnlySpan<byte> path, ServerContext context, long nowMs)
+    public Entry? Find(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, long nowMs)
     {
         if (path.Length > MaxKeyLength) return null;
         Span<char> key = stackalloc char[path.Length];
         Widen(path, key);
         if (!_lookup.TryGetValue(key, out Entry? entry)) return null;
-        if (entry.Dead || entry.Context != context || nowMs >= entry.ExpiresMs)
+        if (entry.Dead || entry.Site != site || entry.Root != root || nowMs >= entry.ExpiresMs)
         {
             Remove(entry);
             return null;
@@ -126,16 +128,16 @@ internal sealed unsafe class FileCache : IDisposable
 
     /// <summary>Loop: remember what the pool resolved. Takes ownership of the file descriptor (returns the cached
     /// file with one user: the caller) or returns null and leaves the descriptor with the caller.</summary>
-    public CachedFile? Store(ReadOnlySpan<byte> path, ServerContext context, ref Resource resource, long nowMs)
+    public CachedFile? Store(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, ref Resource resource, long nowMs)
     {
         if (resource.Watch < 0 || path.Length > MaxKeyLength) return null;
         Span<char> key = stackalloc char[path.Length];
         Widen(path, key);
-        if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Context != context || entry.Watch != resource.Watch)
+        if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Site != site || entry.Root != root || entry.Watch != resource.Watch)
         {
             if (entry is not null) Remove(entry);
             if (_entries.Count >= MaxEntries || _bodyBytes > MaxBodyBytes) Clear();
-            entry = new Entry(new string(key), context, resource.Watch, nowMs + RevalidateMs)
+            entry = new Entry(new string(key), site, root, resource.Watch, nowMs + RevalidateMs)
             {
                 Status = resource.Status,
                 IsIndex = resource.File.IsIndex,

@@ -1,6 +1,6 @@
 using System.Text;
-using StaticD.Hosting;
 using StaticD.Http;
+using StaticD.Site;
 
 namespace StaticD.Files;
 
@@ -26,16 +26,15 @@ internal static class ResourceLookup
         public readonly int InotifyFd = inotifyFd;
     }
 
-    public static void Lookup(ServerContext context, byte[] pathArray, int pathStart, int pathLength, in Request request, ref Resource result)
+    public static void Lookup(SitePolicy site, SiteRoot root, byte[] pathArray, int pathStart, int pathLength, in Request request, ref Resource result)
     {
         result.Reset();
-        SiteOptions site = context.Options.Site;
         ReadOnlySpan<byte> path = new(pathArray, pathStart, pathLength);
         result.NameArray = pathArray;
         result.NameStart = pathStart;
         result.NameLength = pathLength;
         // Watch first, look second: a change after this point cannot be missed by the cache.
-        int watch = FileCache.Watch(request.InotifyFd, context.Options.Root, path);
+        int watch = FileCache.Watch(request.InotifyFd, root.Path, path);
 
         if (!site.ServeHiddenFiles && HiddenPaths.IsHidden(path))
         {
@@ -43,7 +42,7 @@ internal static class ResourceLookup
         }
         else
         {
-            LookupFile(context, path, request, ref result);
+            LookupFile(site, root, path, request, ref result);
             if (result.Status == 404 && site.SpaFallback is byte[] fallback && IsRoute(path))
             {
                 // A client-side route (no extension) that is not a file: the single-page app handles it.
@@ -51,16 +50,16 @@ internal static class ResourceLookup
                 result.NameArray = fallback;
                 result.NameLength = fallback.Length;
                 result.UsedFallback = true;
-                LookupFile(context, fallback, request, ref result);
+                LookupFile(site, root, fallback, request, ref result);
             }
             if (result.Status == 403 && result.File.IsDirectoryWithoutIndex && site.DirectoryListing)
-                RenderListing(context, path, request.WantsJson, ref result);
+                RenderListing(site, path, request.WantsJson, ref result);
         }
 
         if (result.Status >= 400 && site.ErrorPages.TryGetValue(result.Status, out byte[]? page))
         {
             FileResolution pageFile = default;
-            FileResolver.Resolve(context.RootFd, page, ref pageFile);
+            FileResolver.Resolve(root.Fd, page, ref pageFile);
             if (pageFile.Status == 200)
             {
                 result.File = pageFile;
@@ -97,12 +96,12 @@ internal static class ResourceLookup
     }
 
     /// <summary>The file itself or, when it has precompressed variants, the best one the client accepts.</summary>
-    private static void LookupFile(ServerContext context, ReadOnlySpan<byte> path, in Request request, ref Resource result)
+    private static void LookupFile(SitePolicy site, SiteRoot root, ReadOnlySpan<byte> path, in Request request, ref Resource result)
     {
-        FileResolver.Resolve(context.RootFd, path, ref result.File);
+        FileResolver.Resolve(root.Fd, path, ref result.File);
         result.Status = result.File.Status;
         result.Errno = result.File.Errno;
-        bool precompressed = context.Options.Site.Precompressed;
+        bool precompressed = site.Precompressed;
 
         if (result.Status == 200)
         {
@@ -117,7 +116,7 @@ internal static class ResourceLookup
                 length += FileResolver.IndexFile.Length;
             }
             if (!IsCompressible(MimeTypes.ForFileName(LastSegment(name[..length])))) return;
-            ChooseVariant(context, name, length, SidecarOrder, request, ref result, originalExists: true);
+            ChooseVariant(root, name, length, SidecarOrder, request, ref result, originalExists: true);
             return;
         }
 
@@ -125,7 +124,7 @@ internal static class ResourceLookup
         {
             Span<byte> name = stackalloc byte[path.Length + 4];
             path.CopyTo(name);
-            ChooseVariant(context, name, path.Length, CompressedOnlyOrder, request, ref result, originalExists: false);
+            ChooseVariant(root, name, path.Length, CompressedOnlyOrder, request, ref result, originalExists: false);
         }
     }
 
@@ -133,7 +132,7 @@ internal static class ResourceLookup
     /// probed even when the client accepts none, because their existence alone makes the response vary on
     /// Accept-Encoding (a shared cache must not hand the identity body to a client that asked for br, or the
     /// reverse).</summary>
-    private static void ChooseVariant(ServerContext context, Span<byte> name, int length, ContentCoding[] order,
+    private static void ChooseVariant(SiteRoot root, Span<byte> name, int length, ContentCoding[] order,
         in Request request, ref Resource result, bool originalExists)
     {
         var variants = new ThreeFiles();
@@ -144,7 +143,7 @@ internal static class ResourceLookup
             ReadOnlySpan<byte> suffix = AcceptEncoding.FileSuffix(order[i]);
             suffix.CopyTo(name[length..]);
             found[i].Reset();
-            FileResolver.Resolve(context.RootFd, name[..(length + suffix.Length)], ref found[i]);
+            FileResolver.Resolve(root.Fd, name[..(length + suffix.Length)], ref found[i]);
             if (found[i].Status == 200) available |= order[i];
         }
         if (available == ContentCoding.Identity) return; // no variants: result stays as it was
@@ -196,13 +195,13 @@ internal static class ResourceLookup
         private FileResolution _first;
     }
 
-    private static void RenderListing(ServerContext context, ReadOnlySpan<byte> path, bool json, ref Resource result)
+    private static void RenderListing(SitePolicy site, ReadOnlySpan<byte> path, bool json, ref Resource result)
     {
         string requestPath = Encoding.UTF8.GetString(path);
-        string directory = Path.Join(context.Options.Root, requestPath);
+        string directory = Path.Join(site.Root, requestPath);
         try
         {
-            List<ListingEntry> entries = DirectoryListing.Read(directory, context.Options.Site.ServeHiddenFiles);
+            List<ListingEntry> entries = DirectoryListing.Read(directory, site.ServeHiddenFiles);
             result.Listing = json ? DirectoryListing.RenderJson(requestPath, entries) : DirectoryListing.RenderHtml(requestPath, entries);
             result.ListingIsJson = json;
             result.Status = 200;

@@ -2,6 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
+using StaticD.Files;
+using StaticD.Interop;
+using StaticD.Net;
+using StaticD.Site;
 
 namespace StaticD.Hosting;
 
@@ -21,12 +25,12 @@ internal sealed class ServerOptions
     public bool ListenIsDefault { get; init; }
     public int Loops { get; init; }
     public int ShutdownTimeoutSeconds { get; init; } = 10;
-    public LimitsOptions Limits { get; init; } = new();
-    public SiteOptions Site { get; init; } = new();
+    public Limits Limits { get; init; } = new();
+    public SitePolicy Site { get; init; } = new();
     public bool AccessLog { get; init; } = true;
     public bool FileCache { get; init; } = true;
 
-    private static readonly string[] Keys = ["Port", "Root", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "AccessLog", "FileCache", .. SiteOptions.Keys];
+    private static readonly string[] Keys = ["Port", "Root", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "AccessLog", "FileCache", .. SiteConfig.Keys];
 
     /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
     /// A relative <c>Root</c> is taken relative to the configuration file's directory.</summary>
@@ -42,8 +46,8 @@ internal sealed class ServerOptions
         (IReadOnlyList<IPAddress> listen, bool isDefault) = ReadListen(section);
         int loops = ConfigReader.Int(section, "Loops", 1, 1024, required: false, fallback: Environment.ProcessorCount);
         int shutdown = ConfigReader.Int(section, "ShutdownTimeoutSeconds", 0, 3600, required: false, fallback: 10);
-        LimitsOptions limits = LimitsOptions.Load(section.GetSection("Limits"));
-        SiteOptions site = SiteOptions.Load(section);
+        Limits limits = LimitsConfig.Load(section.GetSection("Limits"));
+        SitePolicy site = SiteConfig.Load(section, root);
 
         return new ServerOptions
         {
@@ -52,6 +56,15 @@ internal sealed class ServerOptions
             AccessLog = ConfigReader.Bool(section, "AccessLog", true),
             FileCache = ConfigReader.Bool(section, "FileCache", true),
         };
+    }
+
+    /// <summary>Opens the site's root and bundles what the loops serve with. The root is opened once here; a
+    /// configuration whose root cannot be opened is rejected like any other invalid value.</summary>
+    public ServeContext OpenContext()
+    {
+        SiteRoot root = SiteRoot.TryOpen(Root, out Errno errno)
+            ?? throw new ConfigException("StaticD:Root", $"\"{Root}\" cannot be opened: {errno.Describe()}");
+        return new ServeContext(Limits, Site, root, FileCache, AccessLog, ShutdownTimeoutSeconds);
     }
 
     internal static void RejectUnknownKeys(IConfigurationSection section, string[] allowed)
@@ -110,30 +123,18 @@ internal sealed class ServerOptions
     }
 }
 
-/// <summary><c>StaticD:Limits</c>. Defaults follow nginx and Kestrel where they agree, and the safer of the two where
-/// they do not.</summary>
-internal sealed class LimitsOptions
+/// <summary>Reads <c>StaticD:Limits</c> into <see cref="Limits"/>.</summary>
+internal static class LimitsConfig
 {
-    public int MaxRequestLineBytes { get; init; } = 8192;
-    public int MaxHeaderBytes { get; init; } = 16384;
-    public int MaxHeaderCount { get; init; } = 100;
-    public int HeaderTimeoutSeconds { get; init; } = 20;
-    public int KeepAliveTimeoutSeconds { get; init; } = 60;
-    public int SendTimeoutSeconds { get; init; } = 60;
-    public int MaxConnections { get; init; } = 10000;
-    /// <summary>More ranges than this in one Range field and the whole file is sent (200): a
-    /// "bytes=0-,0-,0-,…" request costs nothing.</summary>
-    public int MaxRanges { get; init; } = 16;
-
     private static readonly string[] Keys =
     [
         "MaxRequestLineBytes", "MaxHeaderBytes", "MaxHeaderCount", "HeaderTimeoutSeconds",
         "KeepAliveTimeoutSeconds", "SendTimeoutSeconds", "MaxConnections", "MaxRanges",
     ];
 
-    public static LimitsOptions Load(IConfigurationSection section)
+    public static Limits Load(IConfigurationSection section)
     {
-        var defaults = new LimitsOptions();
+        var defaults = new Limits();
         if (!section.Exists()) return defaults;
         ServerOptions.RejectUnknownKeys(section, Keys);
         int line = ConfigReader.Int(section, "MaxRequestLineBytes", 256, 1 << 20, false, defaults.MaxRequestLineBytes);
@@ -141,7 +142,7 @@ internal sealed class LimitsOptions
         if (head < line)
             throw new ConfigException($"{section.Path}:MaxHeaderBytes",
                 $"\"{head}\" is not allowed; expected at least MaxRequestLineBytes ({line}), since the head includes the request line");
-        return new LimitsOptions
+        return new Limits
         {
             MaxRequestLineBytes = line,
             MaxHeaderBytes = head,

@@ -104,6 +104,24 @@ internal static unsafe class Syscall
         return true;
     }
 
+    /// <summary>An O_PATH descriptor for a directory named by an absolute or cwd-relative path. Plain openat, not
+    /// RESOLVE_BENEATH: a site's root is the operator's choice and may well be reached through symlinks.</summary>
+    public static int OpenDirectoryPath(string path, out Errno errno)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = bytes)
+        {
+            while ((fd = Libc.openat(Libc.AT_FDCWD, p, (int)(Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC), 0)) < 0)
+            {
+                errno = ErrnoExtensions.Last();
+                if (errno != Errno.EINTR) return -1;
+            }
+        }
+        errno = Errno.None;
+        return fd;
+    }
+
     /// <summary>close(2) is never retried on EINTR: on Linux the fd is released even then, and a retry could close
     /// an fd another thread just got.</summary>
     public static void Close(int fd)

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Serilog.Core;
 using Serilog.Events;
 using StaticD.Interop;
-using StaticD.Systemd;
 using Utf8 = System.Text.Unicode.Utf8;
 
 namespace StaticD.Logging;

@@ -1,5 +1,7 @@
 using StaticD.Files;
 using StaticD.Http;
+using StaticD.Logging;
+using StaticD.Site;
 using StaticD.Interop;
 
 namespace StaticD.Net;
@@ -19,7 +21,7 @@ internal sealed partial class Connection
         {
             var request = new ResourceLookup.Request(Field(_head.AcceptEncoding), _head.AcceptEncoding.IsPresent, WantsJson(),
                 CacheEnabled ? _loop.Cache.InotifyFd : -1);
-            ResourceLookup.Lookup(_context, _pathArray, _pathStart, _pathLength, request, ref _resource);
+            ResourceLookup.Lookup(_context.Site, _context.Root, _pathArray, _pathStart, _pathLength, request, ref _resource);
         }
         _loop.Complete(this);
     }
@@ -64,7 +66,7 @@ internal sealed partial class Connection
         }
     }
 
-    private bool CacheEnabled => _context.Options.FileCache && _loop.Cache.Enabled;
+    private bool CacheEnabled => _context.FileCache && _loop.Cache.Enabled;
 
     /// <summary>Answers from the loop's file cache when it holds this path (and, for a negotiable file, the variant
     /// this client gets): no thread-pool hop, no open(), no statx().</summary>
@@ -72,7 +74,7 @@ internal sealed partial class Connection
     {
         if (!CacheEnabled || _head.Accept.IsPresent && WantsJson()) return false;
         ReadOnlySpan<byte> path = new(_pathArray, _pathStart, _pathLength);
-        FileCache.Entry? entry = _loop.Cache.Find(path, _context, _loop.NowMs);
+        FileCache.Entry? entry = _loop.Cache.Find(path, _context.Site, _context.Root, _loop.NowMs);
         if (entry is null) return false;
         _state = State.Sending;
         if (entry.Status != 200)
@@ -123,7 +125,7 @@ internal sealed partial class Connection
         bool plainFile = r.Status == 200 && r.Listing is null && r.DecodeFrom == ContentCoding.Identity;
         bool notFound = r.Status == 404;
         if ((!plainFile && !notFound) || r.IsErrorPage || r.UsedFallback || r.File.IsDirectoryWithoutIndex) return;
-        FileCache.CachedFile? file = _loop.Cache.Store(new ReadOnlySpan<byte>(_pathArray, _pathStart, _pathLength), _context, ref r, _loop.NowMs);
+        FileCache.CachedFile? file = _loop.Cache.Store(new ReadOnlySpan<byte>(_pathArray, _pathStart, _pathLength), _context.Site, _context.Root, ref r, _loop.NowMs);
         if (file is null) return;
         _cachedFile = file;
         r.Borrowed = true;

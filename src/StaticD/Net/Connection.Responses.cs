@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using StaticD.Files;
-using StaticD.Hosting;
 using StaticD.Http;
+using StaticD.Logging;
+using StaticD.Site;
 
 namespace StaticD.Net;
 
@@ -21,7 +22,7 @@ internal sealed unsafe partial class Connection
     private void LogAccess()
     {
         _logPending = false;
-        if (_loop.AccessLog is not { } log || !_context.Options.AccessLog) return;
+        if (_loop.AccessLog is not { } log || !_context.AccessLog) return;
         long usec = (long)Stopwatch.GetElapsedTime(_requestStart).TotalMicroseconds;
         if (_headParsed)
             log.Record(Field(_head.MethodToken), Field(_head.Target), Field(_head.UserAgent), Field(_head.Referer), _status, _bytesSent, usec, _peer);
@@ -44,7 +45,7 @@ internal sealed unsafe partial class Connection
     /// <summary>Configured headers: the global ones (nosniff by default) and those of matching path rules.</summary>
     private void WriteSiteHeaders(ref ResponseWriter w)
     {
-        SiteOptions site = _context.Options.Site;
+        SitePolicy site = _context.Site;
         w.Write(site.GlobalHeaders);
         if (!_pathValid) return;
         ReadOnlySpan<byte> path = new(_pathArray, _pathStart, _pathLength);
@@ -72,14 +73,14 @@ internal sealed unsafe partial class Connection
     }
 
     private ReadOnlySpan<byte> ContentTypeOf(scoped ReadOnlySpan<byte> effectivePath) =>
-        _context.Options.Site.ContentTypeFor(ResourceLookup.LastSegment(effectivePath));
+        _context.Site.ContentTypeFor(ResourceLookup.LastSegment(effectivePath));
 
     private void WriteCacheAndContentType(ref ResponseWriter w, scoped ReadOnlySpan<byte> effectivePath, scoped ReadOnlySpan<byte> contentType)
     {
         w.Write("Content-Type: "u8);
         w.Write(contentType);
         w.Write("\r\nCache-Control: "u8);
-        w.Write(_context.Options.Site.CacheRules.For(effectivePath, contentType));
+        w.Write(_context.Site.CacheRules.For(effectivePath, contentType));
         w.Write("\r\n"u8);
     }
 
@@ -138,7 +139,7 @@ internal sealed unsafe partial class Connection
         if (_head.Method == HttpMethod.Get && _head.Range.IsPresent &&
             (!_head.IfRange.IsPresent || Preconditions.IfRangeAllows(Field(_head.IfRange), etag, LastModified, now)))
         {
-            int max = _context.Options.Limits.MaxRanges;
+            int max = _context.Limits.MaxRanges;
             _ranges ??= new ByteRange[max];
             switch (ByteRanges.Parse(Field(_head.Range), file.Length, max, _ranges, out int count))
             {
@@ -164,7 +165,7 @@ internal sealed unsafe partial class Connection
             w.Write("Content-Type: multipart/byteranges; boundary="u8);
             w.Write(boundary[..boundaryLength]);
             w.Write("\r\nCache-Control: "u8);
-            w.Write(_context.Options.Site.CacheRules.For(effectivePath, contentType));
+            w.Write(_context.Site.CacheRules.For(effectivePath, contentType));
             w.Write("\r\nContent-Length: "u8);
             w.WriteDecimal(MultipartByteRanges.BodyLength(boundary[..boundaryLength], contentType, _ranges.AsSpan(0, rangeCount), file.Length));
             w.Write("\r\n"u8);
@@ -220,7 +221,7 @@ internal sealed unsafe partial class Connection
         ResponseWriter w = BeginHead(304);
         ReadOnlySpan<byte> contentType = ContentTypeOf(effectivePath);
         w.Write("Cache-Control: "u8);
-        w.Write(_context.Options.Site.CacheRules.For(effectivePath, contentType));
+        w.Write(_context.Site.CacheRules.For(effectivePath, contentType));
         w.Write("\r\n"u8);
         WriteValidators(ref w, etag);
         WriteSiteHeaders(ref w);

@@ -3,6 +3,8 @@ using System.Buffers.Text;
 using System.IO.Compression;
 using Microsoft.Win32.SafeHandles;
 using StaticD.Http;
+using StaticD.Logging;
+using StaticD.Site;
 using StaticD.Interop;
 
 namespace StaticD.Net;
@@ -138,13 +140,13 @@ internal sealed unsafe partial class Connection
         Buffer.BlockCopy(_loop.Scratch, sent, _pending, 0, length - sent);
         _pendingOffset = 0;
         _pendingEnd = length - sent;
-        Deadline = _loop.NowMs + _context.Options.Limits.SendTimeoutSeconds * 1000L;
+        Deadline = _loop.NowMs + _context.Limits.SendTimeoutSeconds * 1000L;
     }
 
     private void ContinueSend()
     {
         long now = _loop.NowMs;
-        long sendTimeout = _context.Options.Limits.SendTimeoutSeconds * 1000L;
+        long sendTimeout = _context.Limits.SendTimeoutSeconds * 1000L;
         if (_pending is not null)
         {
             if (!SendMemory(_pending, ref _pendingOffset, _pendingEnd, HasBody)) return;
@@ -227,7 +229,7 @@ internal sealed unsafe partial class Connection
             if (n < 0)
             {
                 if (errno != Errno.EAGAIN) CloseNow();
-                else Deadline = _loop.NowMs + _context.Options.Limits.SendTimeoutSeconds * 1000L;
+                else Deadline = _loop.NowMs + _context.Limits.SendTimeoutSeconds * 1000L;
                 return false;
             }
             offset += (int)n;
@@ -297,7 +299,7 @@ internal sealed unsafe partial class Connection
             CloseNow();
             return;
         }
-        Deadline = _loop.NowMs + _context.Options.Limits.SendTimeoutSeconds * 1000L;
+        Deadline = _loop.NowMs + _context.Limits.SendTimeoutSeconds * 1000L;
         ContinueSend();
     }
 
@@ -322,8 +324,8 @@ internal sealed unsafe partial class Connection
         if (_recvStart == _recvEnd) _recvStart = _recvEnd = 0;
         _state = State.ReadingHead;
         Deadline = _loop.NowMs + (_recvEnd > _recvStart
-            ? _context.Options.Limits.HeaderTimeoutSeconds
-            : _context.Options.Limits.KeepAliveTimeoutSeconds) * 1000L;
+            ? _context.Limits.HeaderTimeoutSeconds
+            : _context.Limits.KeepAliveTimeoutSeconds) * 1000L;
         // Pipelined requests may already be buffered: answer them now.
         ProcessInput();
     }

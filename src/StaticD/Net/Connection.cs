@@ -1,7 +1,8 @@
 using System.Buffers;
 using StaticD.Files;
-using StaticD.Hosting;
 using StaticD.Http;
+using StaticD.Logging;
+using StaticD.Site;
 using StaticD.Interop;
 using System.Diagnostics;
 
@@ -30,7 +31,7 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
     private readonly EventLoop _loop;
     /// <summary>The configuration of the current request (taken from the loop when its head arrives, so a reload
     /// never changes the rules in the middle of a response).</summary>
-    private ServerContext _context;
+    private ServeContext _context;
     public readonly int Fd;
     private readonly SockAddrStorage _peer;
     public int Slot;
@@ -60,7 +61,7 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         Fd = fd;
         _peer = peer;
         _state = State.ReadingHead;
-        Deadline = loop.NowMs + _context.Options.Limits.HeaderTimeoutSeconds * 1000L;
+        Deadline = loop.NowMs + _context.Limits.HeaderTimeoutSeconds * 1000L;
         _resource.Reset();
     }
 
@@ -196,7 +197,7 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         {
             // The header timeout runs from the first byte of a head: the whole head must arrive in time, not just
             // each byte (slowloris).
-            if (_recvEnd == _recvStart) Deadline = _loop.NowMs + _context.Options.Limits.HeaderTimeoutSeconds * 1000L;
+            if (_recvEnd == _recvStart) Deadline = _loop.NowMs + _context.Limits.HeaderTimeoutSeconds * 1000L;
             _recvEnd += (int)n;
             // With edge-triggered epoll a short read means the socket is drained: new data brings a new event.
             if (n < space) _readable = false;
@@ -231,7 +232,7 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         bool bodyFollows = _head.ContentLength > 0 || _head.HasTransferEncoding;
         _bodyDeclared = bodyFollows;
         _keepAlive = _head.KeepAlive && !bodyFollows && !_loop.Stopping &&
-                     _context.Options.Limits.KeepAliveTimeoutSeconds > 0;
+                     _context.Limits.KeepAliveTimeoutSeconds > 0;
 
         if (_head.Method != HttpMethod.Get && _head.Method != HttpMethod.Head)
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StaticD.Files;
-using StaticD.Hosting;
 using StaticD.Http;
 using StaticD.Interop;
 using StaticD.Logging;
@@ -11,7 +10,7 @@ namespace StaticD.Net;
 /// <summary>
 /// One event-loop thread: its own epoll instance (edge-triggered), its own SO_REUSEPORT listeners, and the
 /// connections it accepted, for their whole life. Nothing here is shared with other loops except the
-/// read-only <see cref="ServerContext"/> and the global connection count.
+/// read-only <see cref="ServeContext"/> and the global connection count.
 /// </summary>
 internal sealed unsafe partial class EventLoop : IDisposable
 {
@@ -32,7 +31,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
     public long UnixSeconds => _dateSecond;
     public bool Stopping { get; private set; }
     /// <summary>The configuration requests start with; replaced on reload (a request keeps the one it began with).</summary>
-    public ServerContext Context => _context;
+    public ServeContext Context => _context;
     public AccessLog? AccessLog { get; }
     public FileCache Cache { get; } = new();
 
@@ -47,7 +46,10 @@ internal sealed unsafe partial class EventLoop : IDisposable
     /// <summary>"Date: …\r\n", rendered once a second so no request formats a date.</summary>
     public byte[] DateHeader { get; } = new byte[6 + HttpDate.Length + 2];
 
-    private ServerContext _context;
+    private ServeContext _context;
+    private readonly ConnectionCount _connectionCount;
+    /// <summary>Where the loop reads the time: the system clock, or a test's clock that only moves when told.</summary>
+    private readonly TimeProvider _time;
     private Listener[] _listeners;
     // Part of a listener's epoll token, so an event for a listener replaced by a reload is recognised as stale.
     private uint _listenerGeneration;
@@ -77,9 +79,12 @@ internal sealed unsafe partial class EventLoop : IDisposable
     public const string WedgeAfterVariable = "STATICD_TEST_WEDGE_LOOP0_AFTER_MS";
     private readonly long _wedgeAtMs;
 
-    public EventLoop(int index, ServerContext context, Listener[] listeners, ILogger logger, AccessLog? accessLog)
+    public EventLoop(int index, ServeContext context, Listener[] listeners, ConnectionCount connectionCount, ILogger logger,
+        AccessLog? accessLog, TimeProvider? time = null)
     {
         Index = index;
+        _connectionCount = connectionCount;
+        _time = time ?? TimeProvider.System;
         AccessLog = accessLog;
         _context = context;
         _listeners = listeners;
@@ -106,8 +111,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
 
     /// <summary>The largest head (a Location made of the longest request line, every byte percent-encoded, plus
     /// fixed headers) followed by a small cached body, so head and body leave in one send().</summary>
-    private static int ScratchSize(ServerContext context) =>
-        context.Options.Limits.MaxRequestLineBytes * 3 + 8192 + FileCache.SmallFileMax;
+    private static int ScratchSize(ServeContext context) =>
+        context.Limits.MaxRequestLineBytes * 3 + 8192 + FileCache.SmallFileMax;
 
     private void RegisterListeners()
     {
@@ -192,8 +197,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
 
     private void UpdateClock()
     {
-        NowMs = Environment.TickCount64;
-        long second = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        NowMs = (long)_time.GetElapsedTime(0).TotalMilliseconds;
+        long second = _time.GetUtcNow().ToUnixTimeSeconds();
         if (second != _dateSecond)
         {
             _dateSecond = second;
@@ -232,7 +237,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
     private void AcceptAll(Listener listener)
     {
         if (Stopping || listener.Fd < 0 || NowMs < _acceptPausedUntil) return;
-        int max = _context.Options.Limits.MaxConnections;
+        int max = _context.Limits.MaxConnections;
         while (true)
         {
             SockAddrStorage peer;
@@ -251,9 +256,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
                 }
                 continue; // ECONNABORTED, EPROTO, EPERM (firewall): that one connection is gone; go on.
             }
-            if (Interlocked.Increment(ref _context.OpenConnections) > max)
+            if (!_connectionCount.TryAdd(max))
             {
-                Interlocked.Decrement(ref _context.OpenConnections);
                 RejectOverCapacity(fd);
                 continue;
             }
@@ -319,7 +323,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
         _generations[slot] = (_generations[slot] + 1) & 0x7FFF_FFFF;
         _freeSlots.Push(slot);
         _connections--;
-        Interlocked.Decrement(ref _context.OpenConnections);
+        _connectionCount.Remove();
     }
 
     // ───────────────────────────── fairness and time ─────────────────────────────
@@ -362,13 +366,13 @@ internal sealed unsafe partial class EventLoop : IDisposable
     /// <summary>Heads start in a small buffer — nearly all requests fit in 4 KiB — and move to one of
     /// MaxHeaderBytes only when they need it (nginx's client_header_buffer_size / large_client_header_buffers),
     /// so a thousand busy connections hold 4 MiB, not 16.</summary>
-    public int SmallReceiveBufferSize => Math.Min(4096, _context.Options.Limits.MaxHeaderBytes);
+    public int SmallReceiveBufferSize => Math.Min(4096, _context.Limits.MaxHeaderBytes);
 
     public byte[] RentReceiveBuffer() =>
         _receiveBuffers.Count > 0 ? _receiveBuffers.Pop() : GC.AllocateUninitializedArray<byte>(SmallReceiveBufferSize);
 
     public byte[] RentLargeReceiveBuffer() =>
-        _largeReceiveBuffers.Count > 0 ? _largeReceiveBuffers.Pop() : GC.AllocateUninitializedArray<byte>(_context.Options.Limits.MaxHeaderBytes);
+        _largeReceiveBuffers.Count > 0 ? _largeReceiveBuffers.Pop() : GC.AllocateUninitializedArray<byte>(_context.Limits.MaxHeaderBytes);
 
     public void ReturnReceiveBuffer(byte[] buffer)
     {
@@ -379,7 +383,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
         {
             if (_receiveBuffers.Count < 64) _receiveBuffers.Push(buffer);
         }
-        else if (buffer.Length == _context.Options.Limits.MaxHeaderBytes && _largeReceiveBuffers.Count < 8)
+        else if (buffer.Length == _context.Limits.MaxHeaderBytes && _largeReceiveBuffers.Count < 8)
         {
             _largeReceiveBuffers.Push(buffer);
         }
@@ -402,7 +406,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
     /// <summary>Loop thread (via <see cref="Post"/>): requests from now on use <paramref name="context"/>; with new
     /// listeners, they are watched before the old ones are released, so the port is never unserved. Connections
     /// already accepted on an old listener keep going.</summary>
-    public void ApplyConfiguration(ServerContext context, Listener[]? listeners)
+    public void ApplyConfiguration(ServeContext context, Listener[]? listeners)
     {
         _context = context;
         Cache.Clear();
@@ -434,7 +438,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
     private void BeginStop()
     {
         Stopping = true;
-        _stopDeadline = NowMs + _context.Options.ShutdownTimeoutSeconds * 1000L;
+        _stopDeadline = NowMs + _context.ShutdownTimeoutSeconds * 1000L;
         // Closing the listeners refuses new connections at once; queued, not yet accepted ones are reset.
         ReleaseListeners(_listeners);
         _listeners = [];

@@ -236,7 +236,7 @@ public sealed class WatchdogIntervalTests
     [InlineData("1s", null, 1000, 0)]
     [InlineData("99999999999999999999", null, 1000, 0)]     // does not fit: ignored rather than wrapped
     public void Table(string? usec, string? pid, int myPid, long expectedMicroseconds) =>
-        Assert.Equal(TimeSpan.FromMicroseconds(expectedMicroseconds), StatusReporter.WatchdogInterval(usec, pid, myPid));
+        Assert.Equal(TimeSpan.FromMicroseconds(expectedMicroseconds), StaticD.Hosting.StatusReporter.WatchdogInterval(usec, pid, myPid));
 }
 
 /// <summary>

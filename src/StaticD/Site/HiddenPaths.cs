@@ -1,4 +1,4 @@
-namespace StaticD.Files;
+namespace StaticD.Site;
 
 /// <summary>
 /// Decides whether a request path names a "hidden" file or directory, one that is not served

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 
-namespace StaticD.Systemd;
+namespace StaticD.Logging;
 
 /// <summary>
 /// Serialises one journal entry in the native protocol's format (systemd.io/JOURNAL_NATIVE_PROTOCOL, "Data

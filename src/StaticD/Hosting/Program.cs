@@ -6,11 +6,12 @@ using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
-using StaticD.Hosting;
 using StaticD.Interop;
+using StaticD.Logging;
+using StaticD.Net;
 using StaticD.Systemd;
 
-namespace StaticD;
+namespace StaticD.Hosting;
 
 /// <summary>Entry point: command line, configuration, logging and host wiring. No serving logic lives here.</summary>
 internal static class Program
@@ -75,14 +76,14 @@ internal static class Program
 
         IConfigurationRoot configuration;
         ServerOptions options;
-        ServerContext context;
+        ServeContext context;
         LogEventLevel level;
         try
         {
             configuration = ConfigLoader.Load(configPath);
             options = ServerOptions.Load(configuration, configPath);
             level = ConfigLoader.ReadLogLevel(configuration);
-            context = ServerContext.Open(options);
+            context = options.OpenContext();
         }
         catch (ConfigException ex)
         {
@@ -114,7 +115,7 @@ internal static class Program
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace); // Serilog's level switch decides, and it is reloadable
         builder.Logging.AddSerilog(serilog, dispose: true);
-        builder.Services.AddSingleton(context);
+        builder.Services.AddSingleton(new LoadedConfiguration(options, context));
         builder.Services.AddSingleton(levelSwitch);
         builder.Services.AddSingleton(new LogTargets(journal));
         builder.Services.AddSingleton(new StartupSettings(configPath));
@@ -130,7 +131,7 @@ internal static class Program
             host.Run();
             return 0;
         }
-        catch (Exception ex) when (ex is Net.ListenException or InvalidOperationException)
+        catch (Exception ex) when (ex is ListenException or InvalidOperationException)
         {
             Console.Error.WriteLine($"staticd: {ex.Message}");
             return 1;

@@ -5,13 +5,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Serilog.Core;
-using StaticD.Hosting;
 using StaticD.Interop;
 using StaticD.Logging;
 using StaticD.Net;
 using StaticD.Systemd;
 
-namespace StaticD;
+namespace StaticD.Hosting;
 
 /// <summary>
 /// The hosted service that owns the event loops. StartAsync binds (or adopts) every listener and starts every
@@ -19,13 +18,16 @@ namespace StaticD;
 /// accepting, lets responses in flight finish within ShutdownTimeoutSeconds and joins the loop threads.
 /// </summary>
 internal sealed partial class ServerService(
-    ServerContext initialContext, StartupSettings settings, LoggingLevelSwitch levelSwitch, LogTargets logTargets,
+    LoadedConfiguration initial, StartupSettings settings, LoggingLevelSwitch levelSwitch, LogTargets logTargets,
     ILoggerFactory loggerFactory) : IHostedService, IDisposable
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("StaticD");
     private readonly SystemdNotifier? _notifier = SystemdNotifier.FromEnvironment();
     private readonly Lock _reloadLock = new();
-    private ServerContext _context = initialContext;
+    private ServeContext _context = initial.Context;
+    private ServerOptions _options = initial.Options;
+    /// <summary>Open connections across loops; lives as long as the server, not one configuration.</summary>
+    private readonly ConnectionCount _connectionCount = new();
     private EventLoop[] _loops = [];
     private AccessLog? _accessLog;
     private List<IPEndPoint> _endPoints = [];
@@ -37,7 +39,7 @@ internal sealed partial class ServerService(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        ServerOptions options = _context.Options;
+        ServerOptions options = _options;
         _accessLog = new AccessLog(loggerFactory, logTargets.Journal, levelSwitch);
         AdoptPassedSockets(options);
 
@@ -46,7 +48,7 @@ internal sealed partial class ServerService(
         try
         {
             for (int i = 0; i < options.Loops; i++)
-                loops.Add(new EventLoop(i, _context, _shared ?? perLoop[i], _logger, _accessLog));
+                loops.Add(new EventLoop(i, _context, _shared ?? perLoop[i], _connectionCount, _logger, _accessLog));
         }
         catch
         {
@@ -62,7 +64,7 @@ internal sealed partial class ServerService(
             context.Cancel = true; // HUP means reload, never "terminate"
             ThreadPool.QueueUserWorkItem(_ => Reload());
         });
-        _status = new StatusReporter(_notifier, _loops, () => _context, _logger);
+        _status = new StatusReporter(_notifier, _loops, _connectionCount, _logger);
         _notifier?.Notify("READY=1\nSTATUS=Serving");
         Log.Started(_logger, Program.Version, Describe(_endPoints), options.Root, options.Loops);
         if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints));
@@ -181,8 +183,8 @@ internal sealed partial class ServerService(
                 IConfigurationRoot configuration = ConfigLoader.Load(settings.ConfigPath);
                 ServerOptions options = ServerOptions.Load(configuration, settings.ConfigPath);
                 Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
-                ServerContext next = ServerContext.Open(options);
-                ServerOptions previous = _context.Options;
+                ServeContext next = options.OpenContext();
+                ServerOptions previous = _options;
 
                 Listener[][]? perLoop = null;
                 bool addressesChanged = options.Port != previous.Port || !options.Listen.SequenceEqual(previous.Listen);
@@ -213,8 +215,9 @@ internal sealed partial class ServerService(
                 }
                 if (options.Loops != previous.Loops) Log.ReloadLoopsIgnored(_logger, previous.Loops, options.Loops);
 
-                ServerContext old = _context;
+                ServeContext old = _context;
                 _context = next;
+                _options = options;
                 var applied = new CountdownEvent(_loops.Length);
                 for (int i = 0; i < _loops.Length; i++)
                 {
@@ -257,10 +260,10 @@ internal sealed partial class ServerService(
         _hangup?.Dispose();
         _notifier?.Notify("STOPPING=1\nSTATUS=Finishing responses in flight");
         _status?.Dispose();
-        Log.Stopping(_logger, _context.Options.ShutdownTimeoutSeconds);
+        Log.Stopping(_logger, _options.ShutdownTimeoutSeconds);
         foreach (EventLoop loop in _loops) loop.RequestStop();
         // Each loop enforces the shutdown timeout itself; the extra seconds only guard against a wedged loop.
-        TimeSpan limit = TimeSpan.FromSeconds(_context.Options.ShutdownTimeoutSeconds + 2);
+        TimeSpan limit = TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds + 2);
         foreach (EventLoop loop in _loops) loop.Join(limit);
         foreach (EventLoop loop in _loops) loop.Dispose();
         foreach (Listener l in _shared ?? []) l.Dispose();
@@ -275,6 +278,9 @@ internal sealed partial class ServerService(
         _context.Dispose();
     }
 }
+
+/// <summary>The configuration read at start-up: the options as written and what the loops serve with.</summary>
+internal sealed record LoadedConfiguration(ServerOptions Options, ServeContext Context);
 
 /// <summary>What the command line decided, for the parts that run after start-up (reload).</summary>
 internal sealed record StartupSettings(string ConfigPath);

@@ -4,7 +4,7 @@ using Serilog.Core;
 using Serilog.Events;
 using StaticD.Interop;
 
-namespace StaticD.Systemd;
+namespace StaticD.Logging;
 
 /// <summary>
 /// A Serilog sink speaking journald's native protocol (systemd.io/JOURNAL_NATIVE_PROTOCOL): one datagram per event

@@ -1,8 +1,8 @@
 using System.Text;
-using StaticD.Files;
+using StaticD.Site;
 using Xunit;
 
-namespace StaticD.Tests.Files;
+namespace StaticD.Tests.Site;
 
 public class HiddenPathsTests
 {

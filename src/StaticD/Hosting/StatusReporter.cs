@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Logging;
-using StaticD.Hosting;
+using StaticD.Logging;
 using StaticD.Net;
+using StaticD.Systemd;
 
-namespace StaticD.Systemd;
+namespace StaticD.Hosting;
 
 /// <summary>
 /// Tells systemd how the service is doing: STATUS= with live figures every few seconds (shown by
@@ -15,17 +16,17 @@ internal sealed class StatusReporter : IDisposable
 
     private readonly SystemdNotifier? _notifier;
     private readonly EventLoop[] _loops;
-    private readonly Func<ServerContext> _context;
+    private readonly ConnectionCount _connections;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
     private readonly TimeSpan _watchdog;
 
-    public StatusReporter(SystemdNotifier? notifier, EventLoop[] loops, Func<ServerContext> context, ILogger logger)
+    public StatusReporter(SystemdNotifier? notifier, EventLoop[] loops, ConnectionCount connections, ILogger logger)
     {
         _notifier = notifier;
         _loops = loops;
-        _context = context;
+        _connections = connections;
         _logger = logger;
         _watchdog = WatchdogInterval(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"), Environment.ProcessId);
         _thread = new Thread(Run) { Name = "staticd-status", IsBackground = true };
@@ -46,7 +47,8 @@ internal sealed class StatusReporter : IDisposable
 
     public bool LoopsAlive()
     {
-        long now = Environment.TickCount64;
+        // The loops' clock: TimeProvider.System's monotonic timestamp, in milliseconds.
+        long now = (long)TimeProvider.System.GetElapsedTime(0).TotalMilliseconds;
         long limit = (long)Staleness.TotalMilliseconds;
         foreach (EventLoop loop in _loops)
         {
@@ -81,7 +83,7 @@ internal sealed class StatusReporter : IDisposable
             if (seconds < StatusInterval.TotalSeconds - 0.01) continue;
             long requests = _loops.Sum(l => Volatile.Read(ref l.Requests));
             long bytes = _loops.Sum(l => Volatile.Read(ref l.BytesSent));
-            int open = Volatile.Read(ref _context().OpenConnections);
+            int open = _connections.Open;
             _notifier!.Notify(FormattableString.Invariant(
                 $"STATUS=Serving: {open} connections, {(requests - lastRequests) / seconds:0} req/s, {(bytes - lastBytes) / seconds / 1e6:0.0} MB/s"));
             lastRequests = requests;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Serilog.Events;
 
-namespace StaticD.Systemd;
+namespace StaticD.Logging;
 
 /// <summary>
 /// Maps a Serilog event onto journal fields: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, EXCEPTION, EVENT_ID/EVENT_NAME,

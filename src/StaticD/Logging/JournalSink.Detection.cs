@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using StaticD.Interop;
 
-namespace StaticD.Systemd;
+namespace StaticD.Logging;
 
 /// <summary>Deciding whether to log to the journal at all.</summary>
 internal sealed partial class JournalSink

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
-namespace StaticD.Files;
+namespace StaticD.Site;
 
 /// <summary>
 /// A glob over request paths, compiled once from configuration and matched per request without

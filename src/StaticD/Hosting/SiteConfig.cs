@@ -1,50 +1,17 @@
 using System.Collections.Frozen;
 using System.Text;
 using Microsoft.Extensions.Configuration;
-using StaticD.Files;
+using StaticD.Site;
 
 namespace StaticD.Hosting;
 
 /// <summary>
-/// How the site is presented: hidden files, listings, SPA fallback, precompressed variants, error pages, MIME
-/// overrides, extra headers and Cache-Control rules. Everything an operator writes is validated here, once, and
-/// turned into the byte form the loops copy into responses.
+/// Reads the per-site keys of a configuration section and compiles them into a <see cref="SitePolicy"/>.
+/// Everything an operator writes is validated here, once; an error names the key, the bad value and what is
+/// allowed.
 /// </summary>
-internal sealed class SiteOptions
+internal static class SiteConfig
 {
-    public bool ServeHiddenFiles { get; init; }
-    public bool DirectoryListing { get; init; }
-    /// <summary>Decoded path (starts with '/') served for missing extension-less paths, or null.</summary>
-    public byte[]? SpaFallback { get; init; }
-    public bool Precompressed { get; init; } = true;
-    public FrozenDictionary<int, byte[]> ErrorPages { get; init; } = FrozenDictionary<int, byte[]>.Empty;
-    public FrozenDictionary<string, byte[]> MimeOverrides { get; init; } = FrozenDictionary<string, byte[]>.Empty;
-    /// <summary>Pre-rendered "Name: value\r\n" lines sent on every response (nosniff included by default).</summary>
-    public byte[] GlobalHeaders { get; init; } = "X-Content-Type-Options: nosniff\r\n"u8.ToArray();
-    public PathHeaderRule[] PathHeaders { get; init; } = [];
-    public CacheRules CacheRules { get; init; } = CacheRules.Default;
-
-    private FrozenDictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>>? _mimeLookup;
-
-    /// <summary>Content-Type for a file name: configured overrides first, then the built-in table. No allocation
-    /// (the extension is widened into a stack buffer for the span-keyed lookup).</summary>
-    public ReadOnlySpan<byte> ContentTypeFor(scoped ReadOnlySpan<byte> fileName)
-    {
-        if (MimeOverrides.Count > 0)
-        {
-            int dot = fileName.LastIndexOf((byte)'.');
-            if (dot > 0 && fileName.Length - dot - 1 is > 0 and <= 16)
-            {
-                ReadOnlySpan<byte> ext = fileName[(dot + 1)..];
-                Span<char> chars = stackalloc char[ext.Length];
-                for (int i = 0; i < ext.Length; i++) chars[i] = (char)ext[i];
-                _mimeLookup ??= MimeOverrides.GetAlternateLookup<ReadOnlySpan<char>>();
-                if (_mimeLookup.Value.TryGetValue(chars, out byte[]? type)) return type;
-            }
-        }
-        return MimeTypes.ForFileName(fileName);
-    }
-
     public static readonly string[] Keys =
     [
         "ServeHiddenFiles", "DirectoryListing", "SpaFallback", "Precompressed", "ErrorPages", "MimeTypes",
@@ -60,7 +27,7 @@ internal sealed class SiteOptions
         "Vary", "Cache-Control", "Allow", "Retry-After", "Trailer", "TE",
     ];
 
-    public static SiteOptions Load(IConfigurationSection section)
+    public static SitePolicy Load(IConfigurationSection section, string root)
     {
         var errorPages = new Dictionary<int, byte[]>();
         foreach (IConfigurationSection page in section.GetSection("ErrorPages").GetChildren())
@@ -121,8 +88,9 @@ internal sealed class SiteOptions
         if (cacheError is not null) throw new ConfigException(section.Path + ":CacheControl", cacheError);
 
         string? spa = section["SpaFallback"];
-        return new SiteOptions
+        return new SitePolicy
         {
+            Root = root,
             ServeHiddenFiles = ConfigReader.Bool(section, "ServeHiddenFiles", false),
             DirectoryListing = ConfigReader.Bool(section, "DirectoryListing", false),
             Precompressed = ConfigReader.Bool(section, "Precompressed", true),
@@ -176,6 +144,3 @@ internal sealed class SiteOptions
     private static bool IsFieldValue(string? s) =>
         !string.IsNullOrEmpty(s) && s.All(c => c is '\t' or (>= ' ' and < (char)127)) && s[0] is not (' ' or '\t') && s[^1] is not (' ' or '\t');
 }
-
-/// <summary>Extra headers for responses whose path matches <see cref="Pattern"/>.</summary>
-internal sealed record PathHeaderRule(PathPattern Pattern, byte[] Headers);

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace StaticD;
+namespace StaticD.Logging;
 
 /// <summary>
 /// Every log message staticd writes, each with a fixed EventId, so journal output stays stable and greppable

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace StaticD.Files;
+namespace StaticD.Site;
 
 /// <summary>
 /// Picks the Cache-Control value (RFC 9111 §5.2) for a response. Values are validated and encoded

@@ -8,10 +8,11 @@ using Serilog;
 using Serilog.Events;
 using Serilog.Parsing;
 using StaticD.Interop;
-using StaticD.Systemd;
+using StaticD.Logging;
+using StaticD.Tests.Systemd;
 using Xunit;
 
-namespace StaticD.Tests.Systemd;
+namespace StaticD.Tests.Logging;
 
 /// <summary>End to end against the real systemd-journald: events go in through Serilog, come back out of journalctl.</summary>
 [Collection(JournaldCollection.Name)]

@@ -1,4 +1,4 @@
-namespace StaticD.Systemd;
+namespace StaticD.Logging;
 
 /// <summary>
 /// Turns a Serilog property name into a journal field name journald will keep. journald accepts only

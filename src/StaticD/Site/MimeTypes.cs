@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 
-namespace StaticD.Files;
+namespace StaticD.Site;
 
 /// <summary>
 /// Maps file extensions to Content-Type values. The table is built once; a lookup allocates

@@ -1,0 +1,51 @@
+using System.Collections.Frozen;
+using System.Text;
+
+namespace StaticD.Site;
+
+/// <summary>
+/// One site, compiled: where its files are and how they are presented (hidden files, listings, SPA fallback,
+/// precompressed variants, error pages, MIME overrides, extra headers and Cache-Control rules). Built once from
+/// validated configuration (Hosting/SiteConfig) in the byte form the loops copy into responses; immutable after.
+/// A request is answered against exactly one SitePolicy.
+/// </summary>
+internal sealed class SitePolicy
+{
+    /// <summary>The directory served, as an absolute path (the open descriptor lives in Files/SiteRoot).</summary>
+    public string Root { get; init; } = "";
+    public bool ServeHiddenFiles { get; init; }
+    public bool DirectoryListing { get; init; }
+    /// <summary>Decoded path (starts with '/') served for missing extension-less paths, or null.</summary>
+    public byte[]? SpaFallback { get; init; }
+    public bool Precompressed { get; init; } = true;
+    public FrozenDictionary<int, byte[]> ErrorPages { get; init; } = FrozenDictionary<int, byte[]>.Empty;
+    public FrozenDictionary<string, byte[]> MimeOverrides { get; init; } = FrozenDictionary<string, byte[]>.Empty;
+    /// <summary>Pre-rendered "Name: value\r\n" lines sent on every response (nosniff included by default).</summary>
+    public byte[] GlobalHeaders { get; init; } = "X-Content-Type-Options: nosniff\r\n"u8.ToArray();
+    public PathHeaderRule[] PathHeaders { get; init; } = [];
+    public CacheRules CacheRules { get; init; } = CacheRules.Default;
+
+    private FrozenDictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>>? _mimeLookup;
+
+    /// <summary>Content-Type for a file name: configured overrides first, then the built-in table. No allocation
+    /// (the extension is widened into a stack buffer for the span-keyed lookup).</summary>
+    public ReadOnlySpan<byte> ContentTypeFor(scoped ReadOnlySpan<byte> fileName)
+    {
+        if (MimeOverrides.Count > 0)
+        {
+            int dot = fileName.LastIndexOf((byte)'.');
+            if (dot > 0 && fileName.Length - dot - 1 is > 0 and <= 16)
+            {
+                ReadOnlySpan<byte> ext = fileName[(dot + 1)..];
+                Span<char> chars = stackalloc char[ext.Length];
+                for (int i = 0; i < ext.Length; i++) chars[i] = (char)ext[i];
+                _mimeLookup ??= MimeOverrides.GetAlternateLookup<ReadOnlySpan<char>>();
+                if (_mimeLookup.Value.TryGetValue(chars, out byte[]? type)) return type;
+            }
+        }
+        return MimeTypes.ForFileName(fileName);
+    }
+}
+
+/// <summary>Extra headers for responses whose path matches <see cref="Pattern"/>.</summary>
+internal sealed record PathHeaderRule(PathPattern Pattern, byte[] Headers);
