@@ -26,6 +26,15 @@ internal static class StatusCodes
         _ => "HTTP/1.1 500 Internal Server Error\r\n"u8,
     };
 
+    /// <summary>The answer to a request the parser refused (RFC 9112 §3, RFC 9110 §15.5.15, RFC 6585 §5).</summary>
+    public static int ForParseError(ParseError error) => error switch
+    {
+        ParseError.UriTooLong => 414,
+        ParseError.HeadersTooLarge => 431,
+        ParseError.VersionNotSupported => 505,
+        _ => 400,
+    };
+
     /// <summary>A minimal HTML page naming the status, so a browser shows something better than a blank page.</summary>
     public static ReadOnlySpan<byte> ErrorBody(int status) => status switch
     {

@@ -1,13 +1,13 @@
 using StaticD.Files;
 using StaticD.Http;
-using StaticD.Logging;
-using StaticD.Site;
 using StaticD.Interop;
+using StaticD.Logging;
 
 namespace StaticD.Net;
 
-/// <summary>The hop to the thread pool and back: resolving a request, and producing the next piece of a body
-/// that is decompressed on the fly. Both come back through <see cref="EventLoop.Complete"/>.</summary>
+/// <summary>From a decoded path to a <see cref="Resource"/>: from the loop's file cache when it holds the answer,
+/// otherwise on the thread pool (open/statx/sidecars/listing), back through <see cref="EventLoop.Complete"/>.
+/// The pool also produces the pieces of a body decoded on the fly.</summary>
 internal sealed partial class Connection
 {
     /// <summary>Thread pool: the only code of a connection that runs off its loop.</summary>
@@ -15,7 +15,7 @@ internal sealed partial class Connection
     {
         if (_state == State.Producing)
         {
-            Produce();
+            _decoded!.Produce();
         }
         else
         {
@@ -43,27 +43,7 @@ internal sealed partial class Connection
             return;
         }
         if (CacheEnabled) RememberResolution();
-        switch (_resource.Status)
-        {
-            case 200 when _resource.Listing is not null:
-                RespondListing();
-                break;
-            case 200 when _resource.DecodeFrom != ContentCoding.Identity:
-                RespondDecoded();
-                break;
-            case 200:
-                RespondRepresentation();
-                break;
-            case 301:
-                RespondRedirect();
-                break;
-            default:
-                if (_resource.Status == 500)
-                    Log.ResolveFailed(_loop.Logger, PathString(), _resource.Errno.Describe());
-                if (_resource.IsErrorPage) RespondErrorPage();
-                else RespondError(_resource.Status, close: !_keepAlive);
-                break;
-        }
+        Respond();
     }
 
     private bool CacheEnabled => _context.FileCache && _loop.Cache.Enabled;
@@ -76,27 +56,21 @@ internal sealed partial class Connection
         ReadOnlySpan<byte> path = new(_pathArray, _pathStart, _pathLength);
         FileCache.Entry? entry = _loop.Cache.Find(path, _context.Site, _context.Root, _loop.NowMs);
         if (entry is null) return false;
-        _state = State.Sending;
         if (entry.Status != 200)
         {
+            _state = State.Sending;
             RespondError(entry.Status, close: !_keepAlive);
             return true;
         }
         ContentCoding coding = ContentCoding.Identity;
         if (entry.Available != ContentCoding.Identity &&
             AcceptEncoding.Choose(Field(_head.AcceptEncoding), _head.AcceptEncoding.IsPresent, entry.Available, out coding) == NegotiationResult.NotAcceptable)
-        {
-            _state = State.ReadingHead;
             return false;
-        }
         FileCache.CachedFile? file = entry.Variants[FileCache.VariantIndex(coding)];
-        if (file is null)
-        {
-            _state = State.ReadingHead;
-            return false;
-        }
+        if (file is null) return false;
+        _state = State.Sending;
         file.Users++;
-        _cachedFile = file;
+        _body.BorrowFrom(file);
         _resource.Reset();
         _resource.Status = 200;
         _resource.Borrowed = true;
@@ -125,15 +99,16 @@ internal sealed partial class Connection
         bool plainFile = r.Status == 200 && r.Listing is null && r.DecodeFrom == ContentCoding.Identity;
         bool notFound = r.Status == 404;
         if ((!plainFile && !notFound) || r.IsErrorPage || r.UsedFallback || r.File.IsDirectoryWithoutIndex) return;
-        FileCache.CachedFile? file = _loop.Cache.Store(new ReadOnlySpan<byte>(_pathArray, _pathStart, _pathLength), _context.Site, _context.Root, ref r, _loop.NowMs);
+        FileCache.CachedFile? file = _loop.Cache.Store(new ReadOnlySpan<byte>(_pathArray, _pathStart, _pathLength),
+            _context.Site, _context.Root, ref r, _loop.NowMs);
         if (file is null) return;
-        _cachedFile = file;
+        _body.BorrowFrom(file);
         r.Borrowed = true;
     }
 
     /// <summary>The bytes of a request field in the receive buffer (empty when absent).</summary>
     private ReadOnlySpan<byte> Field(Segment segment) =>
-        segment.IsPresent ? new ReadOnlySpan<byte>(_recv, _recvStart + segment.Start, segment.Length) : default;
+        segment.IsPresent ? new ReadOnlySpan<byte>(_in.Array, _in.Start + segment.Start, segment.Length) : default;
 
     /// <summary>A directory listing is offered as JSON to clients that ask for it and not for HTML (a browser's
     /// Accept names text/html).</summary>
@@ -144,4 +119,30 @@ internal sealed partial class Connection
     }
 
     private string PathString() => System.Text.Encoding.UTF8.GetString(_pathArray, _pathStart, _pathLength);
+
+    /// <summary>A resolved resource becomes a response of the matching kind.</summary>
+    private void Respond()
+    {
+        switch (_resource.Status)
+        {
+            case 200 when _resource.Listing is not null:
+                RespondListing();
+                break;
+            case 200 when _resource.DecodeFrom != ContentCoding.Identity:
+                RespondDecoded();
+                break;
+            case 200:
+                RespondRepresentation();
+                break;
+            case 301:
+                RespondRedirect();
+                break;
+            default:
+                if (_resource.Status == 500)
+                    Log.ResolveFailed(_loop.Logger, PathString(), _resource.Errno.Describe());
+                if (_resource.IsErrorPage) RespondErrorPage();
+                else RespondError(_resource.Status, close: !_keepAlive);
+                break;
+        }
+    }
 }

@@ -1,27 +1,24 @@
-using System.Buffers;
 using StaticD.Files;
 using StaticD.Http;
-using StaticD.Logging;
-using StaticD.Site;
 using StaticD.Interop;
 using System.Diagnostics;
 
 namespace StaticD.Net;
 
 /// <summary>
-/// One client connection, driven by its loop as an explicit state machine:
-/// ReadingHead → Resolving (thread pool) → Sending → ReadingHead (keep-alive) | Lingering → Closed.
+/// One client connection, driven by its loop as an explicit state machine, in the order a request flows:
+/// ReadingHead (this file) → Resolving on the thread pool, or straight from the file cache (Connection.Resolve.cs)
+/// → Sending the head and body (Connection.Respond.cs, through <see cref="ITransport"/>) → ReadingHead again
+/// (keep-alive, pipelined requests at once) | Lingering → Closed.
 /// Every method runs on the owning loop's thread except <see cref="Execute"/>, which runs on the thread pool while
-/// the connection is in Resolving or Producing and touches nothing but the request bytes, <see cref="_resource"/> and
-/// the decoder.
-/// Each handler moves on to the next state at once instead of waiting for another epoll round (darkhttpd).
+/// the connection is in Resolving or Producing and touches nothing but the request bytes, the resource and the
+/// decoder. Each handler moves on to the next state at once instead of waiting for another epoll round
+/// (darkhttpd). Time is the loop's clock (<see cref="EventLoop.NowMs"/>), never read here directly, so tests move it.
 /// </summary>
-internal sealed unsafe partial class Connection : IThreadPoolWorkItem
+internal sealed partial class Connection : IThreadPoolWorkItem
 {
     private enum State : byte { ReadingHead, Resolving, Sending, Producing, Lingering, Closed }
 
-    // Bytes one sendfile() call may move, and bytes one connection may move before letting the others have the
-    // loop: a 100 MiB download on loopback would otherwise keep the loop busy for tens of milliseconds.
     // How long a closing connection keeps reading (and discarding) so that the client sees our last response
     // rather than a reset caused by its unread pipelined bytes (nginx lingering_close).
     private const int LingerMs = 2000;
@@ -29,41 +26,55 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
     private static readonly byte[] RootPath = "/"u8.ToArray();
 
     private readonly EventLoop _loop;
+    private readonly ITransport _transport;
+    private readonly SockAddrStorage _peer;
     /// <summary>The configuration of the current request (taken from the loop when its head arrives, so a reload
     /// never changes the rules in the middle of a response).</summary>
     private ServeContext _context;
-    public readonly int Fd;
-    private readonly SockAddrStorage _peer;
     public int Slot;
-    /// <summary>Loop clock (ms) at which this connection times out; long.MaxValue while resolving.</summary>
+    /// <summary>Loop clock (ms) at which this connection times out; long.MaxValue while on the thread pool.</summary>
     public long Deadline;
     private State _state;
-
-    private byte[]? _recv;
-    private int _recvStart, _recvEnd;
     private bool _readable, _peerClosed;
 
+    // ── the request being answered ──
+    private ReceiveBuffer _in;
     private RequestHead _head;
     private int _headLength;
-    private bool _keepAlive, _isHead;
+    private bool _headParsed, _keepAlive, _isHead;
+    /// <summary>The request declared a body (never read: the connection closes after the response).</summary>
+    private bool _bodyDeclared;
     /// <summary>_path* holds this request's decoded path (false until decoded; parse errors have none).</summary>
     private bool _pathValid;
-    private bool _bodyDeclared;
     private byte[] _pathArray = RootPath;
     private int _pathStart, _pathLength;
     private Resource _resource;
     private bool _abortWhenResolved;
 
-    public Connection(EventLoop loop, int fd, in SockAddrStorage peer)
+    // ── the response ──
+    private ResponseBody _body = new();
+    private DecodedBody? _decoded;
+    private ByteRange[]? _ranges;
+
+    // ── the access log entry ──
+    private int _status;
+    private long _bytesSent;
+    private long _requestStart;
+    private bool _logPending;
+
+    public Connection(EventLoop loop, ITransport transport, in SockAddrStorage peer)
     {
         _loop = loop;
+        _transport = transport;
         _context = loop.Context;
-        Fd = fd;
         _peer = peer;
         _state = State.ReadingHead;
         Deadline = loop.NowMs + _context.Limits.HeaderTimeoutSeconds * 1000L;
         _resource.Reset();
     }
+
+    public int Fd => _transport.Fd;
+    public bool IsClosed => _state == State.Closed;
 
     /// <summary>Right after accept: with TCP_DEFER_ACCEPT the request has usually arrived already, so read it now
     /// rather than a round later. (If it has not, recv says EAGAIN and the edge-triggered EPOLLIN will come.)</summary>
@@ -105,12 +116,9 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         if (_state == State.Sending) ContinueSend();
     }
 
-    public void OnTimeout()
-    {
-        // Header, keep-alive, send and linger timeouts all end the same way: a silent close. A client that stopped
-        // sending or reading would not read a 408 either.
-        CloseNow();
-    }
+    /// <summary>Header, keep-alive, send and linger timeouts all end the same way: a silent close. A client that
+    /// stopped sending or reading would not read a 408 either.</summary>
+    public void OnTimeout() => CloseNow();
 
     /// <summary>Graceful stop: idle connections go now, busy ones after their current response.</summary>
     public void BeginShutdown()
@@ -125,9 +133,9 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
     {
         while (true)
         {
-            if (_recvEnd > _recvStart)
+            if (_in.HasUnparsed)
             {
-                ReadOnlySpan<byte> input = new(_recv, _recvStart, _recvEnd - _recvStart);
+                ReadOnlySpan<byte> input = _in.Unparsed;
                 _context = _loop.Context;
                 _head.Reset();
                 ParseStatus status = RequestParser.TryParse(input, _context.ParserLimits, ref _head, out int consumed, out ParseError error);
@@ -142,16 +150,16 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
                 if (status == ParseStatus.Invalid)
                 {
                     _pathValid = false;
-                    RespondError(StatusFor(error), close: true);
+                    RespondError(StatusCodes.ForParseError(error), close: true);
                     return;
                 }
                 // Full: grow a small buffer; at the limit (or in a buffer rented before a reload changed it), refuse.
-                if (_recvStart == 0 && _recvEnd == _recv!.Length && input.Length < _context.ParserLimits.MaxHeaderBytes &&
-                    _recv.Length < _context.ParserLimits.MaxHeaderBytes)
+                int max = _context.ParserLimits.MaxHeaderBytes;
+                if (_in.IsFull && input.Length < max && _in.Array!.Length < max)
                 {
-                    GrowReceiveBuffer();
+                    _in.Grow(_loop.ReceiveBuffers);
                 }
-                else if (input.Length >= _context.ParserLimits.MaxHeaderBytes || (_recvStart == 0 && _recvEnd == _recv!.Length))
+                else if (input.Length >= max || _in.IsFull)
                 {
                     _pathValid = false;
                     RespondError(431, close: true);
@@ -166,41 +174,25 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
             }
             if (!_readable)
             {
-                if (_recvEnd == _recvStart) ReleaseReceiveBuffer();
+                if (!_in.HasUnparsed) _in.Release(_loop.ReceiveBuffers);
                 return;
             }
             if (!Receive()) return;
         }
     }
 
-    /// <summary>One recv(); false if the connection was closed.</summary>
+    /// <summary>One receive; false if the connection was closed.</summary>
     private bool Receive()
     {
-        if (_recv is null)
-        {
-            _recv = _loop.RentReceiveBuffer();
-            _recvStart = _recvEnd = 0;
-        }
-        else if (_recvStart > 0)
-        {
-            // Keep the unparsed bytes at the front so a head can use the whole buffer.
-            Buffer.BlockCopy(_recv, _recvStart, _recv, 0, _recvEnd - _recvStart);
-            _recvEnd -= _recvStart;
-            _recvStart = 0;
-        }
-        int space = _recv.Length - _recvEnd;
-        nint n;
-        Errno errno;
-        fixed (byte* p = &_recv[_recvEnd])
-            n = Syscall.Recv(Fd, p, space, out errno);
+        bool wasEmpty = !_in.HasUnparsed;
+        nint n = _in.ReceiveFrom(_transport, _loop.ReceiveBuffers, out Errno errno, out bool filledSpace);
         if (n > 0)
         {
             // The header timeout runs from the first byte of a head: the whole head must arrive in time, not just
             // each byte (slowloris).
-            if (_recvEnd == _recvStart) Deadline = _loop.NowMs + _context.Limits.HeaderTimeoutSeconds * 1000L;
-            _recvEnd += (int)n;
+            if (wasEmpty) Deadline = _loop.NowMs + _context.Limits.HeaderTimeoutSeconds * 1000L;
             // With edge-triggered epoll a short read means the socket is drained: new data brings a new event.
-            if (n < space) _readable = false;
+            if (!filledSpace) _readable = false;
             return true;
         }
         _readable = false;
@@ -214,14 +206,6 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         return false;
     }
 
-    internal static int StatusFor(ParseError error) => error switch
-    {
-        ParseError.UriTooLong => 414,
-        ParseError.HeadersTooLarge => 431,
-        ParseError.VersionNotSupported => 505,
-        _ => 400,
-    };
-
     private void HandleRequest()
     {
         _loop.Requests++;
@@ -229,10 +213,8 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         _isHead = _head.Method == HttpMethod.Head;
         // A request body is never read: the connection closes after the response, so body bytes can never be
         // taken for the next request (no smuggling through an unread body).
-        bool bodyFollows = _head.ContentLength > 0 || _head.HasTransferEncoding;
-        _bodyDeclared = bodyFollows;
-        _keepAlive = _head.KeepAlive && !bodyFollows && !_loop.Stopping &&
-                     _context.Limits.KeepAliveTimeoutSeconds > 0;
+        _bodyDeclared = _head.ContentLength > 0 || _head.HasTransferEncoding;
+        _keepAlive = _head.KeepAlive && !_bodyDeclared && !_loop.Stopping && _context.Limits.KeepAliveTimeoutSeconds > 0;
 
         if (_head.Method != HttpMethod.Get && _head.Method != HttpMethod.Head)
         {
@@ -249,14 +231,14 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         }
         else
         {
-            Span<byte> path = new(_recv, _recvStart + _head.Path.Start, _head.Path.Length);
+            Span<byte> path = _in.Array.AsSpan(_in.Start + _head.Path.Start, _head.Path.Length);
             if (TargetDecoder.Decode(path, out int length) != DecodeStatus.Ok)
             {
                 RespondError(400, close: true);
                 return;
             }
-            _pathArray = _recv!;
-            _pathStart = _recvStart + _head.Path.Start;
+            _pathArray = _in.Array!;
+            _pathStart = _in.Start + _head.Path.Start;
             _pathLength = length;
         }
 
@@ -265,6 +247,69 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         _state = State.Resolving;
         Deadline = long.MaxValue;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    // ───────────────────────────── after the response ─────────────────────────────
+
+    private void FinishResponse()
+    {
+        if (_logPending) LogAccess();
+        ReleaseResponse();
+        if (!_keepAlive)
+        {
+            // Linger only when the client may still be sending (nginx's lingering_close heuristic): closing with
+            // unread bytes would reset the connection and could destroy the response. A clean "Connection:
+            // close" request is closed at once, which saves a round of events per request for such clients.
+            bool unread = !_headParsed || _bodyDeclared || !_peerClosed && _in.End > _in.Start + _headLength;
+            if (unread) BeginLingeringClose();
+            else CloseNow();
+            return;
+        }
+        _in.Consume(_headLength);
+        _headLength = 0;
+        _state = State.ReadingHead;
+        Deadline = _loop.NowMs + (_in.HasUnparsed
+            ? _context.Limits.HeaderTimeoutSeconds
+            : _context.Limits.KeepAliveTimeoutSeconds) * 1000L;
+        // Pipelined requests may already be buffered: answer them now.
+        ProcessInput();
+    }
+
+    private void ReleaseResponse()
+    {
+        _body.Release();
+        if (_decoded is not null)
+        {
+            _decoded.Dispose();
+            _decoded = null;
+        }
+    }
+
+    private void BeginLingeringClose()
+    {
+        _transport.ShutdownWrite();
+        _state = State.Lingering;
+        _in.Release(_loop.ReceiveBuffers);
+        Deadline = _loop.NowMs + LingerMs;
+        Linger();
+    }
+
+    /// <summary>Reads and discards until the client closes, so our last response is not destroyed by a reset
+    /// caused by unread bytes (nginx lingering_close).</summary>
+    private void Linger()
+    {
+        while (true)
+        {
+            nint n = _transport.Receive(_loop.Scratch, out Errno errno);
+            if (n > 0) continue;
+            if (n < 0 && errno == Errno.EAGAIN)
+            {
+                _readable = false;
+                return;
+            }
+            CloseNow(); // EOF or error: the client has everything it is going to read.
+            return;
+        }
     }
 
     // ───────────────────────────── teardown ─────────────────────────────
@@ -288,11 +333,10 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
         }
         if (_logPending) LogAccess(); // a response cut short (client gone, timeout) is logged with what was sent
         _state = State.Closed;
-        ReleaseBody();
-        ReturnPending();
-        ReleaseReceiveBuffer();
-        // close() also removes the fd from the epoll set (no other descriptor refers to the socket).
-        Syscall.Close(Fd);
+        ReleaseResponse();
+        _resource.Release();
+        _in.Release(_loop.ReceiveBuffers);
+        _transport.Close();
         _loop.Remove(this);
     }
 
@@ -302,31 +346,8 @@ internal sealed unsafe partial class Connection : IThreadPoolWorkItem
     {
         if (_state == State.Closed) return;
         _state = State.Closed;
-        if (_fileFd >= 0) Syscall.Close(_fileFd);
-        _fileFd = -1;
+        _body.ForceRelease();
         _resource.Release();
-        Syscall.Close(Fd);
-    }
-
-
-    /// <summary>A head outgrew the small buffer: move it to one that can hold MaxHeaderBytes.</summary>
-    private void GrowReceiveBuffer()
-    {
-        byte[] large = _loop.RentLargeReceiveBuffer();
-        Buffer.BlockCopy(_recv!, _recvStart, large, 0, _recvEnd - _recvStart);
-        _recvEnd -= _recvStart;
-        _recvStart = 0;
-        _loop.ReturnReceiveBuffer(_recv!);
-        _recv = large;
-    }
-
-    /// <summary>Idle keep-alive connections hold no receive buffer (nginx ngx_http_set_keepalive): 10,000 idle
-    /// clients cost 10,000 small objects, not 10,000 buffers.</summary>
-    private void ReleaseReceiveBuffer()
-    {
-        if (_recv is null) return;
-        _loop.ReturnReceiveBuffer(_recv);
-        _recv = null;
-        _recvStart = _recvEnd = 0;
+        _transport.Close();
     }
 }

@@ -8,7 +8,7 @@ namespace StaticD.Net;
 /// thread writes the eventfd only when no wake-up is already pending (nginx ngx_epoll_notify, Tmds.LinuxAsync),
 /// so a burst of completions costs one write and one read.
 /// </summary>
-internal sealed unsafe partial class EventLoop
+internal sealed partial class EventLoop
 {
     private readonly ConcurrentQueue<Connection> _completions = new();
     private readonly ConcurrentQueue<Action<EventLoop>> _posted = new();
@@ -23,11 +23,7 @@ internal sealed unsafe partial class EventLoop
 
     private void Wake()
     {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
-        {
-            ulong one = 1;
-            Libc.write(_wakeFd, &one, sizeof(ulong));
-        }
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0) Epoll.Signal(_wakeFd);
     }
 
     private void DrainCompletions()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StaticD.Files;
 using StaticD.Http;
@@ -10,13 +9,14 @@ namespace StaticD.Net;
 /// <summary>
 /// One event-loop thread: its own epoll instance (edge-triggered), its own SO_REUSEPORT listeners, and the
 /// connections it accepted, for their whole life. Nothing here is shared with other loops except the
-/// read-only <see cref="ServeContext"/> and the global connection count.
+/// read-only <see cref="ServeContext"/> and the server's <see cref="ConnectionCount"/>.
+/// One round (<see cref="RunOnce"/>): wait, read the clock, file-cache invalidations, socket events, pool
+/// completions, posted actions, yielded connections, and once a second the timeout sweep. Tests drive rounds
+/// themselves, with a clock that moves only when they say so.
 /// </summary>
-internal sealed unsafe partial class EventLoop : IDisposable
+internal sealed partial class EventLoop : IDisposable
 {
     // epoll data words: a connection is (generation << 32 | slot); listeners and the eventfd have the top bit set.
-    // The generation drops events for a slot whose connection was closed earlier in the same batch (nginx's
-    // "instance" bit).
     private const ulong ListenerTag = 1UL << 63;
     private const ulong WakeToken = ulong.MaxValue;
     private const ulong InotifyToken = ulong.MaxValue - 1;
@@ -26,19 +26,23 @@ internal sealed unsafe partial class EventLoop : IDisposable
 
     public int Index { get; }
     public ILogger Logger { get; }
+    /// <summary>Monotonic milliseconds, read once per round: every deadline is on this clock.</summary>
     public long NowMs { get; private set; }
-    /// <summary>Wall-clock Unix seconds of the current iteration (for dates and If-Modified-Since checks).</summary>
+    /// <summary>Wall-clock Unix seconds of the current round (for dates and If-Modified-Since checks).</summary>
     public long UnixSeconds => _dateSecond;
     public bool Stopping { get; private set; }
     /// <summary>The configuration requests start with; replaced on reload (a request keeps the one it began with).</summary>
     public ServeContext Context => _context;
     public AccessLog? AccessLog { get; }
     public FileCache Cache { get; } = new();
+    public ReceiveBufferPool ReceiveBuffers { get; }
+    /// <summary>Connections of this loop (for tests and the stop condition).</summary>
+    public int ConnectionCount => _table.Count;
 
     // Live figures for systemd's STATUS=: written by this loop only, read by the status reporter.
     public long Requests;
     public long BytesSent;
-    /// <summary>Loop clock when the last iteration ended; the watchdog reads it from another thread.</summary>
+    /// <summary>Loop clock when the last round ended; the watchdog reads it from another thread.</summary>
     public long LastIterationMs => Volatile.Read(ref _lastIterationMs);
 
     /// <summary>Scratch buffer for response heads and discarded bytes; only ever used within one call.</summary>
@@ -56,15 +60,8 @@ internal sealed unsafe partial class EventLoop : IDisposable
     private readonly int _epollFd;
     private readonly int _wakeFd;
     private readonly Thread _thread;
-
-    private Connection?[] _slots = new Connection?[64];
-    private uint[] _generations = new uint[64];
-    private readonly Stack<int> _freeSlots = new();
-    private int _nextSlot;
-    private int _connections;
-
-    private readonly Stack<byte[]> _receiveBuffers = new();
-    private readonly Stack<byte[]> _largeReceiveBuffers = new();
+    private readonly EpollEvent[] _events = new EpollEvent[MaxEvents];
+    private readonly ConnectionTable _table = new();
     private List<Connection> _yielded = new(), _yieldedSpare = new();
 
     private long _dateSecond = -1;
@@ -89,16 +86,13 @@ internal sealed unsafe partial class EventLoop : IDisposable
         _context = context;
         _listeners = listeners;
         Logger = logger;
-        // The largest head: a Location made of the longest request line, every byte percent-encoded, plus the
-        // fixed headers and an error body.
+        ReceiveBuffers = new ReceiveBufferPool(context.Limits.MaxHeaderBytes);
         Scratch = GC.AllocateUninitializedArray<byte>(ScratchSize(context), pinned: true);
 
-        _epollFd = Libc.epoll_create1(Libc.EPOLL_CLOEXEC);
-        if (_epollFd < 0) throw new InvalidOperationException($"epoll_create1: {ErrnoExtensions.Last().Describe()}");
-        _wakeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        if (_wakeFd < 0) throw new InvalidOperationException($"eventfd: {ErrnoExtensions.Last().Describe()}");
-        Register(_wakeFd, Libc.EPOLLIN | Libc.EPOLLET, WakeToken);
-        if (Cache.Enabled) Register(Cache.InotifyFd, Libc.EPOLLIN | Libc.EPOLLET, InotifyToken);
+        _epollFd = Epoll.Create();
+        _wakeFd = Epoll.CreateEventFd();
+        Epoll.Add(_epollFd, _wakeFd, Libc.EPOLLIN | Libc.EPOLLET, WakeToken);
+        if (Cache.Enabled) Epoll.Add(_epollFd, Cache.InotifyFd, Libc.EPOLLIN | Libc.EPOLLET, InotifyToken);
         RegisterListeners();
 
         UpdateClock();
@@ -114,69 +108,13 @@ internal sealed unsafe partial class EventLoop : IDisposable
     private static int ScratchSize(ServeContext context) =>
         context.Limits.MaxRequestLineBytes * 3 + 8192 + FileCache.SmallFileMax;
 
-    private void RegisterListeners()
-    {
-        for (int i = 0; i < _listeners.Length; i++)
-        {
-            // A socket shared by all loops wakes just one of them per connection (EPOLLEXCLUSIVE), not all.
-            uint events = Libc.EPOLLIN | Libc.EPOLLET | (_listeners[i].Shared ? Libc.EPOLLEXCLUSIVE : 0);
-            Register(_listeners[i].Fd, events, ListenerTag | ((ulong)_listenerGeneration << 16) | (uint)i);
-        }
-    }
-
-    /// <summary>Stops watching listeners: closes its own, only unregisters shared ones (the service owns those).</summary>
-    private void ReleaseListeners(Listener[] listeners)
-    {
-        foreach (Listener l in listeners)
-        {
-            if (l.Shared)
-            {
-                EpollEvent none = default;
-                if (l.Fd >= 0) Libc.epoll_ctl(_epollFd, Libc.EPOLL_CTL_DEL, l.Fd, &none);
-            }
-            else
-            {
-                l.Dispose();
-            }
-        }
-    }
-
-    private void Register(int fd, uint events, ulong data)
-    {
-        EpollEvent ev = new() { Events = events, Data = data };
-        if (Libc.epoll_ctl(_epollFd, Libc.EPOLL_CTL_ADD, fd, &ev) < 0)
-            throw new InvalidOperationException($"epoll_ctl: {ErrnoExtensions.Last().Describe()}");
-    }
-
     // ───────────────────────────── the loop ─────────────────────────────
 
     private void Run()
     {
-        EpollEvent* events = stackalloc EpollEvent[MaxEvents];
         try
         {
-            while (true)
-            {
-                int timeout = ComputeTimeout();
-                int n = Libc.epoll_wait(_epollFd, events, MaxEvents, timeout);
-                Errno errno = n < 0 ? ErrnoExtensions.Last() : Errno.None;
-                UpdateClock();
-                if (n < 0 && errno != Errno.EINTR)
-                    throw new InvalidOperationException($"epoll_wait: {errno.Describe()}");
-                // File changes first: no request of this round may be answered from a cache entry they made stale.
-                for (int i = 0; i < n; i++)
-                {
-                    if (events[i].Data == InotifyToken) Cache.DrainEvents();
-                }
-                for (int i = 0; i < n; i++) Dispatch(events[i]);
-                DrainCompletions();
-                RunPosted();
-                RunYielded();
-                if (NowMs >= _nextTickMs) Tick();
-                if (_stopRequested && !Stopping) BeginStop();
-                if (Stopping && (_connections == 0 || NowMs >= _stopDeadline)) break;
-                Volatile.Write(ref _lastIterationMs, NowMs);
-            }
+            while (RunOnce(ComputeTimeout())) { }
             CloseAll();
         }
         catch (Exception ex)
@@ -188,7 +126,30 @@ internal sealed unsafe partial class EventLoop : IDisposable
         }
     }
 
-    private int ComputeTimeout()
+    /// <summary>One round; false once a stop has finished (or timed out) and the loop should exit. On the loop
+    /// thread — or, in tests, on the thread that drives the loop instead of <see cref="Start"/>.</summary>
+    internal bool RunOnce(int timeoutMs)
+    {
+        int n = Epoll.Wait(_epollFd, _events, timeoutMs);
+        UpdateClock();
+        // File changes first: no request of this round may be answered from a cache entry they made stale.
+        for (int i = 0; i < n; i++)
+        {
+            if (_events[i].Data == InotifyToken) Cache.DrainEvents();
+        }
+        for (int i = 0; i < n; i++) Dispatch(_events[i]);
+        DrainCompletions();
+        RunPosted();
+        RunYielded();
+        if (NowMs >= _nextTickMs) Tick();
+        if (_stopRequested && !Stopping) BeginStop();
+        if (Stopping && (_table.Count == 0 || NowMs >= _stopDeadline)) return false;
+        Volatile.Write(ref _lastIterationMs, NowMs);
+        return true;
+    }
+
+    /// <summary>How long the next wait may block: not at all with work queued, else until the next sweep.</summary>
+    internal int ComputeTimeout()
     {
         if (_yielded.Count > 0 || !_completions.IsEmpty || !_posted.IsEmpty || _stopRequested != Stopping) return 0;
         long until = _nextTickMs - NowMs;
@@ -214,8 +175,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
         if (data == InotifyToken) return; // handled before the round
         if (data == WakeToken)
         {
-            ulong value;
-            Libc.read(_wakeFd, &value, sizeof(ulong));
+            Epoll.Drain(_wakeFd);
             return;
         }
         if ((data & ListenerTag) != 0)
@@ -225,11 +185,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
                 AcceptAll(_listeners[index]);
             return;
         }
-        int slot = (int)(uint)data;
-        uint generation = (uint)(data >> 32);
-        Connection? connection = (uint)slot < (uint)_slots.Length ? _slots[slot] : null;
-        if (connection is null || _generations[slot] != generation) return; // stale: closed earlier in this batch
-        connection.OnEvents(ev.Events);
+        _table.Find(data)?.OnEvents(ev.Events); // null: stale, closed earlier in this batch
     }
 
     // ───────────────────────────── accepting ─────────────────────────────
@@ -240,8 +196,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
         int max = _context.Limits.MaxConnections;
         while (true)
         {
-            SockAddrStorage peer;
-            int fd = Syscall.Accept(listener.Fd, &peer, out Errno errno);
+            int fd = Syscall.Accept(listener.Fd, out SockAddrStorage peer, out Errno errno);
             if (fd < 0)
             {
                 if (errno == Errno.EAGAIN) return;
@@ -258,56 +213,24 @@ internal sealed unsafe partial class EventLoop : IDisposable
             }
             if (!_connectionCount.TryAdd(max))
             {
-                RejectOverCapacity(fd);
+                // At MaxConnections a new client gets a one-shot 503 (best effort, never blocks) and a close.
+                Syscall.SendOnce(fd, Scratch.AsSpan(0, ResponseHead.OverCapacity(Scratch, DateHeader)));
+                Syscall.Close(fd);
                 continue;
             }
-            var connection = new Connection(this, fd, peer);
+            var connection = new Connection(this, new SocketTransport(fd), peer);
             if (Add(connection)) connection.OnAccepted();
         }
     }
 
-    /// <summary>At MaxConnections a new client gets a one-shot 503 (best effort, never blocks) and a close.</summary>
-    private void RejectOverCapacity(int fd)
-    {
-        var w = new ResponseWriter(Scratch);
-        w.Write(StatusCodes.Line(503));
-        w.Write("Server: staticd\r\n"u8);
-        w.Write(DateHeader);
-        w.Write("Retry-After: 5\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8);
-        fixed (byte* p = Scratch) Libc.send(fd, p, (nuint)w.Length, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
-        Syscall.Close(fd);
-    }
-
     private bool Add(Connection connection)
     {
-        int slot;
-        if (_freeSlots.Count > 0)
+        ulong data = _table.Add(connection);
+        // Registered once for its whole life, in and out: no epoll_ctl per request. EPOLLRDHUP tells a half-close
+        // from a plain read event.
+        if (!Epoll.TryAdd(_epollFd, connection.Fd, Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET, data, out Errno errno))
         {
-            slot = _freeSlots.Pop();
-        }
-        else
-        {
-            if (_nextSlot == _slots.Length)
-            {
-                Array.Resize(ref _slots, _slots.Length * 2);
-                Array.Resize(ref _generations, _generations.Length * 2);
-            }
-            slot = _nextSlot++;
-        }
-        connection.Slot = slot;
-        _slots[slot] = connection;
-        _connections++;
-        uint generation = _generations[slot] & 0x7FFF_FFFF;
-        EpollEvent ev = new()
-        {
-            // Registered once for its whole life, in and out: no epoll_ctl per request. EPOLLRDHUP tells a
-            // half-close from a plain read event.
-            Events = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET,
-            Data = ((ulong)generation << 32) | (uint)slot,
-        };
-        if (Libc.epoll_ctl(_epollFd, Libc.EPOLL_CTL_ADD, connection.Fd, &ev) < 0)
-        {
-            Log.EpollAddFailed(Logger, ErrnoExtensions.Last().Describe());
+            Log.EpollAddFailed(Logger, errno.Describe());
             connection.CloseNow();
             return false;
         }
@@ -317,13 +240,7 @@ internal sealed unsafe partial class EventLoop : IDisposable
     /// <summary>Called by <see cref="Connection.CloseNow"/> after the socket is closed.</summary>
     public void Remove(Connection connection)
     {
-        int slot = connection.Slot;
-        if (_slots[slot] != connection) return;
-        _slots[slot] = null;
-        _generations[slot] = (_generations[slot] + 1) & 0x7FFF_FFFF;
-        _freeSlots.Push(slot);
-        _connections--;
-        _connectionCount.Remove();
+        if (_table.Remove(connection)) _connectionCount.Remove();
     }
 
     // ───────────────────────────── fairness and time ─────────────────────────────
@@ -349,9 +266,9 @@ internal sealed unsafe partial class EventLoop : IDisposable
         if (_wedgeAtMs > 0 && NowMs >= _wedgeAtMs)
             Thread.Sleep(Timeout.Infinite); // test hook only: see WedgeAfterVariable
         long now = NowMs;
-        for (int i = 0; i < _nextSlot; i++)
+        for (int i = 0; i < _table.HighWater; i++)
         {
-            Connection? c = _slots[i];
+            Connection? c = _table[i];
             if (c is not null && c.Deadline <= now) c.OnTimeout();
         }
         if (_acceptPausedUntil != 0 && now >= _acceptPausedUntil)
@@ -359,110 +276,5 @@ internal sealed unsafe partial class EventLoop : IDisposable
             _acceptPausedUntil = 0;
             foreach (Listener l in _listeners) AcceptAll(l);
         }
-    }
-
-    // ───────────────────────────── buffers ─────────────────────────────
-
-    /// <summary>Heads start in a small buffer — nearly all requests fit in 4 KiB — and move to one of
-    /// MaxHeaderBytes only when they need it (nginx's client_header_buffer_size / large_client_header_buffers),
-    /// so a thousand busy connections hold 4 MiB, not 16.</summary>
-    public int SmallReceiveBufferSize => Math.Min(4096, _context.Limits.MaxHeaderBytes);
-
-    public byte[] RentReceiveBuffer() =>
-        _receiveBuffers.Count > 0 ? _receiveBuffers.Pop() : GC.AllocateUninitializedArray<byte>(SmallReceiveBufferSize);
-
-    public byte[] RentLargeReceiveBuffer() =>
-        _largeReceiveBuffers.Count > 0 ? _largeReceiveBuffers.Pop() : GC.AllocateUninitializedArray<byte>(_context.Limits.MaxHeaderBytes);
-
-    public void ReturnReceiveBuffer(byte[] buffer)
-    {
-        // Keep a few for reuse (a buffer is only held while a head is being read, so few are busy at once); the
-        // rest go back to the GC, so a burst of clients does not pin megabytes for ever. A buffer of another size
-        // predates a reload that changed MaxHeaderBytes.
-        if (buffer.Length == SmallReceiveBufferSize)
-        {
-            if (_receiveBuffers.Count < 64) _receiveBuffers.Push(buffer);
-        }
-        else if (buffer.Length == _context.Limits.MaxHeaderBytes && _largeReceiveBuffers.Count < 8)
-        {
-            _largeReceiveBuffers.Push(buffer);
-        }
-    }
-
-    // ───────────────────────────── reload ─────────────────────────────
-
-    /// <summary>Any thread: run an action on this loop's thread, between two rounds of events.</summary>
-    public void Post(Action<EventLoop> action)
-    {
-        _posted.Enqueue(action);
-        Wake();
-    }
-
-    private void RunPosted()
-    {
-        while (_posted.TryDequeue(out Action<EventLoop>? action)) action(this);
-    }
-
-    /// <summary>Loop thread (via <see cref="Post"/>): requests from now on use <paramref name="context"/>; with new
-    /// listeners, they are watched before the old ones are released, so the port is never unserved. Connections
-    /// already accepted on an old listener keep going.</summary>
-    public void ApplyConfiguration(ServeContext context, Listener[]? listeners)
-    {
-        _context = context;
-        Cache.Clear();
-        int scratch = ScratchSize(context);
-        if (Scratch.Length < scratch) Scratch = GC.AllocateUninitializedArray<byte>(scratch, pinned: true);
-        _receiveBuffers.Clear();
-        _largeReceiveBuffers.Clear();
-        if (listeners is null || Stopping) return;
-        Listener[] old = _listeners;
-        // Connections already queued on the old sockets are taken before those sockets go.
-        foreach (Listener l in old) AcceptAll(l);
-        _listenerGeneration = (_listenerGeneration + 1) & 0xFFFF;
-        _listeners = listeners;
-        RegisterListeners();
-        ReleaseListeners(old);
-    }
-
-    // ───────────────────────────── stopping ─────────────────────────────
-
-    /// <summary>Any thread: stop accepting, finish responses in flight, then exit the loop thread.</summary>
-    public void RequestStop()
-    {
-        _stopRequested = true;
-        Wake();
-    }
-
-    public bool Join(TimeSpan timeout) => _thread.Join(timeout);
-
-    private void BeginStop()
-    {
-        Stopping = true;
-        _stopDeadline = NowMs + _context.ShutdownTimeoutSeconds * 1000L;
-        // Closing the listeners refuses new connections at once; queued, not yet accepted ones are reset.
-        ReleaseListeners(_listeners);
-        _listeners = [];
-        for (int i = 0; i < _nextSlot; i++) _slots[i]?.BeginShutdown();
-    }
-
-    private void CloseAll()
-    {
-        for (int i = 0; i < _nextSlot; i++)
-        {
-            Connection? c = _slots[i];
-            if (c is null) continue;
-            c.ForceClose();
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (Listener l in _listeners)
-        {
-            if (!l.Shared) l.Dispose();
-        }
-        Cache.Dispose();
-        Syscall.Close(_wakeFd);
-        Syscall.Close(_epollFd);
     }
 }
