@@ -174,6 +174,10 @@ internal static class ResourceLookup
 
         if (keep.Fd >= 0)
         {
+            // The variant stands in for the file the path named: "/dir/" served as index.html.br is still the
+            // index, so its type and cache rule come from "index.html" (losing this sent every "/" with a sidecar
+            // as application/octet-stream, and browsers downloaded the site instead of showing it).
+            keep.IsIndex = result.File.IsIndex;
             if (originalExists) result.Release();
             result.File = keep;
             result.Status = 200;
