@@ -4,7 +4,7 @@ namespace StaticD.Interop;
 /// Thin wrappers with one retry idiom: EINTR is retried here and never seen by callers; EAGAIN is returned as an
 /// Errno like any other, because for a non-blocking fd it is not an error but "register interest and come back".
 /// </summary>
-internal static unsafe class Syscall
+internal static unsafe partial class Syscall
 {
     public static nint Recv(int fd, byte* buffer, int length, out Errno errno)
     {
