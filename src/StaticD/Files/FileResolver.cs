@@ -7,7 +7,7 @@ namespace StaticD.Files;
 /// not. Runs on the thread pool, never on an event loop: open() and statx() may block on a slow disk, a FIFO or a
 /// network file system.
 /// </summary>
-internal static unsafe class FileResolver
+internal static class FileResolver
 {
     public static ReadOnlySpan<byte> IndexFile => "index.html"u8;
 
@@ -82,48 +82,42 @@ internal static unsafe class FileResolver
             return;
         }
 
-        fixed (byte* p = name)
+        int fd = Syscall.OpenBeneath(rootFd, name, OpenFlags.ReadOnly | OpenFlags.NonBlock | OpenFlags.NoCtty, out Errno errno);
+        if (fd < 0)
         {
-            int fd = Syscall.OpenBeneath(rootFd, p, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOCTTY, out Errno errno);
-            if (fd < 0)
-            {
-                Fail(ref result, StatusFor(errno), errno);
-                return;
-            }
-            // The name was looked up twice; make sure both lookups found the same regular file, so a file swapped
-            // for a FIFO or device in between is never read.
-            if (!Syscall.StatFd(fd, out Statx again, out errno) || !again.IsRegularFile || again.Ino != st.Ino ||
-                again.DevMajor != st.DevMajor || again.DevMinor != st.DevMinor)
-            {
-                Syscall.Close(fd);
-                Fail(ref result, 404, errno);
-                return;
-            }
-            result.Status = 200;
-            result.Fd = fd;
-            result.Length = (long)again.Size;
-            result.MtimeSeconds = again.Mtime.Seconds;
-            result.MtimeNanoseconds = again.Mtime.Nanoseconds;
-            result.Inode = again.Ino;
+            Fail(ref result, StatusFor(errno), errno);
+            return;
         }
+        // The name was looked up twice; make sure both lookups found the same regular file, so a file swapped
+        // for a FIFO or device in between is never read.
+        if (!Syscall.StatFd(fd, out Statx again, out errno) || !again.IsRegularFile || again.Ino != st.Ino ||
+            again.DevMajor != st.DevMajor || again.DevMinor != st.DevMinor)
+        {
+            Syscall.Close(fd);
+            Fail(ref result, 404, errno);
+            return;
+        }
+        result.Status = 200;
+        result.Fd = fd;
+        result.Length = (long)again.Size;
+        result.MtimeSeconds = again.Mtime.Seconds;
+        result.MtimeNanoseconds = again.Mtime.Nanoseconds;
+        result.Inode = again.Ino;
     }
 
-    private static bool Inspect(int rootFd, Span<byte> name, ref FileResolution result, out Statx st)
+    private static bool Inspect(int rootFd, ReadOnlySpan<byte> name, ref FileResolution result, out Statx st)
     {
-        fixed (byte* p = name)
+        int fd = Syscall.OpenBeneath(rootFd, name, OpenFlags.Path, out Errno errno);
+        if (fd < 0)
         {
-            int fd = Syscall.OpenBeneath(rootFd, p, Libc.O_PATH, out Errno errno);
-            if (fd < 0)
-            {
-                st = default;
-                Fail(ref result, StatusFor(errno), errno);
-                return false;
-            }
-            bool ok = Syscall.StatFd(fd, out st, out errno);
-            Syscall.Close(fd);
-            if (!ok) Fail(ref result, StatusFor(errno), errno);
-            return ok;
+            st = default;
+            Fail(ref result, StatusFor(errno), errno);
+            return false;
         }
+        bool ok = Syscall.StatFd(fd, out st, out errno);
+        Syscall.Close(fd);
+        if (!ok) Fail(ref result, StatusFor(errno), errno);
+        return ok;
     }
 
     private static void Fail(ref FileResolution result, int status, Errno errno)

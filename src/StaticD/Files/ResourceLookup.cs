@@ -79,18 +79,15 @@ internal static class ResourceLookup
 
     /// <summary>A small file's bytes, so the loop can answer with one send() of head and body. Null if the file
     /// changed size meanwhile (the descriptor is then used as usual).</summary>
-    private static unsafe byte[]? ReadSmall(int fd, long length)
+    private static byte[]? ReadSmall(int fd, long length)
     {
         var body = new byte[length];
-        long done = 0;
-        fixed (byte* p = body)
+        int done = 0;
+        while (done < body.Length)
         {
-            while (done < length)
-            {
-                nint n = Interop.Libc.pread(fd, p + done, (nuint)(length - done), done);
-                if (n <= 0) return null;
-                done += n;
-            }
+            nint n = Interop.Syscall.PRead(fd, body.AsSpan(done), done, out _);
+            if (n <= 0) return null;
+            done += (int)n;
         }
         return body;
     }

@@ -140,13 +140,12 @@ internal static class Program
 
     /// <summary>Every connection is a descriptor; raise the soft limit to the hard one (nginx's
     /// worker_rlimit_nofile) so the unit's LimitNOFILE is what counts.</summary>
-    private static unsafe void RaiseFileLimit()
+    private static void RaiseFileLimit()
     {
-        RLimit limit;
-        if (Libc.getrlimit(Libc.RLIMIT_NOFILE, &limit) == 0 && limit.Current < limit.Maximum)
+        if (Syscall.GetOpenFileLimit(out RLimit limit) == Errno.None && limit.Current < limit.Maximum)
         {
             limit.Current = limit.Maximum;
-            Libc.setrlimit(Libc.RLIMIT_NOFILE, &limit);
+            Syscall.SetOpenFileLimit(limit);
         }
     }
 }

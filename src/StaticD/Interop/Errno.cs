@@ -35,6 +35,7 @@ internal enum Errno
     ELOOP = 40,
     EOVERFLOW = 75,
     ENOTSOCK = 88,
+    EMSGSIZE = 90,
     EOPNOTSUPP = 95,
     EAFNOSUPPORT = 97,
     EADDRINUSE = 98,

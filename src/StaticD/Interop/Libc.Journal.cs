@@ -26,10 +26,6 @@ internal static unsafe partial class Libc
     // unix(7) ancillary data
     public const int SCM_RIGHTS = 1;
 
-    // sendmsg(2): a datagram larger than the socket's send buffer allows. Not in the Errno enum (Errno.cs is
-    // shared), so it is compared as a raw value.
-    public const int EMSGSIZE = 90;
-
     // inode(7): file type of a socket, for "is the journal socket there" checks.
     public const ushort S_IFSOCK = 0xC000;
 
@@ -58,27 +54,14 @@ internal unsafe struct MsgHdr
     public int Flags;
 }
 
-/// <summary>struct cmsghdr: 16 bytes; the data that follows starts at CMSG_ALIGN(16) = 16.</summary>
+/// <summary>struct cmsghdr: 16 bytes; the data that follows starts at CMSG_ALIGN(16) = 16 (see
+/// <see cref="Syscall.ControlSpace"/>).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct CmsgHdr
 {
     public nuint Length;
     public int Level;
     public int Type;
-}
-
-/// <summary>
-/// A control buffer holding exactly one SCM_RIGHTS message with one fd: CMSG_SPACE(sizeof(int)) = 24 bytes, of
-/// which CMSG_LEN(sizeof(int)) = 20 go in cmsg_len.
-/// </summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct CmsgSingleFd
-{
-    public CmsgHdr Header;
-    public int Fd;
-    private int _padding;
-
-    public const int DataLength = 20;
 }
 
 /// <summary>struct sockaddr_un: 110 bytes (sa_family_t + 108-byte path).</summary>

@@ -56,6 +56,7 @@ internal struct Statx
 
     public readonly bool IsRegularFile => (Mode & Libc.S_IFMT) == Libc.S_IFREG;
     public readonly bool IsDirectory => (Mode & Libc.S_IFMT) == Libc.S_IFDIR;
+    public readonly bool IsSocket => (Mode & Libc.S_IFMT) == Libc.S_IFSOCK;
 }
 
 /// <summary>struct sockaddr_in6 (28 bytes); an IPv4 sockaddr_in (16 bytes) fits in its first half, so one buffer

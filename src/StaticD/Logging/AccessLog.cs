@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -211,19 +210,12 @@ internal sealed class AccessLog : IDisposable
         return written;
     }
 
-    internal static unsafe string FormatAddress(in SockAddrStorage a)
+    /// <summary>CLIENT_ADDR: an IPv4 client of a dual-stack socket as plain IPv4, an IPv6 one without its zone
+    /// (scope id), "-" for any other family.</summary>
+    internal static string FormatAddress(in SockAddrStorage a)
     {
-        fixed (SockAddrStorage* p = &a)
-        {
-            var raw = new ReadOnlySpan<byte>(p, sizeof(SockAddrStorage));
-            if (a.Family == Libc.AF_INET) return new IPAddress(raw.Slice(4, 4)).ToString();
-            if (a.Family == Libc.AF_INET6)
-            {
-                var address = new IPAddress(raw.Slice(8, 16));
-                return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
-            }
-            return "-";
-        }
+        if (SockAddr.ToAddress(a, withScope: false) is not { } address) return "-";
+        return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
     }
 
     public void Dispose()

@@ -23,19 +23,14 @@ internal sealed partial class JournalSink
 
     /// <summary>Whether <paramref name="socketPath"/> exists and is a socket. A socket left behind by a journald
     /// that died still passes; sends to it then fail with ECONNREFUSED and go to the fallback writer.</summary>
-    internal static unsafe bool IsJournalAvailable(string socketPath = DefaultSocketPath)
+    internal static bool IsJournalAvailable(string socketPath = DefaultSocketPath)
     {
         int byteCount = Encoding.UTF8.GetByteCount(socketPath);
         if (byteCount == 0 || byteCount >= 4096) return false;
         Span<byte> path = stackalloc byte[byteCount + 1];
         Encoding.UTF8.GetBytes(socketPath, path);
         path[byteCount] = 0;
-        Statx st;
-        fixed (byte* p = path)
-        {
-            if (Libc.statx(Libc.AT_FDCWD, p, 0, Libc.STATX_TYPE, &st) < 0) return false;
-        }
-        return (st.Mode & Libc.S_IFMT) == Libc.S_IFSOCK;
+        return Syscall.StatPath(path, out Statx st, out _) && st.IsSocket;
     }
 
     /// <summary>

@@ -36,24 +36,20 @@ internal sealed partial class JournalSink : ILogEventSink, IDisposable
     /// <param name="identifier">SYSLOG_IDENTIFIER of every entry (what `journalctl -t` matches).</param>
     /// <param name="socketPath">journald's native socket.</param>
     /// <param name="fallback">Where events go when the journal cannot take them; stderr when null.</param>
-    public unsafe JournalSink(string identifier, string socketPath = DefaultSocketPath, TextWriter? fallback = null)
+    public JournalSink(string identifier, string socketPath = DefaultSocketPath, TextWriter? fallback = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
-        int pathBytes = Encoding.UTF8.GetByteCount(socketPath);
-        if (pathBytes >= Libc.UnixPathCapacity || socketPath.Contains('\0'))
-            throw new ArgumentException($"not a usable AF_UNIX socket path (at most {Libc.UnixPathCapacity - 1} bytes, no NUL)", nameof(socketPath));
-
-        _address.Family = Libc.AF_UNIX;
-        fixed (byte* path = _address.Path)
-            Encoding.UTF8.GetBytes(socketPath, new Span<byte>(path, Libc.UnixPathCapacity));
-        _addressLength = (uint)(SockAddrUnix.PathOffset + pathBytes + 1);
+        byte[] path = Encoding.UTF8.GetBytes(socketPath);
+        if (path.Length > SockAddr.UnixPathMax || socketPath.Contains('\0'))
+            throw new ArgumentException($"not a usable AF_UNIX socket path (at most {SockAddr.UnixPathMax} bytes, no NUL)", nameof(socketPath));
+        _addressLength = SockAddr.UnixPath(path, out _address);
 
         _identifierField = JournalEntryBuilder.Encode(JournalEntryBuilder.IdentifierField, identifier);
         _fallback = fallback ?? Console.Error;
 
         // A failure here (EMFILE, say) leaves _fd at -1 and every event goes to the fallback writer.
-        _fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
+        _fd = Syscall.OpenUnixDatagramSocket(nonBlocking: true, out _);
     }
 
     /// <summary>Events sent as a plain datagram.</summary>
@@ -124,26 +120,21 @@ internal sealed partial class JournalSink : ILogEventSink, IDisposable
     }
 
     /// <summary>Sends the built entry; called under the lock.</summary>
-    private unsafe Errno Send()
+    private Errno Send()
     {
-        fixed (byte* payload = _entry.Buffer)
-        fixed (SockAddrUnix* address = &_address)
+        ReadOnlySpan<byte> payload = _entry.Payload;
+        Errno errno = SendDatagram(payload, []);
+        if (errno == Errno.None)
         {
-            IoVec iov = new() { Base = payload, Length = (nuint)_entry.Length };
-            MsgHdr message = new() { Name = address, NameLength = _addressLength, Iov = &iov, IovLength = 1 };
-            Errno errno = SendMessage(&message);
-            if (errno == Errno.None)
-            {
-                _datagramsSent++;
-                return Errno.None;
-            }
-            // "Typically a client would attempt to first send the data as datagram payload, but if this fails with
-            // an EMSGSIZE error it would immediately retry via the memfd logic." (JOURNAL_NATIVE_PROTOCOL, Basics)
-            if ((int)errno != Libc.EMSGSIZE) return errno;
-            errno = SendViaMemfd(payload, _entry.Length, address);
-            if (errno == Errno.None) _memfdsSent++;
-            return errno;
+            _datagramsSent++;
+            return Errno.None;
         }
+        // "Typically a client would attempt to first send the data as datagram payload, but if this fails with
+        // an EMSGSIZE error it would immediately retry via the memfd logic." (JOURNAL_NATIVE_PROTOCOL, Basics)
+        if (errno != Errno.EMSGSIZE) return errno;
+        errno = SendViaMemfd(payload);
+        if (errno == Errno.None) _memfdsSent++;
+        return errno;
     }
 
     /// <summary>
@@ -151,43 +142,13 @@ internal sealed partial class JournalSink : ILogEventSink, IDisposable
     /// the entry in the same serialisation. journald maps the sealed memfd instead of copying it and trusts it not
     /// to change underneath (it refuses unsealed fds from anywhere but a few temporary directories).
     /// </summary>
-    private unsafe Errno SendViaMemfd(byte* payload, int length, SockAddrUnix* address)
+    private Errno SendViaMemfd(ReadOnlySpan<byte> payload)
     {
-        int memfd;
-        fixed (byte* name = MemfdName)
-            memfd = Libc.memfd_create(name, Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
-        if (memfd < 0) return ErrnoExtensions.Last();
+        int memfd = Syscall.CreateSealedMemfd(MemfdName, payload, out Errno errno);
+        if (memfd < 0) return errno;
         try
         {
-            int offset = 0;
-            while (offset < length)
-            {
-                nint n = Libc.write(memfd, payload + offset, (nuint)(length - offset));
-                if (n < 0)
-                {
-                    Errno writeError = ErrnoExtensions.Last();
-                    if (writeError == Errno.EINTR) continue;
-                    return writeError;
-                }
-                offset += (int)n;
-            }
-
-            if (Libc.fcntl_int(memfd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE | Libc.F_SEAL_SEAL) < 0)
-                return ErrnoExtensions.Last();
-
-            CmsgSingleFd control = new()
-            {
-                Header = new CmsgHdr { Length = CmsgSingleFd.DataLength, Level = Libc.SOL_SOCKET, Type = Libc.SCM_RIGHTS },
-                Fd = memfd,
-            };
-            MsgHdr message = new()
-            {
-                Name = address,
-                NameLength = _addressLength,
-                Control = &control,
-                ControlLength = (nuint)sizeof(CmsgSingleFd),
-            };
-            return SendMessage(&message);
+            return SendDatagram([], [memfd]);
         }
         finally
         {
@@ -196,17 +157,9 @@ internal sealed partial class JournalSink : ILogEventSink, IDisposable
         }
     }
 
-    /// <summary>MSG_DONTWAIT: a full journal queue is EAGAIN (and a fallback line), never a stalled caller.
-    /// MSG_NOSIGNAL for symmetry with every other send in staticd.</summary>
-    private unsafe Errno SendMessage(MsgHdr* message)
-    {
-        while (Libc.sendmsg(_fd, message, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL) < 0)
-        {
-            Errno errno = ErrnoExtensions.Last();
-            if (errno != Errno.EINTR) return errno;
-        }
-        return Errno.None;
-    }
+    /// <summary>MSG_DONTWAIT: a full journal queue is EAGAIN (and a fallback line), never a stalled caller.</summary>
+    private Errno SendDatagram(ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds) =>
+        Syscall.SendMsg(_fd, _address, _addressLength, payload, fds, dontWait: true);
 
     /// <summary>
     /// Writes the event as sd-daemon(3) console lines: every line gets the "&lt;N&gt;" priority prefix, so a stack

@@ -39,56 +39,41 @@ internal sealed class Listener : IDisposable
 
     private static void Tune(int fd)
     {
-        Syscall.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
-        Syscall.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_DEFER_ACCEPT, 2);
-        Syscall.SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_NOTSENT_LOWAT, NotSentLowWater);
+        Syscall.SetOption(fd, SocketOption.TcpNoDelay, 1);
+        Syscall.SetOption(fd, SocketOption.TcpDeferAccept, 2);
+        Syscall.SetOption(fd, SocketOption.TcpNotSentLowWater, NotSentLowWater);
     }
 
     /// <summary>Takes a listening socket passed by the service manager (already checked by ListenFds).</summary>
-    public static unsafe Listener Adopt(int fd)
+    public static Listener Adopt(int fd)
     {
         Tune(fd);
-        SockAddrStorage addr;
-        uint length = (uint)sizeof(SockAddrStorage);
-        IPEndPoint endPoint = new(IPAddress.None, 0);
-        if (Libc.getsockname(fd, &addr, &length) == 0) endPoint = FromSockAddr(addr);
+        IPEndPoint endPoint = Syscall.GetSockName(fd, out SockAddrStorage addr) == Errno.None
+            ? SockAddr.ToEndPoint(addr)
+            : new IPEndPoint(IPAddress.None, 0);
         return new Listener(fd, endPoint, shared: true);
-    }
-
-    internal static unsafe IPEndPoint FromSockAddr(in SockAddrStorage addr)
-    {
-        fixed (SockAddrStorage* p = &addr)
-        {
-            var raw = new ReadOnlySpan<byte>(p, sizeof(SockAddrStorage));
-            int port = (ushort)IPAddress.NetworkToHostOrder((short)addr.PortBigEndian);
-            return addr.Family switch
-            {
-                Libc.AF_INET => new IPEndPoint(new IPAddress(raw.Slice(4, 4)), port),
-                Libc.AF_INET6 => new IPEndPoint(new IPAddress(raw.Slice(8, 16), addr.ScopeId), port),
-                _ => new IPEndPoint(IPAddress.None, 0),
-            };
-        }
     }
 
     public const int Backlog = 4096;
 
     /// <summary>Binds and listens; throws <see cref="ListenException"/> with the errno on failure.</summary>
-    public static unsafe Listener Bind(IPEndPoint endPoint, bool reusePort)
+    public static Listener Bind(IPEndPoint endPoint, bool reusePort)
     {
-        int family = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET;
-        int fd = Libc.socket(family, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw new ListenException(endPoint, ErrnoExtensions.Last());
+        bool ipv6 = endPoint.AddressFamily == AddressFamily.InterNetworkV6;
+        int fd = Syscall.OpenTcpSocket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, out Errno errno);
+        if (fd < 0) throw new ListenException(endPoint, errno);
         try
         {
             // SO_REUSEADDR: restart at once even with connections of the previous run in TIME_WAIT.
-            Syscall.SetInt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1);
-            if (reusePort) Syscall.SetInt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1);
+            Syscall.SetOption(fd, SocketOption.ReuseAddress, 1);
+            if (reusePort) Syscall.SetOption(fd, SocketOption.ReusePort, 1);
             // An IPv6 socket on [::] must not also claim IPv4: the default configuration binds 0.0.0.0 separately.
-            if (family == Libc.AF_INET6) Syscall.SetInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 1);
+            if (ipv6) Syscall.SetOption(fd, SocketOption.IPv6Only, 1);
             Tune(fd);
-            SockAddrStorage addr = ToSockAddr(endPoint, out uint length);
-            if (Libc.bind(fd, &addr, length) < 0 || Libc.listen(fd, Backlog) < 0)
-                throw new ListenException(endPoint, ErrnoExtensions.Last());
+            SockAddrStorage addr = SockAddr.FromEndPoint(endPoint, out uint length);
+            errno = Syscall.Bind(fd, addr, length);
+            if (errno == Errno.None) errno = Syscall.Listen(fd, Backlog);
+            if (errno != Errno.None) throw new ListenException(endPoint, errno);
             return new Listener(fd, endPoint);
         }
         catch
@@ -106,29 +91,6 @@ internal sealed class Listener : IDisposable
     public static void ProbeExclusive(IPEndPoint endPoint)
     {
         Bind(endPoint, reusePort: false).Dispose();
-    }
-
-    internal static unsafe SockAddrStorage ToSockAddr(IPEndPoint endPoint, out uint length)
-    {
-        SockAddrStorage addr = default;
-        ushort portBe = (ushort)IPAddress.HostToNetworkOrder((short)endPoint.Port);
-        Span<byte> raw = new(&addr, sizeof(SockAddrStorage));
-        if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            addr.Family = Libc.AF_INET6;
-            addr.PortBigEndian = portBe;
-            endPoint.Address.TryWriteBytes(raw.Slice(8, 16), out _);
-            addr.ScopeId = (uint)endPoint.Address.ScopeId;
-            length = 28;
-        }
-        else
-        {
-            addr.Family = Libc.AF_INET;
-            addr.PortBigEndian = portBe;
-            endPoint.Address.TryWriteBytes(raw.Slice(4, 4), out _);
-            length = 16;
-        }
-        return addr;
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using StaticD.Interop;
 
 namespace StaticD.Systemd;
@@ -37,16 +38,13 @@ internal static class ListenFds
         {
             int fd = Start + i;
             string name = i < nameList.Length && nameList[i].Length > 0 ? nameList[i] : "unknown";
-            if (Syscall.GetInt(fd, Libc.SOL_SOCKET, Libc.SO_TYPE) != Libc.SOCK_STREAM ||
-                Syscall.GetInt(fd, Libc.SOL_SOCKET, Libc.SO_ACCEPTCONN) != 1)
+            if (!Syscall.IsListeningStreamSocket(fd))
                 throw new InvalidOperationException($"socket activation: fd {fd} (\"{name}\") is not a listening stream socket");
-            int domain = Syscall.GetInt(fd, Libc.SOL_SOCKET, Libc.SO_DOMAIN);
-            if (domain != Libc.AF_INET && domain != Libc.AF_INET6)
+            if (Syscall.GetSocketFamily(fd) is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
                 throw new InvalidOperationException($"socket activation: fd {fd} (\"{name}\") is not a TCP socket");
             // The manager passes them without FD_CLOEXEC and possibly blocking; staticd needs both set.
-            Libc.fcntl_int(fd, Libc.F_SETFD, Libc.FD_CLOEXEC);
-            int flags = Libc.fcntl_int(fd, Libc.F_GETFL, 0);
-            if (flags >= 0) Libc.fcntl_int(fd, Libc.F_SETFL, flags | Libc.SOCK_NONBLOCK);
+            Syscall.SetCloseOnExec(fd);
+            Syscall.SetNonBlocking(fd);
             result.Add(new Passed(fd, name));
         }
         return result;

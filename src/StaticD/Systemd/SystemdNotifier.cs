@@ -9,10 +9,10 @@ namespace StaticD.Systemd;
 /// detects systemd, but it cannot pass descriptors and it only activates when systemd is the parent; this class
 /// covers STATUS, WATCHDOG, RELOADING, FDSTORE, and READY whenever NOTIFY_SOCKET is set (tests bind their own).
 /// </summary>
-internal sealed unsafe class SystemdNotifier : IDisposable
+internal sealed class SystemdNotifier : IDisposable
 {
-    private readonly byte[] _address;
-    private readonly int _addressLength;
+    private readonly SockAddrUnix _address;
+    private readonly uint _addressLength;
     private readonly int _fd;
     private readonly Lock _lock = new();
 
@@ -24,20 +24,18 @@ internal sealed unsafe class SystemdNotifier : IDisposable
     internal static SystemdNotifier? Create(string path)
     {
         byte[] name = Encoding.UTF8.GetBytes(path);
-        if (name.Length == 0 || name.Length >= Libc.UnixPathCapacity || (name[0] != (byte)'/' && name[0] != (byte)'@')) return null;
-        int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+        if (name.Length == 0 || name.Length > SockAddr.UnixPathMax || (name[0] != (byte)'/' && name[0] != (byte)'@')) return null;
+        int fd = Syscall.OpenUnixDatagramSocket(nonBlocking: false, out _);
         return fd < 0 ? null : new SystemdNotifier(fd, name);
     }
 
     private SystemdNotifier(int fd, byte[] name)
     {
         _fd = fd;
-        _address = new byte[sizeof(SockAddrUnix)];
-        BitConverter.TryWriteBytes(_address, (ushort)Libc.AF_UNIX);
-        name.CopyTo(_address, SockAddrUnix.PathOffset);
         // '@' names an abstract socket: a leading NUL, and the length counts only the name (no terminator).
-        if (name[0] == (byte)'@') _address[SockAddrUnix.PathOffset] = 0;
-        _addressLength = SockAddrUnix.PathOffset + name.Length + (name[0] == (byte)'@' ? 0 : 1);
+        _addressLength = name[0] == (byte)'@'
+            ? SockAddr.UnixAbstract(name.AsSpan(1), out _address)
+            : SockAddr.UnixPath(name, out _address);
     }
 
     public bool Notify(string state) => Notify(state, []);
@@ -46,32 +44,9 @@ internal sealed unsafe class SystemdNotifier : IDisposable
     public bool Notify(string state, ReadOnlySpan<int> fds)
     {
         byte[] payload = Encoding.UTF8.GetBytes(state);
-        int controlLength = fds.IsEmpty ? 0 : sizeof(CmsgHdr) + ((fds.Length * sizeof(int) + 7) & ~7);
-        byte* control = stackalloc byte[Math.Max(controlLength, 1)];
-        if (controlLength > 0)
-        {
-            new Span<byte>(control, controlLength).Clear();
-            var header = (CmsgHdr*)control;
-            header->Length = (nuint)(sizeof(CmsgHdr) + fds.Length * sizeof(int));
-            header->Level = Libc.SOL_SOCKET;
-            header->Type = Libc.SCM_RIGHTS;
-            fds.CopyTo(new Span<int>(control + sizeof(CmsgHdr), fds.Length));
-        }
         lock (_lock)
         {
-            fixed (byte* data = payload)
-            fixed (byte* address = _address)
-            {
-                IoVec iov = new() { Base = data, Length = (nuint)payload.Length };
-                MsgHdr message = new()
-                {
-                    Name = address, NameLength = (uint)_addressLength, Iov = &iov, IovLength = 1,
-                    Control = controlLength > 0 ? control : null, ControlLength = (nuint)controlLength,
-                };
-                nint sent;
-                while ((sent = Libc.sendmsg(_fd, &message, Libc.MSG_NOSIGNAL)) < 0 && ErrnoExtensions.Last() == Errno.EINTR) { }
-                return sent >= 0;
-            }
+            return Syscall.SendMsg(_fd, _address, _addressLength, payload, fds, dontWait: false) == Errno.None;
         }
     }
 
