@@ -23,7 +23,7 @@ internal sealed partial class EventLoop
 
     private void Wake()
     {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0) Epoll.Signal(_wakeFd);
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0) Syscall.WriteCounter(_wakeFd, 1);
     }
 
     private void DrainCompletions()

@@ -10,8 +10,8 @@ internal sealed partial class EventLoop
         for (int i = 0; i < _listeners.Length; i++)
         {
             // A socket shared by all loops wakes just one of them per connection (EPOLLEXCLUSIVE), not all.
-            uint events = Libc.EPOLLIN | Libc.EPOLLET | (_listeners[i].Shared ? Libc.EPOLLEXCLUSIVE : 0);
-            Epoll.Add(_epollFd, _listeners[i].Fd, events, ListenerTag | ((ulong)_listenerGeneration << 16) | (uint)i);
+            EpollEvents events = EpollEvents.In | EpollEvents.EdgeTriggered | (_listeners[i].Shared ? EpollEvents.Exclusive : 0);
+            Register(_listeners[i].Fd, events, ListenerTag | ((ulong)_listenerGeneration << 16) | (uint)i);
         }
     }
 
@@ -20,7 +20,7 @@ internal sealed partial class EventLoop
     {
         foreach (Listener l in listeners)
         {
-            if (l.Shared) Epoll.Remove(_epollFd, l.Fd);
+            if (l.Shared && l.Fd >= 0) Syscall.EpollDelete(_epollFd, l.Fd);
             else l.Dispose();
         }
     }

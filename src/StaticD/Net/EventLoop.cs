@@ -89,10 +89,12 @@ internal sealed partial class EventLoop : IDisposable
         ReceiveBuffers = new ReceiveBufferPool(context.Limits.MaxHeaderBytes);
         Scratch = GC.AllocateUninitializedArray<byte>(ScratchSize(context), pinned: true);
 
-        _epollFd = Epoll.Create();
-        _wakeFd = Epoll.CreateEventFd();
-        Epoll.Add(_epollFd, _wakeFd, Libc.EPOLLIN | Libc.EPOLLET, WakeToken);
-        if (Cache.Enabled) Epoll.Add(_epollFd, Cache.InotifyFd, Libc.EPOLLIN | Libc.EPOLLET, InotifyToken);
+        _epollFd = Syscall.EpollCreate(out Errno errno);
+        if (_epollFd < 0) throw new InvalidOperationException($"epoll_create1: {errno.Describe()}");
+        _wakeFd = Syscall.CreateEventFd(out errno);
+        if (_wakeFd < 0) throw new InvalidOperationException($"eventfd: {errno.Describe()}");
+        Register(_wakeFd, EpollEvents.In | EpollEvents.EdgeTriggered, WakeToken);
+        if (Cache.Enabled) Register(Cache.InotifyFd, EpollEvents.In | EpollEvents.EdgeTriggered, InotifyToken);
         RegisterListeners();
 
         UpdateClock();
@@ -107,6 +109,12 @@ internal sealed partial class EventLoop : IDisposable
     /// fixed headers) followed by a small cached body, so head and body leave in one send().</summary>
     private static int ScratchSize(ServeContext context) =>
         context.Limits.MaxRequestLineBytes * 3 + 8192 + FileCache.SmallFileMax;
+
+    private void Register(int fd, EpollEvents events, ulong data)
+    {
+        Errno errno = Syscall.EpollAdd(_epollFd, fd, events, data);
+        if (errno != Errno.None) throw new InvalidOperationException($"epoll_ctl: {errno.Describe()}");
+    }
 
     // ───────────────────────────── the loop ─────────────────────────────
 
@@ -130,8 +138,9 @@ internal sealed partial class EventLoop : IDisposable
     /// thread — or, in tests, on the thread that drives the loop instead of <see cref="Start"/>.</summary>
     internal bool RunOnce(int timeoutMs)
     {
-        int n = Epoll.Wait(_epollFd, _events, timeoutMs);
+        int n = Syscall.EpollWait(_epollFd, _events, timeoutMs, out Errno errno);
         UpdateClock();
+        if (n < 0) throw new InvalidOperationException($"epoll_wait: {errno.Describe()}");
         // File changes first: no request of this round may be answered from a cache entry they made stale.
         for (int i = 0; i < n; i++)
         {
@@ -175,7 +184,7 @@ internal sealed partial class EventLoop : IDisposable
         if (data == InotifyToken) return; // handled before the round
         if (data == WakeToken)
         {
-            Epoll.Drain(_wakeFd);
+            Syscall.ReadCounter(_wakeFd, out _);
             return;
         }
         if ((data & ListenerTag) != 0)
@@ -214,7 +223,7 @@ internal sealed partial class EventLoop : IDisposable
             if (!_connectionCount.TryAdd(max))
             {
                 // At MaxConnections a new client gets a one-shot 503 (best effort, never blocks) and a close.
-                Syscall.SendOnce(fd, Scratch.AsSpan(0, ResponseHead.OverCapacity(Scratch, DateHeader)));
+                Syscall.SendDontWait(fd, Scratch.AsSpan(0, ResponseHead.OverCapacity(Scratch, DateHeader)), out _);
                 Syscall.Close(fd);
                 continue;
             }
@@ -228,7 +237,9 @@ internal sealed partial class EventLoop : IDisposable
         ulong data = _table.Add(connection);
         // Registered once for its whole life, in and out: no epoll_ctl per request. EPOLLRDHUP tells a half-close
         // from a plain read event.
-        if (!Epoll.TryAdd(_epollFd, connection.Fd, Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET, data, out Errno errno))
+        Errno errno = Syscall.EpollAdd(_epollFd, connection.Fd,
+            EpollEvents.In | EpollEvents.Out | EpollEvents.ReadHangUp | EpollEvents.EdgeTriggered, data);
+        if (errno != Errno.None)
         {
             Log.EpollAddFailed(Logger, errno.Describe());
             connection.CloseNow();

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using StaticD.Interop;
 
 namespace StaticD.Net;
@@ -47,7 +48,7 @@ internal sealed class SocketTransport(int fd) : ITransport
     public nint SendFile(int fileFd, ref long offset, long count, out Errno errno) =>
         Syscall.SendFile(Fd, fileFd, ref offset, count, out errno);
 
-    public void ShutdownWrite() => Syscall.ShutdownWrite(Fd);
+    public void ShutdownWrite() => Syscall.Shutdown(Fd, SocketShutdown.Send);
 
     public void Close() => Syscall.Close(Fd);
 }
