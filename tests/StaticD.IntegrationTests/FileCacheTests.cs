@@ -61,13 +61,13 @@ public sealed class FileCacheTests : IDisposable
     {
         using RawHttpClient client = await RawHttpClient.ConnectAsync(_server.Port);
         _root.AddFile("comes-and-goes.txt", "here");
-        Assert.Equal(200, (await Get(client, "/comes-and-goes.txt")).Status);
+        HttpAssert.Status(200, await Get(client, "/comes-and-goes.txt"));
         File.Delete(_root.FullPath("comes-and-goes.txt"));
-        Assert.Equal(404, (await Get(client, "/comes-and-goes.txt")).Status);
-        Assert.Equal(404, (await Get(client, "/comes-and-goes.txt")).Status); // now from the negative cache
+        HttpAssert.Status(404, await Get(client, "/comes-and-goes.txt"));
+        HttpAssert.Status(404, await Get(client, "/comes-and-goes.txt")); // now from the negative cache
         File.WriteAllText(_root.FullPath("comes-and-goes.txt"), "back");
         HttpResponse back = await Get(client, "/comes-and-goes.txt");
-        Assert.Equal(200, back.Status);
+        HttpAssert.Status(200, back);
         Assert.Equal("back", back.BodyText);
     }
 
@@ -93,7 +93,7 @@ public sealed class FileCacheTests : IDisposable
         string? first = (await Get(client, "/tagged.txt")).Header("ETag");
         File.WriteAllText(_root.FullPath("tagged.txt"), "two");
         HttpResponse second = await client.RoundTripAsync(Http.Get("/tagged.txt", $"If-None-Match: {first}"));
-        Assert.Equal(200, second.Status);
+        HttpAssert.Status(200, second);
         Assert.NotEqual(first, second.Header("ETag"));
         Assert.Equal("two", second.BodyText);
     }

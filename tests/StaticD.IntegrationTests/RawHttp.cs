@@ -5,41 +5,6 @@ using System.Text;
 
 namespace StaticD.IntegrationTests;
 
-/// <summary>One parsed HTTP response.</summary>
-public sealed class HttpResponse
-{
-    public required string RawHead { get; init; }
-    public required string Version { get; init; }
-    public required int Status { get; init; }
-    public required string Reason { get; init; }
-
-    /// <summary>Case-insensitive; repeated fields are joined with ", " as RFC 9110 allows.</summary>
-    public required Dictionary<string, string> Headers { get; init; }
-
-    public byte[] Body { get; set; } = [];
-
-    /// <summary>True when the body had no Content-Length/chunked framing and ran until the server closed.</summary>
-    public bool BodyDelimitedByClose { get; set; }
-
-    public string BodyText => Encoding.UTF8.GetString(Body);
-
-    public string? Header(string name) => Headers.TryGetValue(name, out var v) ? v : null;
-
-    public long? ContentLength =>
-        Header("Content-Length") is { } v ? long.Parse(v, NumberStyles.None, CultureInfo.InvariantCulture) : null;
-
-    /// <summary>Connection header tokens, lower-cased.</summary>
-    public IReadOnlyList<string> ConnectionTokens =>
-        (Header("Connection") ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(t => t.ToLowerInvariant()).ToArray();
-
-    public override string ToString()
-    {
-        var preview = Body.Length <= 512 ? BodyText : Encoding.UTF8.GetString(Body, 0, 512) + "...";
-        return RawHead + preview;
-    }
-}
-
 /// <summary>Builders for raw request text; nothing is normalised so malformed input reaches the server verbatim.</summary>
 public static class Http
 {
@@ -61,6 +26,19 @@ public static class Http
 
         return sb.Append("\r\n").ToString();
     }
+
+    /// <summary>IMF-fixdate, the preferred HTTP date: "Sun, 06 Nov 1994 08:49:37 GMT".</summary>
+    public static string ImfDate(DateTime utc) => utc.ToString("r", CultureInfo.InvariantCulture);
+
+    /// <summary>RFC 850 date as RFC 9110 §5.6.7 spells it: "Sunday, 06-Nov-94 08:49:37 GMT".</summary>
+    public static string Rfc850Date(DateTime utc) =>
+        utc.ToString("dddd, dd'-'MMM'-'yy HH:mm:ss 'GMT'", CultureInfo.InvariantCulture);
+
+    /// <summary>asctime() date: "Sun Nov  6 08:49:37 1994" (day space-padded to two characters).</summary>
+    public static string AsctimeDate(DateTime utc) =>
+        utc.ToString("ddd MMM ", CultureInfo.InvariantCulture)
+        + utc.Day.ToString(CultureInfo.InvariantCulture).PadLeft(2, ' ')
+        + utc.ToString(" HH:mm:ss yyyy", CultureInfo.InvariantCulture);
 }
 
 /// <summary>
@@ -203,7 +181,7 @@ public sealed class RawHttpClient : IDisposable
             {
                 var head = Encoding.Latin1.GetString(_buf, _start, idx + 4);
                 _start += idx + 4;
-                return ParseHead(head);
+                return HttpResponse.ParseHead(head);
             }
 
             if (!await FillAsync())
@@ -280,40 +258,6 @@ public sealed class RawHttpClient : IDisposable
 
         throw new InvalidOperationException(
             "expected the connection to close, but the server sent: " + Encoding.Latin1.GetString(_buf, 0, Math.Min(n, 300)));
-    }
-
-    private static HttpResponse ParseHead(string head)
-    {
-        var lines = head[..^4].Split("\r\n");
-        var statusParts = lines[0].Split(' ', 3);
-        if (statusParts.Length < 2 || !statusParts[0].StartsWith("HTTP/", StringComparison.Ordinal)
-            || !int.TryParse(statusParts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var status))
-        {
-            throw new FormatException($"malformed status line: '{lines[0]}'\n{head}");
-        }
-
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var line in lines.Skip(1))
-        {
-            var colon = line.IndexOf(':');
-            if (colon <= 0)
-            {
-                throw new FormatException($"malformed header line: '{line}'\n{head}");
-            }
-
-            var name = line[..colon];
-            var value = line[(colon + 1)..].Trim(' ', '\t');
-            headers[name] = headers.TryGetValue(name, out var existing) ? existing + ", " + value : value;
-        }
-
-        return new HttpResponse
-        {
-            RawHead = head,
-            Version = statusParts[0],
-            Status = status,
-            Reason = statusParts.Length > 2 ? statusParts[2] : "",
-            Headers = headers,
-        };
     }
 
     private async Task ReadChunkedAsync(MemoryStream body)

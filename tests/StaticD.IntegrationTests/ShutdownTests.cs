@@ -54,7 +54,7 @@ public sealed class ShutdownTests(ShutdownRootFixture content) : IClassFixture<S
             received += chunk.Length;
             if (refusalProbe is null && received >= signalAt)
             {
-                server.Signal(Native.SIGTERM);
+                server.Signal(TestLibc.SIGTERM);
                 sinceSignal.Start();
                 refusalProbe = WaitForRefusal(server.Port, () => Interlocked.Read(ref received));
             }
@@ -87,7 +87,7 @@ public sealed class ShutdownTests(ShutdownRootFixture content) : IClassFixture<S
         HttpAssert.Status(200, await client.RoundTripAsync(Http.Get("/index.html")));
 
         var sw = Stopwatch.StartNew();
-        server.Signal(Native.SIGTERM);
+        server.Signal(TestLibc.SIGTERM);
         Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(3)), "idle keep-alive connection not closed within 3 s of SIGTERM");
         var left = TimeSpan.FromSeconds(3) - sw.Elapsed;
         Assert.True(server.WaitForExit(left > TimeSpan.Zero ? left : TimeSpan.Zero), $"not exited 3 s after SIGTERM\n{server.Output}");
@@ -99,7 +99,7 @@ public sealed class ShutdownTests(ShutdownRootFixture content) : IClassFixture<S
     {
         using var server = StaticDProcess.Start(content.Root);
         var sw = Stopwatch.StartNew();
-        server.Signal(Native.SIGTERM);
+        server.Signal(TestLibc.SIGTERM);
         Assert.True(server.WaitForExit(TimeSpan.FromSeconds(3)), $"not exited 3 s after SIGTERM\n{server.Output}");
         sw.Stop();
         Assert.True(server.ExitCode == 0, $"exit code {server.ExitCode} after {sw.Elapsed}\n{server.Output}");
@@ -116,7 +116,7 @@ public sealed class ShutdownTests(ShutdownRootFixture content) : IClassFixture<S
         // The client never reads again, so the response can never finish on its own:
         // only ShutdownTimeoutSeconds=1 can end the process.
         var sw = Stopwatch.StartNew();
-        server.Signal(Native.SIGTERM);
+        server.Signal(TestLibc.SIGTERM);
         Assert.True(server.WaitForExit(TimeSpan.FromSeconds(5)), $"not exited 5 s after SIGTERM with ShutdownTimeoutSeconds=1\n{server.Output}");
         Assert.True(sw.Elapsed > TimeSpan.FromMilliseconds(500), $"exited after {sw.Elapsed}: the in-flight response was not given its grace period");
     }

@@ -30,7 +30,7 @@ public sealed class SpecialFileTests(SpecialFileFixture site) : IClassFixture<Sp
         {
             // If the server wrongly opened the FIFO and is stuck in open(2), unstick it so the
             // other tests of this class report their own results rather than this failure.
-            Native.ReleaseFifoReaders(site.Root.FullPath("pipe"));
+            TestLibc.ReleaseFifoReaders(site.Root.FullPath("pipe"));
         }
     }
 

@@ -1,81 +1,40 @@
-using System.Diagnostics;
+using System.Collections;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace StaticD.IntegrationTests;
 
-/// <summary>Outcome of running staticd to completion (CLI and configuration tests).</summary>
-public sealed record ProcessResult(bool TimedOut, int ExitCode, string Stdout, string Stderr, IReadOnlyList<string> StderrLines)
-{
-    public override string ToString() =>
-        $"timedOut={TimedOut} exit={ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
-}
-
 /// <summary>
-/// A staticd child process with captured stdout/stderr. Disposal stops it the way an init
-/// system would (SIGTERM, then SIGKILL after 10 s) and asserts nothing about how it ended.
+/// staticd (the binary under test, <see cref="BinaryPath"/>) as a <see cref="ChildProcess"/>: started with a
+/// configuration file written for a <see cref="WebRoot"/>, returned once it accepts connections, stdin at end of
+/// file. Disposal stops it (SIGTERM, then SIGKILL after 10 s) and deletes the configuration file.
 /// </summary>
-public sealed class StaticDProcess : IDisposable
+public sealed class StaticDProcess : ChildProcess
 {
-    private readonly Process _process;
-    private readonly object _gate = new();
-    private readonly List<string> _stdout = [];
-    private readonly List<string> _stderr = [];
-    private readonly List<string> _combined = [];
-    private readonly string? _configPath;
+    /// <summary>
+    /// Variables that would make staticd believe it runs under systemd, or configure it behind the test's back:
+    /// removed from what a child inherits unless the test sets them, so a test runner that itself runs in a systemd
+    /// unit (or with StaticD__ variables set) does not change the outcome.
+    /// </summary>
+    private static readonly string[] Scrubbed =
+    [
+        "NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "INVOCATION_ID", "JOURNAL_STREAM",
+        "WATCHDOG_USEC", "WATCHDOG_PID", "STATICD_TEST_WEDGE_LOOP0_AFTER_MS",
+    ];
 
-    private StaticDProcess(IEnumerable<string> args, int port, string? configPath, string workingDirectory)
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly string _configPath;
+
+    private StaticDProcess(int port, string configPath, string workingDirectory)
+        : base(BinaryPath, ["--config", configPath], Options(null, workingDirectory, StopTimeout) with { CloseStdin = true })
     {
         Port = port;
         _configPath = configPath;
-        var psi = new ProcessStartInfo(BinaryPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = workingDirectory,
-        };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        _process = new Process { StartInfo = psi };
-        _process.OutputDataReceived += (_, e) => Capture(_stdout, "out", e.Data);
-        _process.ErrorDataReceived += (_, e) => Capture(_stderr, "err", e.Data);
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        // A daemon must not depend on stdin; give it EOF rather than the test runner's terminal.
-        _process.StandardInput.Close();
     }
 
     public int Port { get; }
-
-    public int Pid => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
-    public int ExitCode => _process.ExitCode;
-
-    /// <summary>Interleaved stdout/stderr, for failure messages.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return string.Join('\n', _combined);
-            }
-        }
-    }
 
     /// <summary>
     /// STATICD_BINARY if set, otherwise out/staticd next to StaticD.sln. Evaluated on every call
@@ -116,6 +75,23 @@ public sealed class StaticDProcess : IDisposable
 
             return candidate;
         }
+    }
+
+    /// <summary>
+    /// Options for any process that is or starts staticd: the inherited environment without <see cref="Scrubbed"/>
+    /// and StaticD__* variables, plus <paramref name="environment"/>.
+    /// </summary>
+    public static ChildProcessOptions Options(IReadOnlyDictionary<string, string>? environment, string workingDirectory, TimeSpan stopTimeout)
+    {
+        var variables = new Dictionary<string, string?>();
+        foreach (string name in Scrubbed) variables[name] = null;
+        foreach (DictionaryEntry inherited in Environment.GetEnvironmentVariables())
+        {
+            if (inherited.Key is string name && name.StartsWith("StaticD__", StringComparison.OrdinalIgnoreCase)) variables[name] = null;
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) variables[name] = value;
+        return new ChildProcessOptions { Environment = variables, WorkingDirectory = workingDirectory, StopTimeout = stopTimeout };
     }
 
     /// <summary>A port that was free a moment ago (bind to :0, read it, release it).</summary>
@@ -162,11 +138,10 @@ public sealed class StaticDProcess : IDisposable
         var port = FreePort();
         var section = DefaultSection(port, root.RootPath);
         configure?.Invoke(section);
-        var configPath = WriteConfig(root, ConfigText(section));
-        var server = new StaticDProcess(["--config", configPath], port, configPath, root.BasePath);
+        var server = new StaticDProcess(port, WriteConfig(root, ConfigText(section)), root.BasePath);
         try
         {
-            server.WaitUntilListening(probeAddress ?? IPAddress.Loopback, TimeSpan.FromSeconds(10));
+            server.WaitUntilAccepting(port, TimeSpan.FromSeconds(10), probeAddress ?? IPAddress.Loopback);
             return server;
         }
         catch
@@ -177,151 +152,19 @@ public sealed class StaticDProcess : IDisposable
     }
 
     /// <summary>Runs staticd with <paramref name="args"/> and waits for it to exit (or kills it after <paramref name="timeout"/>).</summary>
-    public static async Task<ProcessResult> RunAsync(TimeSpan timeout, params string[] args)
+    public static Task<ProcessResult> RunAsync(TimeSpan timeout, params string[] args) =>
+        ChildProcess.RunAsync(BinaryPath, args, timeout, Options(null, Path.GetTempPath(), StopTimeout));
+
+    protected override void Dispose(bool disposing)
     {
-        using var p = new StaticDProcess(args, 0, null, Path.GetTempPath());
-        var exited = await Task.Run(() => p.WaitForExit(timeout));
-        if (!exited)
-        {
-            // Disposal below terminates it; report what it said while it was (wrongly) running.
-            return new ProcessResult(true, -1, p.Stdout, p.Stderr, p.StderrLines);
-        }
-
-        return new ProcessResult(false, p.ExitCode, p.Stdout, p.Stderr, p.StderrLines);
-    }
-
-    public string Stdout
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return string.Join('\n', _stdout);
-            }
-        }
-    }
-
-    public string Stderr
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return string.Join('\n', _stderr);
-            }
-        }
-    }
-
-    public IReadOnlyList<string> StderrLines
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _stderr];
-            }
-        }
-    }
-
-    public void Signal(int signal)
-    {
-        if (Native.Kill(_process.Id, signal) != 0)
-        {
-            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed, errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
-
-    /// <summary>Waits for exit and, once exited, for the stdout/stderr readers to drain.</summary>
-    public bool WaitForExit(TimeSpan timeout)
-    {
-        if (!_process.WaitForExit(timeout))
-        {
-            return false;
-        }
-
-        _process.WaitForExit();
-        return true;
-    }
-
-    private void WaitUntilListening(IPAddress address, TimeSpan timeout)
-    {
-        var sw = Stopwatch.StartNew();
-        while (true)
-        {
-            if (_process.HasExited)
-            {
-                _process.WaitForExit();
-                throw new InvalidOperationException(
-                    $"staticd exited with code {_process.ExitCode} before listening on {address}:{Port}.\n--- output ---\n{Output}");
-            }
-
-            using (var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
-            {
-                try
-                {
-                    probe.Connect(new IPEndPoint(address, Port));
-                    return;
-                }
-                catch (SocketException)
-                {
-                }
-            }
-
-            if (sw.Elapsed > timeout)
-            {
-                throw new TimeoutException(
-                    $"staticd did not accept connections on {address}:{Port} within {timeout.TotalSeconds} s.\n--- output ---\n{Output}");
-            }
-
-            Thread.Sleep(50);
-        }
-    }
-
-    private void Capture(List<string> target, string stream, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            target.Add(line);
-            _combined.Add($"[{stream}] {line}");
-        }
-    }
-
-    public void Dispose()
-    {
+        base.Dispose(disposing);
+        if (!disposing) return;
         try
         {
-            if (!_process.HasExited)
-            {
-                Native.Kill(_process.Id, Native.SIGTERM);
-                if (!WaitForExit(TimeSpan.FromSeconds(10)))
-                {
-                    _process.Kill(entireProcessTree: true);
-                    _process.WaitForExit();
-                }
-            }
+            File.Delete(_configPath);
         }
-        catch (InvalidOperationException)
+        catch (IOException)
         {
-            // The process never started or is already reaped: nothing left to stop.
-        }
-        finally
-        {
-            _process.Dispose();
-            if (_configPath is not null)
-            {
-                try
-                {
-                    File.Delete(_configPath);
-                }
-                catch (IOException)
-                {
-                }
-            }
         }
     }
 }

@@ -61,7 +61,7 @@ public sealed class WebRoot : IDisposable
     public string AddFifo(string relative)
     {
         var path = FullPath(relative);
-        if (Native.MkFifo(path, Convert.ToUInt32("644", 8)) != 0)
+        if (TestLibc.MkFifo(path, Convert.ToUInt32("644", 8)) != 0)
         {
             throw new InvalidOperationException($"mkfifo({path}) failed, errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
         }

@@ -2,14 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using Xunit;
 
 namespace StaticD.IntegrationTests.Hostile;
 
 /// <summary>Helpers shared by the attack tests: health checks, /proc probes, rlimits, raw sockets.</summary>
-internal static partial class HostileSupport
+internal static class HostileSupport
 {
     public const string IndexHtml = "<!doctype html><title>staticd</title><p>hello</p>\n";
 
@@ -119,47 +118,17 @@ internal static partial class HostileSupport
 
     // ── rlimits ──────────────────────────────────────────────────────────────────────────────────────
 
-    private const int RLIMIT_NOFILE = 7;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Cur;
-        public ulong Max;
-    }
-
-    [LibraryImport("libc", EntryPoint = "prlimit", SetLastError = true)]
-    private static partial int PrLimit(int pid, int resource, ref RLimit newLimit, out RLimit oldLimit);
-
-    [LibraryImport("libc", EntryPoint = "prlimit", SetLastError = true)]
-    private static partial int PrLimitGet(int pid, int resource, IntPtr newLimit, out RLimit oldLimit);
-
     /// <summary>Raises this test process's soft RLIMIT_NOFILE to its hard limit; returns the new soft limit.</summary>
     public static ulong RaiseOwnFdLimit()
     {
-        if (PrLimitGet(0, RLIMIT_NOFILE, IntPtr.Zero, out var current) != 0)
-        {
-            throw new InvalidOperationException($"prlimit get failed, errno {Marshal.GetLastPInvokeError()}");
-        }
-
-        var wanted = new RLimit { Cur = current.Max, Max = current.Max };
-        if (PrLimit(0, RLIMIT_NOFILE, ref wanted, out _) != 0)
-        {
-            throw new InvalidOperationException($"prlimit set failed, errno {Marshal.GetLastPInvokeError()}");
-        }
-
-        return current.Max;
+        var current = TestLibc.GetLimit(0, TestLibc.RLIMIT_NOFILE);
+        TestLibc.SetLimit(0, TestLibc.RLIMIT_NOFILE, new TestLibc.RLimit { Soft = current.Hard, Hard = current.Hard });
+        return current.Hard;
     }
 
     /// <summary>Sets another process's RLIMIT_NOFILE (soft and hard), like `prlimit --pid PID --nofile=N:N`.</summary>
-    public static void SetFdLimit(int pid, ulong limit)
-    {
-        var wanted = new RLimit { Cur = limit, Max = limit };
-        if (PrLimit(pid, RLIMIT_NOFILE, ref wanted, out _) != 0)
-        {
-            throw new InvalidOperationException($"prlimit({pid}) failed, errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
+    public static void SetFdLimit(int pid, ulong limit) =>
+        TestLibc.SetLimit(pid, TestLibc.RLIMIT_NOFILE, new TestLibc.RLimit { Soft = limit, Hard = limit });
 
     // ── raw sockets (cheap: no 64 KiB client buffer per connection) ───────────────────────────────────
 

@@ -13,7 +13,7 @@ public sealed class FdStoreRestartTests
 {
     private static readonly TimeSpan Timeout = Kit.Timeout;
 
-    private static ServiceProcess StartManager(SiteConfig site) =>
+    private static ChildProcess StartManager(SiteConfig site) =>
         ServiceProcess.StartPython("fdstore_manager.py", [StaticDProcess.BinaryPath, "--config", site.Path]);
 
     [Fact]

@@ -4,8 +4,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Xunit;
 
-using StaticD.Tests.Systemd;
-
 namespace StaticD.IntegrationTests.Systemd;
 
 /// <summary>
@@ -35,9 +33,9 @@ public sealed class JournalTests
 
     /// <summary>SIGTERM and wait: staticd drains the access-log queue before "stopped", so after exit every
     /// entry it will ever write has been sent, and a missing entry is really missing.</summary>
-    private static void Stop(ServiceProcess server)
+    private static void Stop(ChildProcess server)
     {
-        server.Signal(SystemdNative.SIGTERM);
+        server.Signal(TestLibc.SIGTERM);
         Assert.True(server.WaitForExit(Timeout), "staticd did not exit on SIGTERM\n" + server.Output);
         Assert.Equal(0, server.ExitCode);
     }
@@ -69,10 +67,10 @@ public sealed class JournalTests
         using var server = ServiceProcess.StartStaticD(site.Path, UnderSystemd());
         server.WaitUntilAccepting(site.Port, Timeout);
 
-        Assert.Equal(200, (await GetAsync(site.Port, "/index.html?v=1")).Status);
+        HttpAssert.Status(200, await GetAsync(site.Port, "/index.html?v=1"));
         var missing = await GetAsync(site.Port, "/missing.html", "User-Agent: journal-test/1.0", "Referer: http://example.test/from");
-        Assert.Equal(404, missing.Status);
-        Assert.Equal(404, (await GetAsync(site.Port, "/also-missing.txt")).Status);
+        HttpAssert.Status(404, missing);
+        HttpAssert.Status(404, await GetAsync(site.Port, "/also-missing.txt"));
         Stop(server);
 
         List<JsonElement> all = JournaldFixture.QueryPid(server.Pid, since, 5);
@@ -130,8 +128,8 @@ public sealed class JournalTests
         var since = DateTimeOffset.UtcNow;
         using var server = ServiceProcess.StartStaticD(site.Path, UnderSystemd());
         server.WaitUntilAccepting(site.Port, Timeout);
-        for (int i = 0; i < 5; i++) Assert.Equal(200, (await GetAsync(site.Port, "/index.html")).Status);
-        Assert.Equal(404, (await GetAsync(site.Port, "/missing.html")).Status);
+        for (int i = 0; i < 5; i++) HttpAssert.Status(200, await GetAsync(site.Port, "/index.html"));
+        HttpAssert.Status(404, await GetAsync(site.Port, "/missing.html"));
         Stop(server);
 
         List<JsonElement> all = JournaldFixture.QueryPid(server.Pid, since, 3);
@@ -150,16 +148,16 @@ public sealed class JournalTests
         var since = DateTimeOffset.UtcNow;
         using var server = ServiceProcess.StartStaticD(site.Path, UnderSystemd());
         server.WaitUntilAccepting(site.Port, Timeout);
-        for (int i = 0; i < 3; i++) Assert.Equal(200, (await GetAsync(site.Port, "/before.html")).Status);
+        for (int i = 0; i < 3; i++) HttpAssert.Status(200, await GetAsync(site.Port, "/before.html"));
 
         site.Document["Logging"]!["LogLevel"]!["Default"] = "Information";
         site.Save();
-        server.Signal(SystemdNative.SIGHUP);
+        server.Signal(TestLibc.SIGHUP);
         // The reload's own Information line is the sign that the new level is in force.
         JsonElement reloaded = WaitForEntry(server.Pid, since, "configuration reloaded");
         Assert.Equal("6", Field(reloaded, "PRIORITY"));
 
-        for (int i = 0; i < 2; i++) Assert.Equal(200, (await GetAsync(site.Port, "/after.html")).Status);
+        for (int i = 0; i < 2; i++) HttpAssert.Status(200, await GetAsync(site.Port, "/after.html"));
         Stop(server);
 
         List<JsonElement> all = JournaldFixture.QueryPid(server.Pid, since, 3);
@@ -189,13 +187,13 @@ public sealed class JournalUnreachableTests
         helper.WaitForStdout("started ", Timeout);
         helper.WaitUntilAccepting(site.Port, Timeout);
 
-        async Task<int> Get(string target)
+        async Task<HttpResponse> Get(string target)
         {
             using var client = await RawHttpClient.ConnectAsync(site.Port);
-            return (await client.RoundTripAsync(Http.Get(target))).Status;
+            return await client.RoundTripAsync(Http.Get(target));
         }
 
-        Assert.Equal(200, await Get("/index.html?while=journald"));
+        HttpAssert.Status(200, await Get("/index.html?while=journald"));
         // While journald runs, entries reach it and nothing reaches stderr.
         string[] entries = [];
         for (int attempt = 0; attempt < 20 && !entries.Any(e => e.Contains("while=journald", StringComparison.Ordinal)); attempt++)
@@ -213,7 +211,7 @@ public sealed class JournalUnreachableTests
         helper.WriteLine("stop-journald");
         helper.WaitForStdout("journald-stopped", Timeout);
 
-        for (int i = 0; i < 20; i++) Assert.Equal(200, await Get($"/index.html?after={i}"));
+        for (int i = 0; i < 20; i++) HttpAssert.Status(200, await Get($"/index.html?after={i}"));
         // The sink falls back per event, in sd-daemon's "<priority>message" form: nothing is lost.
         helper.WaitForStderr("/index.html?after=19", Timeout);
         string[] fallback = helper.Stderr.Split('\n').Where(l => l.Contains("/index.html?after=", StringComparison.Ordinal)).ToArray();

@@ -14,7 +14,7 @@ internal static class Kit
     public const string Stopping = "STOPPING=1\nSTATUS=Finishing responses in flight";
 
     /// <summary>staticd with NOTIFY_SOCKET pointing at <paramref name="notify"/>, once READY=1 has arrived.</summary>
-    public static ServiceProcess StartNotified(SiteConfig site, NotifyListener notify, Dictionary<string, string>? environment = null)
+    public static ChildProcess StartNotified(SiteConfig site, NotifyListener notify, Dictionary<string, string>? environment = null)
     {
         var env = new Dictionary<string, string>(environment ?? []) { ["NOTIFY_SOCKET"] = notify.Path };
         var server = ServiceProcess.StartStaticD(site.Path, env);
@@ -52,9 +52,9 @@ internal static class Kit
     }
 
     /// <summary>SIGTERM and wait for exit code 0.</summary>
-    public static void Stop(ServiceProcess server)
+    public static void Stop(ChildProcess server)
     {
-        server.Signal(SystemdNative.SIGTERM);
+        server.Signal(TestLibc.SIGTERM);
         Assert.True(server.WaitForExit(Timeout), "staticd did not exit on SIGTERM\n" + server.Output);
         Assert.True(server.ExitCode == 0, $"exit code {server.ExitCode}\n{server.Output}");
     }

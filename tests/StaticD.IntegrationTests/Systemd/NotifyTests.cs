@@ -27,7 +27,7 @@ public sealed class NotifyTests
         using var server = Kit.StartNotified(site, notify);
 
         // Served the moment READY is seen: READY=1 means every listener is bound and every loop runs.
-        Assert.Equal(200, (await Kit.GetAsync(site.Port, "/index.html")).Status);
+        HttpAssert.Status(200, await Kit.GetAsync(site.Port, "/index.html"));
 
         IReadOnlyList<NotifyMessage> messages = notify.Messages;
         int ready = messages.ToList().FindIndex(m => m.Text == Kit.Ready);
@@ -38,14 +38,14 @@ public sealed class NotifyTests
         foreach (int fd in store.Fds)
         {
             Assert.True(fd >= 0, "control data truncated:\n" + notify.Transcript);
-            Assert.Equal(SystemdNative.SOCK_STREAM, SystemdNative.GetInt(fd, SystemdNative.SOL_SOCKET, SystemdNative.SO_TYPE));
-            Assert.Equal(1, SystemdNative.GetInt(fd, SystemdNative.SOL_SOCKET, SystemdNative.SO_ACCEPTCONN));
-            Assert.Equal(site.Port, SystemdNative.LocalPort(fd));
+            Assert.Equal(TestLibc.SOCK_STREAM, TestLibc.GetInt(fd, TestLibc.SOL_SOCKET, TestLibc.SO_TYPE));
+            Assert.Equal(1, TestLibc.GetInt(fd, TestLibc.SOL_SOCKET, TestLibc.SO_ACCEPTCONN));
+            Assert.Equal(site.Port, TestLibc.LocalPort(fd));
         }
         // Each address once per loop.
-        var domains = store.Fds.Select(fd => SystemdNative.GetInt(fd, SystemdNative.SOL_SOCKET, SystemdNative.SO_DOMAIN)).ToList();
-        Assert.Equal(loops, domains.Count(d => d == SystemdNative.AF_INET));
-        Assert.Equal(listen.Contains("::1") ? loops : 0, domains.Count(d => d == SystemdNative.AF_INET6));
+        var domains = store.Fds.Select(fd => TestLibc.GetInt(fd, TestLibc.SOL_SOCKET, TestLibc.SO_DOMAIN)).ToList();
+        Assert.Equal(loops, domains.Count(d => d == TestLibc.AF_INET));
+        Assert.Equal(listen.Contains("::1") ? loops : 0, domains.Count(d => d == TestLibc.AF_INET6));
     }
 
     [Fact]
@@ -67,8 +67,8 @@ public sealed class NotifyTests
 
         // One connection kept open across the report, and a few hundred requests in the interval.
         using var held = await RawHttpClient.ConnectAsync(site.Port);
-        Assert.Equal(200, (await held.RoundTripAsync(Http.Get("/index.html"))).Status);
-        for (int i = 0; i < 200; i++) Assert.Equal(200, (await held.RoundTripAsync(Http.Get("/index.html"))).Status);
+        HttpAssert.Status(200, await held.RoundTripAsync(Http.Get("/index.html")));
+        for (int i = 0; i < 200; i++) HttpAssert.Status(200, await held.RoundTripAsync(Http.Get("/index.html")));
 
         var pattern = new Regex(@"^STATUS=Serving: (\d+) connections, (\d+) req/s, (\d+\.\d) MB/s$");
         NotifyMessage status = notify.WaitFor(m => m.Text.StartsWith("STATUS=Serving:", StringComparison.Ordinal), TimeSpan.FromSeconds(6.5));
@@ -92,10 +92,10 @@ public sealed class NotifyTests
         {
             if (!valid) site.Write("{ \"StaticD\": ");
             int from = notify.Count;
-            long before = SystemdNative.MonotonicMicroseconds();
-            server.Signal(SystemdNative.SIGHUP);
+            long before = TestLibc.MonotonicMicroseconds();
+            server.Signal(TestLibc.SIGHUP);
             NotifyMessage reloading = notify.WaitFor(m => m.Text.StartsWith("RELOADING=1\n", StringComparison.Ordinal), Timeout, from);
-            long after = SystemdNative.MonotonicMicroseconds();
+            long after = TestLibc.MonotonicMicroseconds();
             Match match = Regex.Match(reloading.Text, "^RELOADING=1\nMONOTONIC_USEC=([0-9]+)\nSTATUS=Reloading the configuration$");
             Assert.True(match.Success, $"unexpected reload message: {reloading}");
             long usec = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);

@@ -15,7 +15,7 @@ public sealed class ReloadTests
 {
     private static readonly TimeSpan Timeout = Kit.Timeout;
 
-    private static ServiceProcess Start(SiteConfig site, Dictionary<string, string>? environment = null)
+    private static ChildProcess Start(SiteConfig site, Dictionary<string, string>? environment = null)
     {
         var server = ServiceProcess.StartStaticD(site.Path, environment);
         // The SIGHUP handler is in place before the start-up line is logged; a HUP before that would kill.
@@ -24,16 +24,16 @@ public sealed class ReloadTests
     }
 
     /// <summary>Saves the file, sends SIGHUP and waits for the outcome line (success or failure).</summary>
-    private static void Reload(ServiceProcess server, SiteConfig site, bool expectSuccess = true)
+    private static void Reload(ChildProcess server, SiteConfig site, bool expectSuccess = true)
     {
         site.Save();
         SendHup(server, expectSuccess);
     }
 
-    private static void SendHup(ServiceProcess server, bool expectSuccess)
+    private static void SendHup(ChildProcess server, bool expectSuccess)
     {
         int succeeded = server.CountStderr("configuration reloaded"), failed = server.CountStderr("reload failed");
-        server.Signal(SystemdNative.SIGHUP);
+        server.Signal(TestLibc.SIGHUP);
         if (expectSuccess)
         {
             server.WaitForStderr("configuration reloaded", Timeout, succeeded + 1);
@@ -69,12 +69,12 @@ public sealed class ReloadTests
         using var site = new SiteConfig(root => root.AddFile("index.html", "h"));
         using var server = Start(site);
         using var client = await RawHttpClient.ConnectAsync(site.Port);
-        Assert.Null((await client.RoundTripAsync(Http.Get("/index.html"))).Header("X-Reloaded"));
+        HttpAssert.Absent("X-Reloaded", await client.RoundTripAsync(Http.Get("/index.html")));
 
         site.Section["Headers"] = new JsonObject { ["X-Reloaded"] = "yes" };
         Reload(server, site);
         HttpResponse after = await client.RoundTripAsync(Http.Get("/index.html"));
-        Assert.Equal("yes", after.Header("X-Reloaded"));
+        HttpAssert.Header("X-Reloaded", "yes", after);
     }
 
     /// <summary>A new port: bound before the old one is closed; afterwards the new port serves, the old one
@@ -91,7 +91,7 @@ public sealed class ReloadTests
         using var download = await RawHttpClient.ConnectAsync(site.Port, receiveBufferSize: 64 * 1024);
         await download.SendAsync(Http.Get("/big.bin"));
         HttpResponse head = await download.ReadResponseHeadAsync();
-        Assert.Equal(200, head.Status);
+        HttpAssert.Status(200, head);
         Assert.Equal(size, head.ContentLength);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         ValueTask Sink(ReadOnlyMemory<byte> chunk)
@@ -105,7 +105,7 @@ public sealed class ReloadTests
         site.Section["Port"] = newPort;
         Reload(server, site);
 
-        Assert.Equal(206, (await Kit.GetAsync(newPort, "/big.bin", "Range: bytes=0-9")).Status);
+        HttpAssert.Status(206, await Kit.GetAsync(newPort, "/big.bin", "Range: bytes=0-9"));
         Assert.True(Kit.IsRefused(oldPort), $"old port {oldPort} still accepts after the reload\n{server.Output}");
 
         read += await download.ReadBodyAsync(size - read, Sink);
@@ -137,7 +137,7 @@ public sealed class ReloadTests
         using var site = new SiteConfig(root => root.AddFile("index.html", "previous " + what), c => c["StaticD"]!["Headers"] = new JsonObject { ["X-Generation"] = "1" });
         using var server = Start(site);
         using var client = await RawHttpClient.ConnectAsync(site.Port);
-        Assert.Equal(200, (await client.RoundTripAsync(Http.Get("/index.html"))).Status);
+        HttpAssert.Status(200, await client.RoundTripAsync(Http.Get("/index.html")));
 
         site.Write(text(site));
         SendHup(server, expectSuccess: false);
@@ -148,7 +148,7 @@ public sealed class ReloadTests
         // Same connection and a new one: still the previous root and headers.
         HttpResponse again = await client.RoundTripAsync(Http.Get("/index.html"));
         Assert.Equal("previous " + what, again.BodyText);
-        Assert.Equal("1", again.Header("X-Generation"));
+        HttpAssert.Header("X-Generation", "1", again);
         Assert.Equal("previous " + what, (await Kit.GetAsync(site.Port, "/index.html")).BodyText);
         Assert.False(server.HasExited);
     }
@@ -191,12 +191,12 @@ public sealed class ReloadTests
     {
         using var site = new SiteConfig(root => root.AddFile("index.html", "x"));
         using var server = Start(site);
-        Assert.Equal(200, (await Kit.GetAsync(site.Port, "/index.html?logged")).Status);
+        HttpAssert.Status(200, await Kit.GetAsync(site.Port, "/index.html?logged"));
         server.WaitForStderr("/index.html?logged", Timeout);
 
         site.Section["AccessLog"] = false;
         Reload(server, site);
-        Assert.Equal(200, (await Kit.GetAsync(site.Port, "/index.html?not-logged")).Status);
+        HttpAssert.Status(200, await Kit.GetAsync(site.Port, "/index.html?not-logged"));
         // Exit drains the access-log queue, so an entry for the second request would be on stderr by now.
         Kit.Stop(server);
         Assert.DoesNotContain("not-logged", server.Stderr, StringComparison.Ordinal);

@@ -13,7 +13,7 @@ public sealed class SocketActivationTests
 
     /// <summary>systemd-socket-activate gives the service a fresh environment (LISTEN_* and what --setenv names),
     /// so NOTIFY_SOCKET must be passed with -E.</summary>
-    private static ServiceProcess Activate(SiteConfig site, int port, string? notifySocket = null) =>
+    private static ChildProcess Activate(SiteConfig site, int port, string? notifySocket = null) =>
         ServiceProcess.Start("systemd-socket-activate",
             ["-l", $"127.0.0.1:{port}", "--fdname=http", .. notifySocket is null ? Array.Empty<string>() : ["-E", "NOTIFY_SOCKET=" + notifySocket],
              StaticDProcess.BinaryPath, "--config", site.Path]);
@@ -29,7 +29,7 @@ public sealed class SocketActivationTests
 
         // The first connection makes systemd-socket-activate exec staticd (same pid) with the socket as fd 3.
         HttpResponse response = await Kit.GetAsync(passed, "/index.html");
-        Assert.Equal(200, response.Status);
+        HttpAssert.Status(200, response);
         Assert.Equal("activated", response.BodyText);
         server.WaitForStderr("socket activation: serving on the sockets systemd passed (http://127.0.0.1:" + passed + ")", Timeout);
         notify.WaitForText(Kit.Ready, Timeout);
@@ -49,7 +49,7 @@ public sealed class SocketActivationTests
         int passed = StaticDProcess.FreePort();
         using var server = Activate(site, passed);
         server.WaitUntilAccepting(passed, Timeout);
-        Assert.Equal(200, (await Kit.GetAsync(passed, "/index.html")).Status);
+        HttpAssert.Status(200, await Kit.GetAsync(passed, "/index.html"));
         server.WaitForStderr("socket activation: serving on the sockets systemd passed", Timeout);
 
         using var start = new SemaphoreSlim(0);

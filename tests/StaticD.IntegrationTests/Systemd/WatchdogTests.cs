@@ -76,7 +76,7 @@ public sealed class WatchdogTests
         finally
         {
             // A wedged loop cannot finish a graceful stop; that is what the watchdog is for.
-            if (!server.HasExited) server.Signal(SystemdNative.SIGKILL);
+            if (!server.HasExited) server.Signal(TestLibc.SIGKILL);
             server.WaitForExit(Kit.Timeout);
             server.Dispose();
         }

@@ -53,7 +53,7 @@ public sealed class CacheRuleTests(CacheRuleFixture site) : IClassFixture<CacheR
         HttpAssert.Header("Cache-Control", expected, r);
 
         // The same value on a 304 revalidation.
-        var notModified = await site.SendAsync(Http.Get(target, "If-None-Match: " + WebAssert.StrongETag(r)));
+        var notModified = await site.SendAsync(Http.Get(target, "If-None-Match: " + HttpAssert.StrongETag(r)));
         HttpAssert.Status(304, notModified);
         HttpAssert.Header("Cache-Control", expected, notModified);
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -6,13 +5,16 @@ using System.Net.Http.Headers;
 namespace StaticD.IntegrationTests.Web;
 
 /// <summary>
-/// What curl saw. <see cref="Status"/> is the status line the server actually sent (from the -D dump):
-/// curl's own %{http_code} says 304 for "-z" even when the server answered 200 and curl itself
+/// What curl saw. <see cref="Status"/> is the status line the server actually sent (the last head of the -D
+/// dump): curl's own %{http_code} says 304 for "-z" even when the server answered 200 and curl itself
 /// discarded the body because Last-Modified was not newer.
 /// </summary>
-public sealed record CurlResult(int ExitCode, int Status, int ReportedStatus, Dictionary<string, string> Headers, byte[] Body, string RawHeaders, string Stderr)
+public sealed record CurlResult(int ExitCode, int ReportedStatus, HttpResponse? Response, byte[] Body, string RawHeaders, string Stderr)
 {
-    public string? Header(string name) => Headers.TryGetValue(name, out var v) ? v : null;
+    /// <summary>The wire status; -1 if curl got no response head.</summary>
+    public int Status => Response?.Status ?? -1;
+
+    public string? Header(string name) => Response?.Header(name);
 
     public override string ToString() => $"curl exit={ExitCode} wire status={Status} curl's http_code={ReportedStatus}\n{RawHeaders}\n--- stderr ---\n{Stderr}";
 }
@@ -33,93 +35,26 @@ public static class Curl
         {
             var headerFile = System.IO.Path.Combine(dir.FullName, "headers");
             var bodyFile = System.IO.Path.Combine(dir.FullName, "body");
-            var psi = new ProcessStartInfo(Path)
+            string[] arguments =
+            [
+                "-sS", "--max-time", "30", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}", .. args,
+                FormattableString.Invariant($"http://127.0.0.1:{port}{target}"),
+            ];
+            ProcessResult result = await ChildProcess.RunAsync(Path, arguments, TimeSpan.FromSeconds(40));
+            if (result.TimedOut)
             {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-            };
-            foreach (var a in new[] { "-sS", "--max-time", "30", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}" })
-            {
-                psi.ArgumentList.Add(a);
+                throw new TimeoutException("curl did not finish within 40 s");
             }
 
-            foreach (var a in args)
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            psi.ArgumentList.Add(FormattableString.Invariant($"http://127.0.0.1:{port}{target}"));
-
-            using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start curl");
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40)))
-            {
-                try
-                {
-                    await process.WaitForExitAsync(cts.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    process.Kill();
-                    throw new TimeoutException("curl did not finish within 40 s");
-                }
-            }
-
-            var code = (await stdout).Trim();
             var rawHeaders = File.Exists(headerFile) ? await File.ReadAllTextAsync(headerFile) : "";
             var body = File.Exists(bodyFile) ? await File.ReadAllBytesAsync(bodyFile) : [];
-            var reported = int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : -1;
-            return new CurlResult(process.ExitCode, WireStatus(rawHeaders), reported, ParseHeaders(rawHeaders), body, rawHeaders, await stderr);
+            var reported = int.TryParse(result.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : -1;
+            return new CurlResult(result.ExitCode, reported, HttpResponse.ParseLastHead(rawHeaders), body, rawHeaders, result.Stderr);
         }
         finally
         {
             dir.Delete(recursive: true);
         }
-    }
-
-    /// <summary>Status code of the last status line in a -D dump; -1 if there is none.</summary>
-    private static int WireStatus(string raw)
-    {
-        var status = -1;
-        foreach (var line in raw.Split("\r\n"))
-        {
-            var parts = line.Split(' ', 3);
-            if (parts.Length >= 2 && parts[0].StartsWith("HTTP/", StringComparison.Ordinal)
-                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var code))
-            {
-                status = code;
-            }
-        }
-
-        return status;
-    }
-
-    /// <summary>Headers of the last response in a -D dump (earlier ones would be 1xx).</summary>
-    private static Dictionary<string, string> ParseHeaders(string raw)
-    {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var line in raw.Split("\r\n"))
-        {
-            if (line.StartsWith("HTTP/", StringComparison.Ordinal))
-            {
-                headers.Clear();
-                continue;
-            }
-
-            var colon = line.IndexOf(':');
-            if (colon > 0)
-            {
-                var name = line[..colon];
-                var value = line[(colon + 1)..].Trim();
-                headers[name] = headers.TryGetValue(name, out var existing) ? existing + ", " + value : value;
-            }
-        }
-
-        return headers;
     }
 }
 

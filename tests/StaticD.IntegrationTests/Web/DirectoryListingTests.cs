@@ -37,7 +37,7 @@ public sealed class DirectoryListingTests(ListingFixture site) : IClassFixture<L
     [Fact]
     public async Task Html_ListsEscapedSortedNames_WithoutHiddenFiles()
     {
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get("/files/"), "/index.html");
+        var r = await site.RoundTripThenProbeAsync(Http.Get("/files/"), "/index.html");
         HttpAssert.Status(200, r);
         var type = r.Header("Content-Type") ?? "";
         Assert.True(type.StartsWith("text/html", StringComparison.OrdinalIgnoreCase), $"listing Content-Type '{type}'\n{r}");
@@ -80,7 +80,7 @@ public sealed class DirectoryListingTests(ListingFixture site) : IClassFixture<L
     [Fact]
     public async Task Json_WhenAccepted_HasEntriesWithNameTypeSize()
     {
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get("/files/", "Accept: application/json"), "/index.html");
+        var r = await site.RoundTripThenProbeAsync(Http.Get("/files/", "Accept: application/json"), "/index.html");
         HttpAssert.Status(200, r);
         var type = r.Header("Content-Type") ?? "";
         Assert.True(type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase), $"Content-Type '{type}'\n{r}");

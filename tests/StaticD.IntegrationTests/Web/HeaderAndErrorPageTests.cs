@@ -56,7 +56,7 @@ public sealed class HeaderAndErrorPageTests(HeaderFixture site) : IClassFixture<
                 return await site.SendAsync(Http.Get("/r.bin", "Range: bytes=0-9"));
             case Kind.NotModified:
                 var full = await site.GetAsync("/index.html");
-                return await site.SendAsync(Http.Get("/index.html", "If-None-Match: " + WebAssert.StrongETag(full)));
+                return await site.SendAsync(Http.Get("/index.html", "If-None-Match: " + HttpAssert.StrongETag(full)));
             case Kind.Forbidden:
                 return await site.GetAsync("/noindex/");
             case Kind.Redirect:
@@ -113,7 +113,7 @@ public sealed class HeaderAndErrorPageTests(HeaderFixture site) : IClassFixture<
         }
         else
         {
-            WebAssert.Absent("Access-Control-Allow-Origin", r);
+            HttpAssert.Absent("Access-Control-Allow-Origin", r);
         }
 
         HttpAssert.Header("X-Frame-Options", "SAMEORIGIN", r);
@@ -125,7 +125,7 @@ public sealed class HeaderAndErrorPageTests(HeaderFixture site) : IClassFixture<
         // Whatever the server decides for a 404 under /assets/, a 404 elsewhere must not get it.
         var r = await site.GetAsync("/elsewhere/missing.js");
         HttpAssert.Status(404, r);
-        WebAssert.Absent("Access-Control-Allow-Origin", r);
+        HttpAssert.Absent("Access-Control-Allow-Origin", r);
     }
 
     [Theory]
@@ -134,9 +134,9 @@ public sealed class HeaderAndErrorPageTests(HeaderFixture site) : IClassFixture<
     [InlineData("/assets/missing.js")]
     public async Task MissingFile_Is404WithTheConfiguredErrorPage(string target)
     {
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get(target), "/index.html");
+        var r = await site.RoundTripThenProbeAsync(Http.Get(target), "/index.html");
         HttpAssert.Status(404, r);
-        WebAssert.BodyWithLength(Encoding.UTF8.GetBytes(HeaderFixture.NotFoundPage), r);
+        HttpAssert.Body(Encoding.UTF8.GetBytes(HeaderFixture.NotFoundPage), r);
         HttpAssert.Header("Content-Type", HeaderFixture.HtmlType, r); // the page's type, after the override
         HttpAssert.Header("X-Content-Type-Options", "nosniff", r);
     }
@@ -144,7 +144,7 @@ public sealed class HeaderAndErrorPageTests(HeaderFixture site) : IClassFixture<
     [Fact]
     public async Task MissingFile_Head_Is404WithPageLengthAndNoBody()
     {
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Head("/missing.txt"), "/index.html", isHead: true);
+        var r = await site.RoundTripThenProbeAsync(Http.Head("/missing.txt"), "/index.html", isHead: true);
         HttpAssert.Status(404, r);
         HttpAssert.Header("Content-Length", Encoding.UTF8.GetByteCount(HeaderFixture.NotFoundPage).ToString(CultureInfo.InvariantCulture), r);
     }
@@ -160,7 +160,7 @@ public sealed class HeaderAndErrorPageTests(HeaderFixture site) : IClassFixture<
         var r = await site.GetAsync(target);
         HttpAssert.Status(200, r);
         HttpAssert.Header("Content-Type", contentType, r);
-        WebAssert.BodyWithLength(File.ReadAllBytes(site.Root.FullPath(target)), r);
+        HttpAssert.Body(File.ReadAllBytes(site.Root.FullPath(target)), r);
     }
 }
 
@@ -182,8 +182,8 @@ public sealed class DefaultHeaderTests(PlainHeaderFixture site) : IClassFixture<
         var r = await site.GetAsync(target);
         HttpAssert.Status(status, r);
         HttpAssert.Header("X-Content-Type-Options", "nosniff", r);
-        WebAssert.Absent("X-Frame-Options", r);
-        WebAssert.Absent("Access-Control-Allow-Origin", r);
+        HttpAssert.Absent("X-Frame-Options", r);
+        HttpAssert.Absent("Access-Control-Allow-Origin", r);
     }
 
     [Fact]

@@ -31,11 +31,11 @@ public sealed class MultipartTests(MultipartFixture site) : IClassFixture<Multip
     private async Task<(HttpResponse Response, List<BytePart> Parts)> MultipartAsync(string target, string range)
     {
         // The probe after the response proves Content-Length matched the bytes actually sent.
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get(target, "Range: " + range), Probe);
+        var r = await site.RoundTripThenProbeAsync(Http.Get(target, "Range: " + range), Probe);
         HttpAssert.Status(206, r);
         Assert.True(r.Header("Content-Length") is not null, $"multipart/byteranges without Content-Length\n{r}");
         Assert.True(r.ContentLength == r.Body.Length, $"Content-Length {r.ContentLength} but body has {r.Body.Length} bytes\n{r}");
-        WebAssert.Absent("Content-Range", r); // only the parts carry Content-Range
+        HttpAssert.Absent("Content-Range", r); // only the parts carry Content-Range
         return (r, await ByteRanges.ParseAsync(r));
     }
 
@@ -74,11 +74,11 @@ public sealed class MultipartTests(MultipartFixture site) : IClassFixture<Multip
     [InlineData("bytes=100-199,150-160", 100, 199)] // contained
     public async Task OverlappingOrAdjacentRanges_AreCoalescedIntoOnePlain206(string range, int first, int last)
     {
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get("/r.bin", "Range: " + range), Probe);
+        var r = await site.RoundTripThenProbeAsync(Http.Get("/r.bin", "Range: " + range), Probe);
         HttpAssert.Status(206, r);
         HttpAssert.Header("Content-Type", Binary, r);
-        WebAssert.ContentRange(first, last, 1000, r);
-        WebAssert.BodyWithLength(MultipartFixture.Data[first..(last + 1)], r);
+        HttpAssert.ContentRange(first, last, 1000, r);
+        HttpAssert.Body(MultipartFixture.Data[first..(last + 1)], r);
     }
 
     [Fact]
@@ -93,9 +93,9 @@ public sealed class MultipartTests(MultipartFixture site) : IClassFixture<Multip
     public async Task SeventeenRanges_OverTheLimit_AreIgnored_200Whole()
     {
         var ranges = Enumerable.Range(0, 17).Select(i => (i * 10, i * 10 + 4));
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get("/r.bin", "Range: " + Ranges(ranges)), Probe);
+        var r = await site.RoundTripThenProbeAsync(Http.Get("/r.bin", "Range: " + Ranges(ranges)), Probe);
         HttpAssert.Status(200, r);
-        WebAssert.BodyWithLength(MultipartFixture.Data, r);
+        HttpAssert.Body(MultipartFixture.Data, r);
     }
 
     public static TheoryData<string> KillerRanges => new()
@@ -121,7 +121,7 @@ public sealed class MultipartTests(MultipartFixture site) : IClassFixture<Multip
             Assert.False(contentType.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase), $"server built a multipart response\n{r.RawHead}");
             if (r.Status == 200)
             {
-                WebAssert.BodyWithLength(MultipartFixture.Data, r);
+                HttpAssert.Body(MultipartFixture.Data, r);
             }
 
             Assert.True(r.Body.Length < 64 * 1024, $"response body of {r.Body.Length} bytes for a 1000-byte file");
@@ -185,6 +185,6 @@ public sealed class MaxRangesTests(MaxRangesFixture site) : IClassFixture<MaxRan
     {
         var r = await site.SendAsync(Http.Get("/r.bin", "Range: bytes=0-9,20-29,40-49"));
         HttpAssert.Status(200, r);
-        WebAssert.BodyWithLength(MultipartFixture.Data, r);
+        HttpAssert.Body(MultipartFixture.Data, r);
     }
 }

@@ -27,16 +27,16 @@ public sealed class SpaFallbackTests(SpaFixture site) : IClassFixture<SpaFixture
     [InlineData("/some/client/route?tab=settings")]
     public async Task MissingExtensionlessPath_Gets200WithTheShell(string target)
     {
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get(target), "/style.css");
+        var r = await site.RoundTripThenProbeAsync(Http.Get(target), "/style.css");
         HttpAssert.Status(200, r);
-        WebAssert.BodyWithLength(Encoding.UTF8.GetBytes(SpaFixture.IndexHtml), r);
+        HttpAssert.Body(Encoding.UTF8.GetBytes(SpaFixture.IndexHtml), r);
         HttpAssert.Header("Content-Type", "text/html; charset=utf-8", r);
     }
 
     [Fact]
     public async Task Head_OnClientRoute_Is200WithoutBody()
     {
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Head("/some/client/route"), "/style.css", isHead: true);
+        var r = await site.RoundTripThenProbeAsync(Http.Head("/some/client/route"), "/style.css", isHead: true);
         HttpAssert.Status(200, r);
         HttpAssert.Header("Content-Length", Encoding.UTF8.GetByteCount(SpaFixture.IndexHtml).ToString(System.Globalization.CultureInfo.InvariantCulture), r);
     }

@@ -34,7 +34,7 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
     {
         var r = await site.GetAsync(target);
         HttpAssert.Status(200, r);
-        return WebAssert.StrongETag(r);
+        return HttpAssert.StrongETag(r);
     }
 
     private static string Fill(string template, string tag) => template.Replace("{tag}", tag, StringComparison.Ordinal);
@@ -48,17 +48,17 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
     {
         var r = await site.GetAsync(target);
         HttpAssert.Status(200, r);
-        WebAssert.BodyWithLength(File.ReadAllBytes(site.Root.FullPath(target)), r);
-        var tag = WebAssert.StrongETag(r);
+        HttpAssert.Body(File.ReadAllBytes(site.Root.FullPath(target)), r);
+        var tag = HttpAssert.StrongETag(r);
 
         var mtime = File.GetLastWriteTimeUtc(site.Root.FullPath(target));
         var expected = new DateTime(mtime.Ticks - (mtime.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
-        Assert.True(WebAssert.LastModified(r) == expected, $"Last-Modified should be the file mtime {WebAssert.ImfDate(expected)}\n{r}");
+        Assert.True(HttpAssert.LastModified(r) == expected, $"Last-Modified should be the file mtime {Http.ImfDate(expected)}\n{r}");
 
         var again = await site.GetAsync(target);
         HttpAssert.Header("ETag", tag, again);
 
-        var head = await WebAssert.RoundTripThenProbeAsync(site, Http.Head(target), Probe, isHead: true);
+        var head = await site.RoundTripThenProbeAsync(Http.Head(target), Probe, isHead: true);
         HttpAssert.Status(200, head);
         HttpAssert.Header("ETag", tag, head);
         HttpAssert.Header("Last-Modified", r.Header("Last-Modified")!, head);
@@ -72,8 +72,8 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
         var r = await site.GetAsync("/future.txt");
         HttpAssert.Status(200, r);
         var date = HttpAssert.ParseImfFixdate(r.Header("Date")!, r);
-        var lm = WebAssert.LastModified(r);
-        Assert.True(lm <= date, $"Last-Modified {WebAssert.ImfDate(lm)} is later than Date {WebAssert.ImfDate(date)}\n{r}");
+        var lm = HttpAssert.LastModified(r);
+        Assert.True(lm <= date, $"Last-Modified {Http.ImfDate(lm)} is later than Date {Http.ImfDate(date)}\n{r}");
     }
 
     [Fact]
@@ -91,8 +91,8 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
         var path = site.Root.FullPath("mutable.txt");
         var before = await site.GetAsync("/mutable.txt");
         HttpAssert.Status(200, before);
-        WebAssert.BodyWithLength(Encoding.UTF8.GetBytes(ValidatorFixture.MutableV1), before);
-        var oldTag = WebAssert.StrongETag(before);
+        HttpAssert.Body(Encoding.UTF8.GetBytes(ValidatorFixture.MutableV1), before);
+        var oldTag = HttpAssert.StrongETag(before);
 
         var newMtime = new DateTime(2021, 6, 7, 8, 9, 10, DateTimeKind.Utc);
         File.WriteAllText(path, ValidatorFixture.MutableV2);
@@ -113,15 +113,15 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
         }
 
         HttpAssert.Status(200, after);
-        WebAssert.BodyWithLength(Encoding.UTF8.GetBytes(ValidatorFixture.MutableV2), after);
-        var newTag = WebAssert.StrongETag(after);
+        HttpAssert.Body(Encoding.UTF8.GetBytes(ValidatorFixture.MutableV2), after);
+        var newTag = HttpAssert.StrongETag(after);
         Assert.True(newTag != oldTag, $"ETag did not change within 3 s after the file was rewritten (still {oldTag})\n{after}");
-        HttpAssert.Header("Last-Modified", WebAssert.ImfDate(newMtime), after);
+        HttpAssert.Header("Last-Modified", Http.ImfDate(newMtime), after);
 
         // The old tag no longer matches; the new one does.
         var stale = await site.SendAsync(Http.Get("/mutable.txt", "If-None-Match: " + oldTag));
         HttpAssert.Status(200, stale);
-        WebAssert.BodyWithLength(Encoding.UTF8.GetBytes(ValidatorFixture.MutableV2), stale);
+        HttpAssert.Body(Encoding.UTF8.GetBytes(ValidatorFixture.MutableV2), stale);
         var fresh = await site.SendAsync(Http.Get("/mutable.txt", "If-None-Match: " + newTag));
         HttpAssert.Status(304, fresh);
     }
@@ -131,16 +131,16 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
     {
         var full = await site.GetAsync("/app.js");
         HttpAssert.Status(200, full);
-        var tag = WebAssert.StrongETag(full);
+        var tag = HttpAssert.StrongETag(full);
         var cacheControl = full.Header("Cache-Control");
         Assert.True(cacheControl is not null, $"200 response without Cache-Control\n{full}");
 
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get("/app.js", "If-None-Match: " + tag), Probe);
+        var r = await site.RoundTripThenProbeAsync(Http.Get("/app.js", "If-None-Match: " + tag), Probe);
 
         HttpAssert.Status(304, r); // also checks Date
         HttpAssert.Header("ETag", tag, r);
         HttpAssert.Header("Cache-Control", cacheControl, r);
-        WebAssert.VaryIncludes("Accept-Encoding", r); // app.js has a .gz sidecar: the response is negotiated
+        HttpAssert.VaryIncludes("Accept-Encoding", r); // app.js has a .gz sidecar: the response is negotiated
 
         // RFC 9110 §8.6: Content-Length in a 304 is allowed only if it equals the 200's.
         if (r.Header("Content-Length") is { } cl)
@@ -155,10 +155,10 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
     public async Task IfNoneMatch_NonNegotiableFile_304HasNoVary()
     {
         var tag = await CurrentTagAsync("/old.txt");
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get("/old.txt", "If-None-Match: " + tag), Probe);
+        var r = await site.RoundTripThenProbeAsync(Http.Get("/old.txt", "If-None-Match: " + tag), Probe);
         HttpAssert.Status(304, r);
         HttpAssert.Header("ETag", tag, r);
-        WebAssert.Absent("Vary", r);
+        HttpAssert.Absent("Vary", r);
         Assert.NotNull(r.Header("Cache-Control"));
     }
 
@@ -175,12 +175,12 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
     public async Task IfNoneMatch(string template, int expected)
     {
         var tag = await CurrentTagAsync("/old.txt");
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get("/old.txt", "If-None-Match: " + Fill(template, tag)), Probe);
+        var r = await site.RoundTripThenProbeAsync(Http.Get("/old.txt", "If-None-Match: " + Fill(template, tag)), Probe);
         HttpAssert.Status(expected, r);
         HttpAssert.Header("ETag", tag, r);
         if (expected == 200)
         {
-            WebAssert.BodyWithLength(Encoding.UTF8.GetBytes(ValidatorFixture.OldText), r);
+            HttpAssert.Body(Encoding.UTF8.GetBytes(ValidatorFixture.OldText), r);
         }
     }
 
@@ -188,7 +188,7 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
     public async Task IfNoneMatch_OnHead_Is304()
     {
         var tag = await CurrentTagAsync("/old.txt");
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Head("/old.txt", "If-None-Match: " + tag), Probe, isHead: true);
+        var r = await site.RoundTripThenProbeAsync(Http.Head("/old.txt", "If-None-Match: " + tag), Probe, isHead: true);
         HttpAssert.Status(304, r);
     }
 
@@ -199,9 +199,9 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
         HttpAssert.Status(200, full);
         var lm = full.Header("Last-Modified")!;
 
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get("/pic.png", "If-Modified-Since: " + lm), Probe);
+        var r = await site.RoundTripThenProbeAsync(Http.Get("/pic.png", "If-Modified-Since: " + lm), Probe);
         HttpAssert.Status(304, r);
-        HttpAssert.Header("ETag", WebAssert.StrongETag(full), r);
+        HttpAssert.Header("ETag", HttpAssert.StrongETag(full), r);
     }
 
     // old.txt was last modified at exactly Sun, 06 Nov 1994 08:49:37 GMT.
@@ -221,11 +221,11 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
     [InlineData("1994-11-06T08:49:37Z", 200)]            // ISO 8601 is not an HTTP-date
     public async Task IfModifiedSince_AllThreeDateFormats(string date, int expected)
     {
-        var r = await WebAssert.RoundTripThenProbeAsync(site, Http.Get("/old.txt", "If-Modified-Since: " + date), Probe);
+        var r = await site.RoundTripThenProbeAsync(Http.Get("/old.txt", "If-Modified-Since: " + date), Probe);
         HttpAssert.Status(expected, r);
         if (expected == 200)
         {
-            WebAssert.BodyWithLength(Encoding.UTF8.GetBytes(ValidatorFixture.OldText), r);
+            HttpAssert.Body(Encoding.UTF8.GetBytes(ValidatorFixture.OldText), r);
         }
     }
 
@@ -233,9 +233,9 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
     public void DateFormatHelpers_MatchRfc9110Examples()
     {
         // Guards the test's own formatting (used by other tests) against culture/format slips.
-        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", WebAssert.ImfDate(ValidatorFixture.OldMtime));
-        Assert.Equal("Sunday, 06-Nov-94 08:49:37 GMT", WebAssert.Rfc850Date(ValidatorFixture.OldMtime));
-        Assert.Equal("Sun Nov  6 08:49:37 1994", WebAssert.AsctimeDate(ValidatorFixture.OldMtime));
+        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", Http.ImfDate(ValidatorFixture.OldMtime));
+        Assert.Equal("Sunday, 06-Nov-94 08:49:37 GMT", Http.Rfc850Date(ValidatorFixture.OldMtime));
+        Assert.Equal("Sun Nov  6 08:49:37 1994", Http.AsctimeDate(ValidatorFixture.OldMtime));
     }
 
     [Fact]
@@ -243,7 +243,7 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
     {
         var r = await site.SendAsync(Http.Get("/old.txt", "If-None-Match: \"nope\"", "If-Modified-Since: Mon, 07 Nov 1994 08:49:37 GMT"));
         HttpAssert.Status(200, r);
-        WebAssert.BodyWithLength(Encoding.UTF8.GetBytes(ValidatorFixture.OldText), r);
+        HttpAssert.Body(Encoding.UTF8.GetBytes(ValidatorFixture.OldText), r);
     }
 
     [Fact]
@@ -282,7 +282,7 @@ public sealed class ValidatorTests(ValidatorFixture site) : IClassFixture<Valida
         HttpAssert.Status(expected, r);
         if (expected == 200)
         {
-            WebAssert.BodyWithLength(Encoding.UTF8.GetBytes(ValidatorFixture.OldText), r);
+            HttpAssert.Body(Encoding.UTF8.GetBytes(ValidatorFixture.OldText), r);
         }
     }
 

@@ -33,7 +33,7 @@ public class FileResolverTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(_root, "loop2"), "loop1");
         Directory.CreateSymbolicLink(Path.Combine(_root, "sublink"), "sub");
         File.CreateSymbolicLink(Path.Combine(_root, "sub", "up.txt"), "../a.txt");
-        Assert.Equal(0, Mkfifo(Path.Combine(_root, "fifo"), 0x1b6));
+        Assert.Equal(0, TestLibc.MkFifo(Path.Combine(_root, "fifo"), 0x1b6));
         _rootFd = OpenRoot(_root);
     }
 
@@ -42,9 +42,6 @@ public class FileResolverTests : IDisposable
         Syscall.Close(_rootFd);
         Directory.Delete(_base, recursive: true);
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo")]
-    private static extern int Mkfifo(string path, int mode);
 
     private static unsafe int OpenRoot(string path)
     {

@@ -434,14 +434,8 @@ public sealed class JournalSinkSocketTests : IDisposable
     public void DeviceNumbersEncodeLikeGlibcMakedev(uint major, uint minor, ulong expected) =>
         Assert.Equal(expected, JournalSink.EncodeDevice(major, minor));
 
-    private static string RunStat(string path)
-    {
-        var start = new ProcessStartInfo("stat", ["-c", "%d:%i", path]) { RedirectStandardOutput = true };
-        using Process process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd().Trim();
-        process.WaitForExit();
-        return output;
-    }
+    private static string RunStat(string path) =>
+        ChildProcess.Run("stat", ["-c", "%d:%i", path], TimeSpan.FromSeconds(10)).Stdout.Trim();
 
     private sealed class ThrowsOnFormat : IFormattable
     {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using StaticD.IntegrationTests.Systemd;
 using StaticD.Interop;
 using StaticD.Net;
 using Xunit;
@@ -19,7 +18,7 @@ public sealed unsafe class ListenerTests
     public void AcceptedSocketsInheritTheListenersTcpOptions(int option, int expected)
     {
         using Listener listener = Listener.Bind(new IPEndPoint(IPAddress.Loopback, 0), reusePort: true);
-        int port = SystemdNative.LocalPort(listener.Fd);
+        int port = TestLibc.LocalPort(listener.Fd);
 
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(IPAddress.Loopback, port);
@@ -41,11 +40,11 @@ public sealed unsafe class ListenerTests
         try
         {
             // Read back with the tests' own libc calls, not the product's.
-            Assert.Equal(expected, SystemdNative.GetInt(accepted, Libc.IPPROTO_TCP, option));
+            Assert.Equal(expected, TestLibc.GetInt(accepted, Libc.IPPROTO_TCP, option));
         }
         finally
         {
-            SystemdNative.Close(accepted);
+            TestLibc.Close(accepted);
         }
     }
 }

@@ -1,113 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
-using StaticD.IntegrationTests.Systemd;
 using StaticD.Systemd;
 using Xunit;
 
 namespace StaticD.Tests.Systemd;
-
-/// <summary>libc calls for these tests beyond the sockets and messages of <see cref="SystemdNative"/> (shared with
-/// the integration tests), separate from StaticD.Interop so the code under test does not check itself.</summary>
-internal static unsafe partial class TestLibc
-{
-    public const int F_GETFD = 1, F_GETFL = 3;
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    public static partial int Fcntl(int fd, int command, int argument);
-
-    [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
-    public static partial int Pipe2(int* fds, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
-    private static partial int FStat(int fd, byte* stat);
-
-    /// <summary>(st_dev, st_ino) from fstat: two descriptors with the same pair refer to the same open file or socket.</summary>
-    public static (ulong Device, ulong Inode) Identity(int fd)
-    {
-        byte* stat = stackalloc byte[256]; // struct stat is 144 bytes on x86-64; st_dev at 0, st_ino at 8
-        if (FStat(fd, stat) != 0) throw new InvalidOperationException($"fstat({fd}): errno {Marshal.GetLastPInvokeError()}");
-        return (*(ulong*)stat, *(ulong*)(stat + 8));
-    }
-}
-
-/// <summary>The receiving end of NOTIFY_SOCKET: a bound AF_UNIX datagram socket, by path or '@abstract' name.</summary>
-internal sealed unsafe class DatagramReceiver : IDisposable
-{
-    private readonly int _fd;
-    private readonly string? _directory;
-
-    public DatagramReceiver(bool abstractName)
-    {
-        if (abstractName)
-        {
-            Name = "@staticd-unit-" + Guid.NewGuid().ToString("N");
-        }
-        else
-        {
-            _directory = Path.Combine(Path.GetTempPath(), "staticd-unit-" + Guid.NewGuid().ToString("N")[..12]);
-            Directory.CreateDirectory(_directory);
-            Name = Path.Combine(_directory, "notify");
-        }
-        _fd = SystemdNative.Socket(SystemdNative.AF_UNIX, SystemdNative.SOCK_DGRAM | SystemdNative.SOCK_CLOEXEC, 0);
-        byte[] address = new byte[110];
-        address[0] = SystemdNative.AF_UNIX;
-        byte[] name = Encoding.UTF8.GetBytes(Name);
-        name.CopyTo(address, 2);
-        uint length = (uint)(2 + name.Length + 1);
-        if (abstractName)
-        {
-            address[2] = 0;
-            length = (uint)(2 + name.Length);
-        }
-        fixed (byte* a = address)
-        {
-            if (SystemdNative.Bind(_fd, a, length) != 0) throw new InvalidOperationException($"bind: errno {Marshal.GetLastPInvokeError()}");
-        }
-        long* tv = stackalloc long[2] { 2, 0 }; // 2 s receive timeout: a missing datagram fails, not hangs
-        SystemdNative.SetSockOpt(_fd, SystemdNative.SOL_SOCKET, SystemdNative.SO_RCVTIMEO, tv, 16);
-    }
-
-    public string Name { get; }
-
-    /// <summary>One datagram: its bytes and the descriptors it carried (now open in this process, close-on-exec).</summary>
-    public (byte[] Data, int[] Fds) Receive()
-    {
-        byte[] data = new byte[65536];
-        byte[] control = new byte[16 + 253 * sizeof(int)];
-        nint n;
-        SystemdNative.MsgHdr message;
-        fixed (byte* d = data)
-        fixed (byte* c = control)
-        {
-            var iov = new SystemdNative.IoVec { Base = d, Length = (nuint)data.Length };
-            message = new SystemdNative.MsgHdr { Iov = &iov, IovLength = 1, Control = c, ControlLength = (nuint)control.Length };
-            n = SystemdNative.RecvMsg(_fd, &message, SystemdNative.MSG_CMSG_CLOEXEC);
-        }
-        if (n < 0) throw new TimeoutException($"no datagram (errno {Marshal.GetLastPInvokeError()})");
-        var fds = new List<int>();
-        int at = 0;
-        while (at + 16 <= (int)message.ControlLength)
-        {
-            long length = BitConverter.ToInt64(control, at);
-            int level = BitConverter.ToInt32(control, at + 8), type = BitConverter.ToInt32(control, at + 12);
-            if (length < 16) break;
-            if (level == SystemdNative.SOL_SOCKET && type == SystemdNative.SCM_RIGHTS)
-            {
-                for (int p = at + 16; p + sizeof(int) <= at + length; p += sizeof(int)) fds.Add(BitConverter.ToInt32(control, p));
-            }
-            at += (int)((length + 7) & ~7L);
-        }
-        return (data[..(int)n], [.. fds]);
-    }
-
-    public void Dispose()
-    {
-        SystemdNative.Close(_fd);
-        if (_directory is not null) Directory.Delete(_directory, recursive: true);
-    }
-}
 
 /// <summary>
 /// <see cref="SystemdNotifier"/> against a real datagram socket: exact bytes, path and abstract addresses, and
@@ -120,7 +17,7 @@ public sealed class SystemdNotifierTests
     [InlineData(true)]
     public void SendsExactlyTheStateAsOneDatagram(bool abstractName)
     {
-        using var receiver = new DatagramReceiver(abstractName);
+        using var receiver = new DatagramSocket(abstractName, "staticd-unit", TimeSpan.FromSeconds(2));
         using SystemdNotifier notifier = SystemdNotifier.Create(receiver.Name) ?? throw new InvalidOperationException("Create returned null");
         const string state = "READY=1\nSTATUS=Serving: 3 connections, 12 req/s, 0.5 MB/s — ünïcode";
         Assert.True(notifier.Notify(state));
@@ -138,7 +35,7 @@ public sealed class SystemdNotifierTests
     [InlineData(16)]
     public void DescriptorsArriveAsTheSameOpenSockets(int count)
     {
-        using var receiver = new DatagramReceiver(abstractName: false);
+        using var receiver = new DatagramSocket(abstractName: false, "staticd-unit", TimeSpan.FromSeconds(2));
         using SystemdNotifier notifier = SystemdNotifier.Create(receiver.Name)!;
         var listeners = Enumerable.Range(0, count).Select(_ =>
         {
@@ -161,12 +58,12 @@ public sealed class SystemdNotifierTests
                 {
                     // New descriptor numbers in this process, same sockets, in the order sent, still listening.
                     Assert.Equal(TestLibc.Identity(sent[i]), TestLibc.Identity(received[i]));
-                    Assert.Equal(1, SystemdNative.GetInt(received[i], SystemdNative.SOL_SOCKET, SystemdNative.SO_ACCEPTCONN));
+                    Assert.Equal(1, TestLibc.GetInt(received[i], TestLibc.SOL_SOCKET, TestLibc.SO_ACCEPTCONN));
                 }
             }
             finally
             {
-                foreach (int fd in received) SystemdNative.Close(fd);
+                foreach (int fd in received) TestLibc.Close(fd);
             }
         }
         finally
@@ -178,10 +75,10 @@ public sealed class SystemdNotifierTests
     [Fact]
     public unsafe void PipeDescriptorArrivesAndWorks()
     {
-        using var receiver = new DatagramReceiver(abstractName: true);
+        using var receiver = new DatagramSocket(abstractName: true, "staticd-unit", TimeSpan.FromSeconds(2));
         using SystemdNotifier notifier = SystemdNotifier.Create(receiver.Name)!;
         int* pipe = stackalloc int[2];
-        Assert.Equal(0, TestLibc.Pipe2(pipe, SystemdNative.SOCK_CLOEXEC));
+        Assert.Equal(0, TestLibc.Pipe2(pipe, TestLibc.SOCK_CLOEXEC));
         try
         {
             Assert.True(notifier.Notify("FDSTORE=1\nFDNAME=pipe", [pipe[1]]));
@@ -195,8 +92,8 @@ public sealed class SystemdNotifierTests
         }
         finally
         {
-            SystemdNative.Close(pipe[0]);
-            SystemdNative.Close(pipe[1]);
+            TestLibc.Close(pipe[0]);
+            TestLibc.Close(pipe[1]);
         }
     }
 
@@ -268,7 +165,7 @@ public sealed class ListenFdsTests
     {
         const int fd = ListenFds.Start;
         // Whatever the host has on fd 3 (a pipe, an eventfd, a connected socket, nothing) is not a listening socket.
-        Assert.NotEqual(1, SystemdNative.GetInt(fd, SystemdNative.SOL_SOCKET, SystemdNative.SO_ACCEPTCONN));
+        Assert.NotEqual(1, TestLibc.GetInt(fd, TestLibc.SOL_SOCKET, TestLibc.SO_ACCEPTCONN));
         int fdFlags = TestLibc.Fcntl(fd, TestLibc.F_GETFD, 0), statusFlags = TestLibc.Fcntl(fd, TestLibc.F_GETFL, 0);
 
         int me = Environment.ProcessId;

@@ -1,26 +1,29 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Xunit;
 
-namespace StaticD.Tests.Systemd;
+namespace StaticD.TestSupport;
 
 /// <summary>
-/// A real systemd-journald for the sink's tests. An already-running journald is used as it is; otherwise the
-/// fixture starts /lib/systemd/systemd-journald as a child (standalone, as root, it binds
+/// A real systemd-journald for the tests of both projects. An already-running journald is used as it is; otherwise
+/// the fixture starts /lib/systemd/systemd-journald as a child (standalone, as root, it binds
 /// /run/systemd/journal/socket and stores entries under /run/log/journal/&lt;machine-id&gt;) and stops it afterwards.
+/// Each test project declares its own collection for it: xUnit finds collection definitions only in the test
+/// assembly.
 /// </summary>
-public sealed partial class JournaldFixture : IDisposable
+public sealed class JournaldFixture : IDisposable
 {
     public const string SocketPath = "/run/systemd/journal/socket";
     private const string JournaldPath = "/lib/systemd/systemd-journald";
     private const string RuntimeDirectory = "/run/systemd/journal";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Process? _journald;
+    private readonly ChildProcess? _journald;
     private readonly bool _createdRuntimeDirectory;
-    private readonly StringBuilder _journaldOutput = new();
 
     public JournaldFixture()
     {
@@ -31,28 +34,19 @@ public sealed partial class JournaldFixture : IDisposable
 
         // No arguments, ever: systemd-journald takes its first argument as a journal namespace name
         // (systemd-journald.service(8)), so even "--version" would start a second, namespaced instance.
-        var start = new ProcessStartInfo(JournaldPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        _journald = Process.Start(start) ?? throw new InvalidOperationException($"could not start {JournaldPath}");
-        _journald.OutputDataReceived += (_, e) => { lock (_journaldOutput) _journaldOutput.AppendLine(e.Data); };
-        _journald.ErrorDataReceived += (_, e) => { lock (_journaldOutput) _journaldOutput.AppendLine(e.Data); };
-        _journald.BeginOutputReadLine();
-        _journald.BeginErrorReadLine();
+        // SIGTERM lets journald sync and close its files; SIGKILL only if it does not go within 5 s.
+        _journald = ChildProcess.Start(JournaldPath, [], new ChildProcessOptions { CloseStdin = true, StopTimeout = TimeSpan.FromSeconds(5) });
 
         var clock = Stopwatch.StartNew();
         while (!IsListening(SocketPath))
         {
             if (_journald.HasExited || clock.Elapsed > StartTimeout)
             {
-                string output;
-                lock (_journaldOutput) output = _journaldOutput.ToString();
+                string output = _journald.Output;
                 Dispose();
                 throw new InvalidOperationException($"systemd-journald did not bind {SocketPath} within {StartTimeout.TotalSeconds} s:\n{output}");
             }
+
             Thread.Sleep(50);
         }
     }
@@ -60,50 +54,51 @@ public sealed partial class JournaldFixture : IDisposable
     public void Dispose()
     {
         if (_journald is null) return;
-        try
-        {
-            if (!_journald.HasExited)
-            {
-                // SIGTERM lets journald sync and close its files; SIGKILL only if it does not go within 5 s.
-                using (Process? kill = Process.Start("kill", ["-TERM", _journald.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                    kill?.WaitForExit(5000);
-                if (!_journald.WaitForExit(5000)) _journald.Kill();
-                _journald.WaitForExit();
-            }
-        }
-        finally
-        {
-            _journald.Dispose();
-            // journald leaves its sockets behind; a stale socket would make later "is journald there" checks lie.
-            if (_createdRuntimeDirectory && Directory.Exists(RuntimeDirectory))
-                Directory.Delete(RuntimeDirectory, recursive: true);
-        }
+        _journald.Dispose();
+        // journald leaves its sockets behind; a stale socket would make later "is journald there" checks lie.
+        if (_createdRuntimeDirectory && Directory.Exists(RuntimeDirectory))
+            Directory.Delete(RuntimeDirectory, recursive: true);
     }
 
     /// <summary>
     /// Entries whose SYSLOG_IDENTIFIER is <paramref name="identifier"/> (plus any other FIELD=value
     /// <paramref name="matches"/>), polled for up to 5 s until at least <paramref name="expected"/> are there.
     /// </summary>
-    public static List<JsonElement> Query(string identifier, int expected, params string[] matches)
+    public static List<JsonElement> Query(string identifier, int expected, params string[] matches) =>
+        Poll([$"SYSLOG_IDENTIFIER={identifier}", .. matches], expected, _ => true);
+
+    /// <summary>
+    /// Entries of process <paramref name="pid"/> received at or after <paramref name="since"/> (a pid is reused,
+    /// and the journal keeps earlier runs) matching every FIELD=value of <paramref name="matches"/>, polled for up
+    /// to 5 s until at least <paramref name="expected"/> are there (0: one query after --sync).
+    /// </summary>
+    public static List<JsonElement> QueryPid(int pid, DateTimeOffset since, int expected, params string[] matches)
+    {
+        long sinceUsec = (since - DateTimeOffset.UnixEpoch).Ticks / 10;
+        return Poll([$"_PID={pid}", .. matches], expected,
+            e => long.Parse(Field(e, "__REALTIME_TIMESTAMP")!, CultureInfo.InvariantCulture) >= sinceUsec);
+    }
+
+    private static List<JsonElement> Poll(string[] matches, int expected, Func<JsonElement, bool> keep)
     {
         var clock = Stopwatch.StartNew();
-        List<JsonElement> entries = [];
+        List<JsonElement> entries;
         do
         {
             // --sync makes journald write out everything it has received before we read the files.
             Run("journalctl", ["--sync"]);
             // --all: without it journalctl prints fields over 4 KiB as null in JSON output.
-            string[] arguments = ["--no-pager", "--all", "-o", "json", $"SYSLOG_IDENTIFIER={identifier}", .. matches];
             entries = [];
-            foreach (string line in Run("journalctl", arguments).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            foreach (string line in Run("journalctl", ["--no-pager", "--all", "-o", "json", .. matches]).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 using JsonDocument document = JsonDocument.Parse(line);
-                entries.Add(document.RootElement.Clone());
+                if (keep(document.RootElement)) entries.Add(document.RootElement.Clone());
             }
+
             if (entries.Count >= expected) return entries;
             Thread.Sleep(100);
         }
-        while (clock.Elapsed < TimeSpan.FromSeconds(5));
+        while (clock.Elapsed < QueryTimeout);
         return entries;
     }
 
@@ -145,27 +140,12 @@ public sealed partial class JournaldFixture : IDisposable
         Run("systemd-machine-id-setup", []);
     }
 
-    internal static string Run(string program, string[] arguments)
+    /// <summary>Runs a tool to completion and returns its stdout; throws if it fails or hangs.</summary>
+    private static string Run(string program, string[] arguments)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string argument in arguments) start.ArgumentList.Add(argument);
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited {process.ExitCode}: {error.Result}");
-        return output;
+        ProcessResult result = ChildProcess.Run(program, arguments, ToolTimeout);
+        if (result.TimedOut || result.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {result}");
+        return result.Stdout;
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class JournaldCollection : ICollectionFixture<JournaldFixture>
-{
-    public const string Name = "journald";
 }
