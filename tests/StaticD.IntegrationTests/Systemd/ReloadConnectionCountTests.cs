@@ -42,10 +42,10 @@ public sealed class ReloadConnectionCountTests
         }
     }
 
-    private static void Reload(ServiceProcess server)
+    private static void Reload(ChildProcess server)
     {
         int before = server.CountStderr("configuration reloaded");
-        server.Signal(SystemdNative.SIGHUP);
+        server.Signal(TestLibc.SIGHUP);
         server.WaitForStderr("configuration reloaded", Timeout, before + 1);
     }
 

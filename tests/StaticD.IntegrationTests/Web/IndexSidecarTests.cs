@@ -76,10 +76,10 @@ public sealed class IndexSidecarTests(IndexSidecarFixture site) : IClassFixture<
             string[] codings = IndexSidecarSite.Dirs.Single(d => d.Dir == dir).Codings;
             string? expected = ExpectedCoding(acceptEncoding, codings);
             Assert.Equal(expected, r.Header("Content-Encoding"));
-            if (codings.Length > 0) WebAssert.VaryIncludes("Accept-Encoding", r);
+            if (codings.Length > 0) HttpAssert.VaryIncludes("Accept-Encoding", r);
 
             // Revalidation: the 304 carries the same caching rule as the 200 it stands for.
-            HttpResponse revalidated = await site.SendAsync(Http.Get(path, [.. headers, "If-None-Match: " + WebAssert.StrongETag(r)]));
+            HttpResponse revalidated = await site.SendAsync(Http.Get(path, [.. headers, "If-None-Match: " + HttpAssert.StrongETag(r)]));
             HttpAssert.Status(304, revalidated);
             Assert.Equal("no-cache", revalidated.Header("Cache-Control"));
         }

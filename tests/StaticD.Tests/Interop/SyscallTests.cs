@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using StaticD.IntegrationTests.Systemd;
 using StaticD.Interop;
 using StaticD.Tests.Systemd;
 using Xunit;
@@ -17,8 +16,8 @@ public sealed unsafe class SyscallTests
     [Theory]
     [InlineData((int)SocketOption.TcpNoDelay, IPPROTO_TCP, 1, 1)]
     [InlineData((int)SocketOption.TcpNotSentLowWater, IPPROTO_TCP, 25, 12345)]
-    [InlineData((int)SocketOption.ReuseAddress, SystemdNative.SOL_SOCKET, 2, 1)]
-    [InlineData((int)SocketOption.ReceiveBuffer, SystemdNative.SOL_SOCKET, SystemdNative.SO_RCVBUF, 65536)]
+    [InlineData((int)SocketOption.ReuseAddress, TestLibc.SOL_SOCKET, 2, 1)]
+    [InlineData((int)SocketOption.ReceiveBuffer, TestLibc.SOL_SOCKET, TestLibc.SO_RCVBUF, 65536)]
     public void SocketOptionsReachTheirLevelAndName(int optionValue, int level, int name, int value)
     {
         var option = (SocketOption)optionValue;
@@ -27,7 +26,7 @@ public sealed unsafe class SyscallTests
         try
         {
             Assert.Equal(Errno.None, Syscall.SetOption(fd, option, value));
-            int expected = SystemdNative.GetInt(fd, level, name);
+            int expected = TestLibc.GetInt(fd, level, name);
             Assert.NotEqual(-1, expected);
             Assert.Equal(expected, Syscall.GetOption(fd, option, out errno));
             Assert.Equal(Errno.None, errno);
@@ -72,7 +71,7 @@ public sealed unsafe class SyscallTests
             Assert.Equal(Errno.None, Syscall.GetSockName(fd, out SockAddrStorage bound));
             IPEndPoint endPoint = SockAddr.ToEndPoint(bound);
             Assert.Equal(IPAddress.IPv6Loopback, endPoint.Address);
-            Assert.Equal(SystemdNative.LocalPort(fd), endPoint.Port);
+            Assert.Equal(TestLibc.LocalPort(fd), endPoint.Port);
         }
         finally
         {
