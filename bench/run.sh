@@ -597,8 +597,9 @@ run_case() {
     fi
     if [ ${#problems[@]} -gt 0 ]; then
         flag=" (!)"
-        local IFS=';'
-        NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}$tag: ${problems[*]} (of $requests requests)")
+        local joined
+        printf -v joined '%s; ' "${problems[@]}"
+        NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}$tag: ${joined%; } (of $requests requests)")
     fi
     # Keep the best round; a flag from any round sticks.
     if [ -z "${RAW[$key]:-}" ] || [ "$raw" -gt "${RAW[$key]}" ]; then
