@@ -491,9 +491,9 @@ declare -A CELL=()   # table/server/case -> text shown
 declare -A RAW=()    # table/server/case -> integer (req/s, or MB/s * 10)
 declare -A BUSY=()   # table/server/case -> "server core % / wrk core %" during the best round
 declare -A CPU_US=() # table/server/case -> server's user+system CPU per response (µs), best round
-declare -A CPU_RAW=()   # table/server/case -> the same in hundredths of µs (integer)
+# Every round on its own (the baseline comparison pairs them):
 declare -A ROUND_RAW=() # table/server/case/round -> RAW of that round alone
-declare -A ROUND_CPU=() # table/server/case/round -> CPU_RAW of that round alone
+declare -A ROUND_CPU=() # table/server/case/round -> CPU per response of that round, hundredths of µs
 # wrk threads per table: one in the one-core table (it has one core), two when everything shares both cores.
 declare -A TABLE_THREADS=([two]=2)
 NOTES=()
@@ -580,7 +580,9 @@ run_case() {
     fi
     # The server's own CPU time per response, in hundredths of µs (wrk counts the responses).
     local us=$(((proc_after - proc_before) * 1000000 / CLK_TCK * 100 / (requests > 0 ? requests : 1)))
+    # shellcheck disable=SC2034  # read through pair_ratios' nameref
     ROUND_RAW[$key/$round]=$raw
+    # shellcheck disable=SC2034
     ROUND_CPU[$key/$round]=$us
     local problems=()
     if [ $((connect + read + write + timeout)) -gt 0 ]; then
@@ -607,7 +609,6 @@ run_case() {
         # CPU 0 is the server's core and CPU 1 wrk's in the one-core table (meaningless in the shared two-core one).
         BUSY[$key]="$(busy_pct "$ticks_before" "$ticks_after" 0) / $(busy_pct "$ticks_before" "$ticks_after" 1)"
         CPU_US[$key]="$((us / 100)).$(printf '%02d' $((us % 100)))"
-        CPU_RAW[$key]=$us
         [[ ${CELL[$key]:-} == *"(!)" ]] && flag=" (!)"
         CELL[$key]=$text$flag
     elif [ -n "$flag" ] && [[ ${CELL[$key]} != *"(!)" ]]; then
@@ -903,6 +904,7 @@ compare_table() {
         rows+=("$row")
     done
     for what in IDLE AFTER; do
+        # shellcheck disable=SC2178  # a nameref to RSS_IDLE or RSS_AFTER
         local -n rss=RSS_$what
         if [ "$what" = IDLE ]; then row="RSS idle, after start (MiB)"; else row="RSS after the run (MiB)"; fi
         row+=$'\t'${rss[$table/staticd]:-n/a}$'\t'${rss[$table/baseline]:-n/a}
