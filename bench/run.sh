@@ -2,10 +2,18 @@
 # bench/run.sh - compare staticd with nginx, h2o and lighttpd on this machine.
 #
 # Usage:  bench/run.sh            (or: make bench)
+#         bench/run.sh --baseline PATH   (or: BASELINE=PATH make bench)
 # Env:    BENCH_SECONDS   seconds per wrk run (default 5)
-#         BENCH_ROUNDS    repeat every case N times, report the best (default 1)
+#         BENCH_ROUNDS    repeat every case N times, report the best (default 1;
+#                         3 with a baseline)
 #         STATICD_BIN     server binary (default <repo>/out/staticd)
 #         BENCH_WORK      work dir (default bench/.work, gitignored)
+#         BASELINE        a second staticd binary: instead of the peer tables,
+#                         compare STATICD_BIN with it, case by case, the two
+#                         run back to back in every round (same as --baseline)
+#         BENCH_PEERS     0: leave out nginx/h2o/lighttpd (not installed, not
+#                         run). Default 1, or 0 with a baseline (1 adds them
+#                         to the comparison's tables)
 #
 # Results (machine line + tables, markdown) go to stdout; progress goes to
 # stderr. The script reports failures of the servers, it does not fail on
@@ -18,8 +26,27 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$BENCH_DIR")
 STATICD_BIN=${STATICD_BIN:-$REPO_DIR/out/staticd}
+BASELINE=${BASELINE:-}
+usage() { sed -n '2,/^# Functions called/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+    case $1 in
+        --baseline) [ $# -ge 2 ] || { echo "--baseline needs a path" >&2; exit 2; }
+            BASELINE=$2; shift 2 ;;
+        --baseline=*) BASELINE=${1#--baseline=}; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+if [ -n "$BASELINE" ]; then
+    if [ ! -f "$BASELINE" ] || [ ! -x "$BASELINE" ]; then
+        echo "baseline $BASELINE is not an executable file" >&2
+        exit 2
+    fi
+    BASELINE=$(realpath "$BASELINE")
+fi
 DURATION=${BENCH_SECONDS:-5}
-ROUNDS=${BENCH_ROUNDS:-1}
+if [ -n "$BASELINE" ]; then ROUNDS=${BENCH_ROUNDS:-3}; else ROUNDS=${BENCH_ROUNDS:-1}; fi
+PEERS=${BENCH_PEERS:-$([ -n "$BASELINE" ] && echo 0 || echo 1)}
 WORK=${BENCH_WORK:-$BENCH_DIR/.work}
 DOCROOT=$WORK/docroot
 RUN=$WORK/run
@@ -28,6 +55,10 @@ LUA=$BENCH_DIR/report.lua
 
 if ! [[ $DURATION =~ ^[1-9][0-9]*$ && $ROUNDS =~ ^[1-9][0-9]*$ ]]; then
     echo "BENCH_SECONDS and BENCH_ROUNDS must be positive integers" >&2
+    exit 2
+fi
+if [[ $PEERS != [01] ]]; then
+    echo "BENCH_PEERS must be 0 or 1" >&2
     exit 2
 fi
 
@@ -161,9 +192,14 @@ mkdir -p "$RUN"
 ensure_tool wrk wrk || { echo "FATAL: wrk is not installed and could not be installed" >&2; exit 1; }
 ensure_tool curl curl || { echo "FATAL: curl is not installed and could not be installed" >&2; exit 1; }
 HAVE_NGINX=0 HAVE_H2O=0 HAVE_LIGHTTPD=0
-ensure_tool nginx nginx nginx-light && HAVE_NGINX=1
-ensure_tool h2o h2o && HAVE_H2O=1
-ensure_tool lighttpd lighttpd && HAVE_LIGHTTPD=1
+PEER_MISSING="not installed"
+if [ "$PEERS" = 1 ]; then
+    ensure_tool nginx nginx nginx-light && HAVE_NGINX=1
+    ensure_tool h2o h2o && HAVE_H2O=1
+    ensure_tool lighttpd lighttpd && HAVE_LIGHTTPD=1
+else
+    PEER_MISSING="left out (BENCH_PEERS=0)"
+fi
 if [ "$POLICY_CREATED" = 1 ]; then
     rm -f /usr/sbin/policy-rc.d
     POLICY_CREATED=0
@@ -340,34 +376,46 @@ launch() {
     done
 }
 
-# start_staticd LOOPS PIN...
-start_staticd() {
-    local loops=$1
-    shift
-    if [ ! -x "$STATICD_BIN" ]; then
-        START_ERR="binary $STATICD_BIN not found"
+# start_staticd LOOPS PIN...: STATICD_BIN.
+start_staticd() { start_staticd_bin staticd "$STATICD_BIN" "$@"; }
+# start_baseline LOOPS PIN...: the BASELINE binary, same config.
+start_baseline() { start_staticd_bin baseline "$BASELINE" "$@"; }
+
+# start_staticd_bin NAME BINARY LOOPS PIN...
+start_staticd_bin() {
+    local label=$1 bin=$2 loops=$3
+    shift 3
+    if [ ! -x "$bin" ]; then
+        START_ERR="binary $bin not found"
         return 1
     fi
     # Numbered: one table may run staticd twice, and each run keeps its own config and log.
     STATICD_STARTS=$((STATICD_STARTS + 1))
-    local name=staticd-$STATICD_STARTS-$loops-loop
+    local name=$label-$STATICD_STARTS-$loops-loop
     SERVER_PORT=$(free_port)
     render "$CONF_DIR/staticd.json.in" "$RUN/$name.json" \
         PORT="$SERVER_PORT" ROOT="$DOCROOT" LOOPS="$loops" ACCESSLOG=false
-    launch "$name" "$@" "$STATICD_BIN" --config "$RUN/$name.json"
+    launch "$name" "$@" "$bin" --config "$RUN/$name.json"
 }
 STATICD_STARTS=0
 
 # start_staticd_journal PIN...: one loop, access log on, logging to a real
 # systemd-journald through the native protocol (INVOCATION_ID makes staticd
-# pick the journal, as it does under systemd).
-start_staticd_journal() {
-    if [ ! -x "$STATICD_BIN" ]; then START_ERR="binary $STATICD_BIN not found"; return 1; fi
+# pick the journal, as it does under systemd). Log: $RUN/staticd-journal.out.
+start_staticd_journal() { start_journal_bin staticd "$STATICD_BIN" "$@"; }
+# start_baseline_journal PIN...: the same with BASELINE ($RUN/baseline-journal.out).
+start_baseline_journal() { start_journal_bin baseline "$BASELINE" "$@"; }
+
+# start_journal_bin NAME BINARY PIN...
+start_journal_bin() {
+    local label=$1 bin=$2
+    shift 2
+    if [ ! -x "$bin" ]; then START_ERR="binary $bin not found"; return 1; fi
     SERVER_PORT=$(free_port)
-    render "$CONF_DIR/staticd.json.in" "$RUN/staticd-journal.json" \
+    render "$CONF_DIR/staticd.json.in" "$RUN/$label-journal.json" \
         PORT="$SERVER_PORT" ROOT="$DOCROOT" LOOPS=1 ACCESSLOG=true
-    launch "staticd-journal" env INVOCATION_ID=0123456789abcdef0123456789abcdef "$@" \
-        "$STATICD_BIN" --config "$RUN/staticd-journal.json"
+    launch "$label-journal" env INVOCATION_ID=0123456789abcdef0123456789abcdef "$@" \
+        "$bin" --config "$RUN/$label-journal.json"
 }
 
 # ensure_journald: the access-log row needs a journal to write to; start a
@@ -391,7 +439,7 @@ ensure_journald() {
 start_nginx() {
     local workers=$1 dir=$RUN/nginx-$1
     shift
-    if [ "$HAVE_NGINX" != 1 ]; then START_ERR="not installed"; return 1; fi
+    if [ "$HAVE_NGINX" != 1 ]; then START_ERR=$PEER_MISSING; return 1; fi
     SERVER_PORT=$(free_port)
     mkdir -p "$dir/nginx-tmp"
     render "$CONF_DIR/nginx.conf.in" "$dir/nginx.conf" \
@@ -402,7 +450,7 @@ start_nginx() {
 
 start_h2o() {
     local dir=$RUN/h2o
-    if [ "$HAVE_H2O" != 1 ]; then START_ERR="not installed"; return 1; fi
+    if [ "$HAVE_H2O" != 1 ]; then START_ERR=$PEER_MISSING; return 1; fi
     SERVER_PORT=$(free_port)
     mkdir -p "$dir"
     render "$CONF_DIR/h2o.conf.in" "$dir/h2o.conf" \
@@ -412,7 +460,7 @@ start_h2o() {
 
 start_lighttpd() {
     local dir=$RUN/lighttpd
-    if [ "$HAVE_LIGHTTPD" != 1 ]; then START_ERR="not installed"; return 1; fi
+    if [ "$HAVE_LIGHTTPD" != 1 ]; then START_ERR=$PEER_MISSING; return 1; fi
     SERVER_PORT=$(free_port)
     mkdir -p "$dir"
     render "$CONF_DIR/lighttpd.conf.in" "$dir/lighttpd.conf" \
@@ -443,6 +491,9 @@ declare -A CELL=()   # table/server/case -> text shown
 declare -A RAW=()    # table/server/case -> integer (req/s, or MB/s * 10)
 declare -A BUSY=()   # table/server/case -> "server core % / wrk core %" during the best round
 declare -A CPU_US=() # table/server/case -> server's user+system CPU per response (µs), best round
+# Every round on its own (the baseline comparison pairs them):
+declare -A ROUND_RAW=() # table/server/case/round -> RAW of that round alone
+declare -A ROUND_CPU=() # table/server/case/round -> CPU per response of that round, hundredths of µs
 # wrk threads per table: one in the one-core table (it has one core), two when everything shares both cores.
 declare -A TABLE_THREADS=([two]=2)
 NOTES=()
@@ -527,6 +578,12 @@ run_case() {
         raw=$((requests * 1000000 / duration_us))  # req/s
         text=$raw
     fi
+    # The server's own CPU time per response, in hundredths of µs (wrk counts the responses).
+    local us=$(((proc_after - proc_before) * 1000000 / CLK_TCK * 100 / (requests > 0 ? requests : 1)))
+    # shellcheck disable=SC2034  # read through pair_ratios' nameref
+    ROUND_RAW[$key/$round]=$raw
+    # shellcheck disable=SC2034
+    ROUND_CPU[$key/$round]=$us
     local problems=()
     if [ $((connect + read + write + timeout)) -gt 0 ]; then
         problems+=("socket errors connect=$connect read=$read write=$write timeout=$timeout")
@@ -542,16 +599,15 @@ run_case() {
     fi
     if [ ${#problems[@]} -gt 0 ]; then
         flag=" (!)"
-        local IFS=';'
-        NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}$tag: ${problems[*]} (of $requests requests)")
+        local joined
+        printf -v joined '%s; ' "${problems[@]}"
+        NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}$tag: ${joined%; } (of $requests requests)")
     fi
     # Keep the best round; a flag from any round sticks.
     if [ -z "${RAW[$key]:-}" ] || [ "$raw" -gt "${RAW[$key]}" ]; then
         RAW[$key]=$raw
         # CPU 0 is the server's core and CPU 1 wrk's in the one-core table (meaningless in the shared two-core one).
         BUSY[$key]="$(busy_pct "$ticks_before" "$ticks_after" 0) / $(busy_pct "$ticks_before" "$ticks_after" 1)"
-        # The server's own CPU time per response, in microseconds (wrk counts the responses).
-        local us=$(((proc_after - proc_before) * 1000000 / CLK_TCK * 100 / (requests > 0 ? requests : 1)))
         CPU_US[$key]="$((us / 100)).$(printf '%02d' $((us % 100)))"
         [[ ${CELL[$key]:-} == *"(!)" ]] && flag=" (!)"
         CELL[$key]=$text$flag
@@ -625,7 +681,7 @@ bench_table() {
 ratio() {
     local a=${1:-} b=${2:-}
     if [ -z "$a" ] || [ -z "$b" ] || [ "$b" = 0 ]; then echo "n/a"; return; fi
-    local r=$((a * 100 / b))
+    local r=$(((a * 200 / b + 1) / 2)) # hundredths, rounded
     printf '%d.%02dx' $((r / 100)) $((r % 100))
 }
 
@@ -691,22 +747,27 @@ case_table() {
 # ----------------------------------------------------------------------------
 # Footprint of staticd: exec -> accepting, and idle RSS right after that.
 # ----------------------------------------------------------------------------
+# footprint [BINARY [NAME]] (default STATICD_BIN, staticd): sets FP_SIZE, FP_START, FP_RSS, FP_IDLE (text)
+# and FP_SIZE_B, FP_START_US, FP_RSS_KIB, FP_IDLE_B (integers, empty when n/a). NAME names the logs.
 STARTUP_RUNS=5
 footprint() {
-    FP_SIZE="n/a" FP_START="n/a" FP_RSS="n/a"
-    if [ ! -x "$STATICD_BIN" ]; then
+    local bin=${1:-$STATICD_BIN} label=${2:-staticd}
+    FP_SIZE="n/a" FP_START="n/a" FP_RSS="n/a" FP_IDLE="n/a"
+    FP_SIZE_B="" FP_START_US="" FP_RSS_KIB="" FP_IDLE_B=""
+    if [ ! -x "$bin" ]; then
         return 0
     fi
     local size i port pid t0 t1 times=() rss=() ok
-    size=$(stat -c %s "$STATICD_BIN")
+    size=$(stat -c %s "$bin")
+    FP_SIZE_B=$size
     FP_SIZE="$size bytes ($(kib_to_mib $((size / 1024))) MiB)"
     for ((i = 0; i < STARTUP_RUNS; i++)); do
         port=$(free_port)
-        render "$CONF_DIR/staticd.json.in" "$RUN/staticd-fp.json" \
+        render "$CONF_DIR/staticd.json.in" "$RUN/$label-fp.json" \
             PORT="$port" ROOT="$DOCROOT" LOOPS=1 ACCESSLOG=false
         ok=0
         t0=$(now_us)
-        "${PIN_SERVER[@]}" "$STATICD_BIN" --config "$RUN/staticd-fp.json" >"$RUN/staticd-fp.out" 2>&1 &
+        "${PIN_SERVER[@]}" "$bin" --config "$RUN/$label-fp.json" >"$RUN/$label-fp.out" 2>&1 &
         pid=$!
         PIDS+=("$pid")
         while [ $(($(now_us) - t0)) -lt 5000000 ] && kill -0 "$pid" 2>/dev/null; do
@@ -720,7 +781,7 @@ footprint() {
         stop_tree "$pid"
     done
     if [ ${#times[@]} -eq 0 ]; then
-        FP_START="n/a (never accepted: $(tail -n 2 "$RUN/staticd-fp.out" | tr '\n' ' '))"
+        FP_START="n/a (never accepted: $(tail -n 2 "$RUN/$label-fp.out" | tr '\n' ' '))"
         return 0
     fi
     local sorted med min
@@ -729,22 +790,26 @@ footprint() {
     med=${sorted[$((${#sorted[@]} / 2))]}
     FP_START=$(printf '%d.%02d ms median, %d.%02d ms min (%d runs, includes fork+exec)' \
         $((med / 1000)) $((med % 1000 / 10)) $((min / 1000)) $((min % 1000 / 10)) ${#times[@]})
+    FP_START_US=$med
     mapfile -t sorted < <(printf '%s\n' "${rss[@]}" | sort -n)
-    FP_RSS="$(kib_to_mib "${sorted[$((${#sorted[@]} / 2))]}") MiB"
-    idle_connections
+    FP_RSS_KIB=${sorted[$((${#sorted[@]} / 2))]}
+    FP_RSS="$(kib_to_mib "$FP_RSS_KIB") MiB"
+    idle_connections "$bin" "$label"
 }
 
-# idle_connections: a fresh staticd (1 loop) holding 10,000 idle keep-alive connections, each after one
-# request; RSS growth per connection, measured by idle_conns.py. The limits are raised for this run only.
+# idle_connections BINARY NAME: a fresh staticd (1 loop) holding 10,000 idle keep-alive connections, each
+# after one request; RSS growth per connection, measured by idle_conns.py. The limits are raised for this
+# run only. Sets FP_IDLE, FP_IDLE_B.
 IDLE_CONNS=10000
 idle_connections() {
-    FP_IDLE="n/a"
+    local bin=$1 label=$2
+    FP_IDLE="n/a" FP_IDLE_B=""
     local port pid line
     port=$(free_port)
-    render "$CONF_DIR/staticd.json.in" "$RUN/staticd-idle.json" \
+    render "$CONF_DIR/staticd.json.in" "$RUN/$label-idle.json" \
         PORT="$port" ROOT="$DOCROOT" LOOPS=1 ACCESSLOG=false
     env StaticD__Limits__MaxConnections=$((IDLE_CONNS * 2)) StaticD__Limits__KeepAliveTimeoutSeconds=600 \
-        "${PIN_SERVER[@]}" "$STATICD_BIN" --config "$RUN/staticd-idle.json" >"$RUN/staticd-idle.out" 2>&1 &
+        "${PIN_SERVER[@]}" "$bin" --config "$RUN/$label-idle.json" >"$RUN/$label-idle.out" 2>&1 &
     pid=$!
     PIDS+=("$pid")
     local i
@@ -756,6 +821,7 @@ idle_connections() {
         local per=${line#per_conn_bytes=}
         per=${per%% *}
         FP_IDLE="$per bytes ($IDLE_CONNS connections, 1 loop: $line)"
+        [[ $per =~ ^[0-9]+$ ]] && FP_IDLE_B=$per
     else
         FP_IDLE="n/a ($line)"
     fi
@@ -769,12 +835,16 @@ version_of() {
     case $1 in
         staticd)
             if [ -x "$STATICD_BIN" ]; then
-                printf '%s, built %s, repo HEAD %s\n' "$STATICD_BIN" \
+                printf '%s, built %s, repo HEAD %s%s\n' "$STATICD_BIN" \
                     "$(date -r "$STATICD_BIN" '+%Y-%m-%d %H:%M')" \
-                    "$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+                    "$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+                    "$([ -n "$BASELINE" ] && echo ", sha256 $(sha256sum <"$STATICD_BIN" | cut -c1-12)")"
             else
                 echo "n/a (no $STATICD_BIN)"
             fi ;;
+        baseline)
+            printf '%s, built %s, sha256 %s\n' "$BASELINE" \
+                "$(date -r "$BASELINE" '+%Y-%m-%d %H:%M')" "$(sha256sum <"$BASELINE" | cut -c1-12)" ;;
         nginx) [ "$HAVE_NGINX" = 1 ] && nginx -v 2>&1 | sed 's/^nginx version: //' || echo "nginx n/a" ;;
         h2o) [ "$HAVE_H2O" = 1 ] && h2o --version 2>&1 | head -n1 | sed 's/ version / /' || echo "h2o n/a" ;;
         lighttpd) [ "$HAVE_LIGHTTPD" = 1 ] && lighttpd -v 2>&1 | head -n1 | sed 's/ - a light.*//; s/ (ssl)//' || echo "lighttpd n/a" ;;
@@ -786,6 +856,226 @@ CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 OS_NAME=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null || true)
 OS_NAME=${OS_NAME:-unknown}
 START_ALL=$(now_us)
+
+# ----------------------------------------------------------------------------
+# Baseline comparison (BASELINE=PATH or --baseline PATH): STATICD_BIN against
+# a second staticd binary, same configs and pinning, case by case. Replaces
+# the peer report; runs nginx/h2o/lighttpd too only with BENCH_PEERS=1.
+# ----------------------------------------------------------------------------
+
+# fmt_ratio HUNDREDTHS -> "1.02x"
+fmt_ratio() { printf '%d.%02dx' $(($1 / 100)) $(($1 % 100)); }
+
+# PAIR_MEDIAN / PAIR_RANGE: set by pair_ratios.
+PAIR_MEDIAN=n/a
+PAIR_RANGE=n/a
+
+# pair_ratios MAP TABLE A B CASE: A's value over B's within each round (they ran back to back), as hundredths;
+# sets PAIR_MEDIAN ("1.01x") and PAIR_RANGE ("0.98x - 1.03x", lowest - highest). MAP: ROUND_RAW or ROUND_CPU.
+pair_ratios() {
+    local -n vals=$1
+    local table=$2 a=$3 b=$4 c=$5 r x y q=() n m
+    for ((r = 1; r <= ROUNDS; r++)); do
+        x=${vals[$table/$a/$c/$r]:-}
+        y=${vals[$table/$b/$c/$r]:-}
+        if [ -z "$x" ] || [ -z "$y" ] || [ "$y" = 0 ]; then continue; fi
+        q+=($(((x * 200 / y + 1) / 2)))
+    done
+    n=${#q[@]}
+    if [ "$n" = 0 ]; then PAIR_MEDIAN=n/a PAIR_RANGE=n/a; return 0; fi
+    mapfile -t q < <(printf '%s\n' "${q[@]}" | sort -n)
+    if ((n % 2)); then m=${q[$((n / 2))]}; else m=$(((q[n / 2 - 1] + q[n / 2] + 1) / 2)); fi
+    PAIR_MEDIAN=$(fmt_ratio "$m")
+    if [ "$n" = 1 ]; then PAIR_RANGE="(1 round)"; else PAIR_RANGE="$(fmt_ratio "${q[0]}") - $(fmt_ratio "${q[n - 1]}")"; fi
+}
+
+# compare_table TABLE PEER...: throughput per case, staticd vs baseline, then the peers' figures.
+compare_table() {
+    local table=$1 c s row rows what
+    shift
+    row="case	staticd	baseline	staticd/baseline	each round"
+    for s in "$@"; do row+=$'\t'$s; done
+    rows=("$row")
+    for ((c = 0; c < NCASES; c++)); do
+        row=${CASE_LABEL[$c]}$'\t'${CELL[$table/staticd/$c]:-n/a}$'\t'${CELL[$table/baseline/$c]:-n/a}
+        pair_ratios ROUND_RAW "$table" staticd baseline "$c"
+        row+=$'\t'$PAIR_MEDIAN$'\t'$PAIR_RANGE
+        for s in "$@"; do row+=$'\t'${CELL[$table/$s/$c]:-n/a}; done
+        rows+=("$row")
+    done
+    for what in IDLE AFTER; do
+        # shellcheck disable=SC2178  # a nameref to RSS_IDLE or RSS_AFTER
+        local -n rss=RSS_$what
+        if [ "$what" = IDLE ]; then row="RSS idle, after start (MiB)"; else row="RSS after the run (MiB)"; fi
+        row+=$'\t'${rss[$table/staticd]:-n/a}$'\t'${rss[$table/baseline]:-n/a}
+        row+=$'\t'$(ratio_mib "${rss[$table/staticd]:-}" "${rss[$table/baseline]:-}")$'\t'
+        for s in "$@"; do row+=$'\t'${rss[$table/$s]:-n/a}; done
+        rows+=("$row")
+        unset -n rss
+    done
+    print_table "${rows[@]}"
+}
+
+# compare_cpu_table TABLE BUSY(0|1): server CPU per response, staticd vs baseline; with BUSY=1 also how busy
+# the server's and wrk's cores were (meaningful only when they are pinned apart).
+compare_cpu_table() {
+    local table=$1 busy=$2 c row rows
+    row="case	staticd µs	baseline µs	staticd/baseline	each round"
+    [ "$busy" = 1 ] && row+=$'\t'"staticd busy %"$'\t'"baseline busy %"
+    rows=("$row")
+    for ((c = 0; c < NCASES; c++)); do
+        row=${CASE_LABEL[$c]%% (*}$'\t'${CPU_US[$table/staticd/$c]:-n/a}$'\t'${CPU_US[$table/baseline/$c]:-n/a}
+        pair_ratios ROUND_CPU "$table" staticd baseline "$c"
+        row+=$'\t'$PAIR_MEDIAN$'\t'$PAIR_RANGE
+        [ "$busy" = 1 ] && row+=$'\t'${BUSY[$table/staticd/$c]:-n/a}$'\t'${BUSY[$table/baseline/$c]:-n/a}
+        rows+=("$row")
+    done
+    print_table "${rows[@]}"
+}
+
+# compare_main: runs the comparison and prints its report.
+compare_main() {
+    local one=(staticd baseline) two=(staticd baseline) s runs
+    [ "$PEERS" = 1 ] && one+=(nginx h2o lighttpd) && two+=(nginx)
+    # wrk runs: one-core and two-core tables, and the four access-log servers on one case.
+    runs=$((ROUNDS * (NCASES * (${#one[@]} + (NPROC >= 2 ? ${#two[@]} : 0)) + 4)))
+    # Each wrk run costs about half a second more than its duration; the footprint about 20 s.
+    log "comparing $STATICD_BIN with baseline $BASELINE: $runs wrk runs of ${DURATION} s," \
+        "about $(((runs * (DURATION * 10 + 5) / 10 + 30 + 30) / 60)) min"
+
+    # Single core: servers pinned to CPU 0, wrk on CPU 1.
+    start_table one staticd start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    start_table one baseline start_baseline 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    if [ "$PEERS" = 1 ]; then
+        start_table one nginx start_nginx 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+        start_table one h2o start_h2o "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+        start_table one lighttpd start_lighttpd "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    fi
+    bench_table one "${one[@]}"
+
+    # Two cores: servers (2 loops / 2 workers) and wrk (2 threads) share CPUs 0-1.
+    if [ "$NPROC" -ge 2 ]; then
+        start_table two staticd start_staticd 2 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
+        start_table two baseline start_baseline 2 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
+        [ "$PEERS" = 1 ] && start_table two nginx start_nginx 2 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
+        bench_table two "${two[@]}"
+    fi
+
+    # Access log off and on (journald), 1 loop on CPU 0, the 1 KiB keep-alive case.
+    log "[access log] both binaries with the access log off and on (journald)"
+    local alog=0 dropped_cur=n/a dropped_base=n/a
+    if ensure_journald; then
+        alog=1
+        start_table alog staticd start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+        start_table alog baseline start_baseline 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+        start_table alog journal start_staticd_journal "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+        start_table alog base-journal start_baseline_journal "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+        local saved=$NCASES
+        NCASES=1
+        bench_table alog staticd baseline journal base-journal
+        NCASES=$saved
+        dropped_cur=$(grep -c 'access log: dropped' "$RUN/staticd-journal.out" 2>/dev/null || true)
+        dropped_base=$(grep -c 'access log: dropped' "$RUN/baseline-journal.out" 2>/dev/null || true)
+    else
+        NOTES+=("access log rows: no systemd-journald to write to")
+    fi
+
+    log "footprint of both binaries"
+    local -A fp=()
+    local k
+    for s in staticd baseline; do
+        if [ "$s" = staticd ]; then footprint "$STATICD_BIN" staticd; else footprint "$BASELINE" baseline; fi
+        for k in FP_SIZE FP_START FP_RSS FP_IDLE FP_SIZE_B FP_START_US FP_RSS_KIB FP_IDLE_B; do
+            fp[$s/$k]=${!k}
+        done
+    done
+    ELAPSED=$((($(now_us) - START_ALL) / 1000000))
+
+    # ---- report ------------------------------------------------------------
+    echo "## staticd vs baseline"
+    echo
+    echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
+    echo "- Client: $(version_of wrk), ${DURATION} s per case, $ROUNDS round(s); in every round each case runs on both"
+    echo "  binaries back to back (which goes first alternates), same config and pinning, both servers running"
+    echo "  side by side (idle when not measured)"
+    echo "- staticd: $(version_of staticd)"
+    echo "- baseline: $(version_of baseline)"
+    if cmp -s "$STATICD_BIN" "$BASELINE"; then
+        echo "- The two binaries are identical: every difference below is noise."
+    fi
+    [ "$PEERS" = 1 ] && echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
+    echo
+    echo "staticd and baseline columns: the best round of each. staticd/baseline: the two binaries' ratio within a"
+    echo "round (they ran back to back), median over the rounds; above 1.00x the current binary is faster (for CPU"
+    echo "and RSS: uses more). \"each round\": the lowest - highest of those ratios. A ratio whose rounds fall on both"
+    echo "sides of 1.00x is within this run's noise; a run of the baseline against itself shows how wide that is."
+    echo
+    echo "### One core: servers pinned to CPU 0 (1 loop), wrk (1 thread) pinned to CPU 1"
+    echo
+    compare_table one "${one[@]:2}"
+    echo
+    echo "Server CPU time per response (user + system, µs, in the best round; softirq network work not included), and how"
+    echo "busy the server's core (CPU 0) / wrk's core (CPU 1) were. Where wrk's core is near 100%, wrk was the limit"
+    echo "and req/s can't tell the binaries apart: the CPU per response still does."
+    echo
+    compare_cpu_table one 1
+    echo
+    echo "### Two cores: \"Loops\": 2, servers and wrk (2 threads) sharing CPUs 0-1"
+    echo
+    if [ "$NPROC" -ge 2 ]; then
+        compare_table two "${two[@]:2}"
+        echo
+        echo "Server CPU time per response (user + system, µs):"
+        echo
+        compare_cpu_table two 0
+    else
+        echo "n/a: only $NPROC core"
+    fi
+    echo
+    echo "### Access log cost (1 KiB page, 64 conns, 1 loop on CPU 0)"
+    echo
+    if [ "$alog" = 1 ]; then
+        local rows=("access log	staticd	baseline	staticd/baseline	each round")
+        pair_ratios ROUND_RAW alog staticd baseline 0
+        rows+=("off	${CELL[alog/staticd/0]:-n/a}	${CELL[alog/baseline/0]:-n/a}	$PAIR_MEDIAN	$PAIR_RANGE")
+        pair_ratios ROUND_RAW alog journal base-journal 0
+        rows+=("on, into systemd-journald	${CELL[alog/journal/0]:-n/a}	${CELL[alog/base-journal/0]:-n/a}	$PAIR_MEDIAN	$PAIR_RANGE")
+        rows+=("on / off	$(ratio "${RAW[alog/journal/0]:-}" "${RAW[alog/staticd/0]:-}")	$(ratio "${RAW[alog/base-journal/0]:-}" "${RAW[alog/baseline/0]:-}")		")
+        print_table "${rows[@]}"
+        echo
+        echo "Journal drop reports in the log: staticd $dropped_cur, baseline $dropped_base."
+    else
+        echo "n/a: no systemd-journald"
+    fi
+    echo
+    echo "### Footprint"
+    echo
+    local rows=("metric	staticd	baseline	staticd/baseline") a b
+    rows+=("binary size (bytes)	${fp[staticd/FP_SIZE_B]:-n/a}	${fp[baseline/FP_SIZE_B]:-n/a}	$(ratio "${fp[staticd/FP_SIZE_B]}" "${fp[baseline/FP_SIZE_B]}")")
+    a=${fp[staticd/FP_START_US]} b=${fp[baseline/FP_START_US]}
+    rows+=("exec to accepting (ms, median of $STARTUP_RUNS)	$([ -n "$a" ] && printf '%d.%02d' $((a / 1000)) $((a % 1000 / 10)) || echo n/a)	$([ -n "$b" ] && printf '%d.%02d' $((b / 1000)) $((b % 1000 / 10)) || echo n/a)	$(ratio "$a" "$b")")
+    a=${fp[staticd/FP_RSS_KIB]} b=${fp[baseline/FP_RSS_KIB]}
+    rows+=("idle RSS after start (MiB)	$([ -n "$a" ] && kib_to_mib "$a" || echo n/a)	$([ -n "$b" ] && kib_to_mib "$b" || echo n/a)	$(ratio "$a" "$b")")
+    rows+=("RSS per idle keep-alive conn (bytes)	${fp[staticd/FP_IDLE_B]:-n/a}	${fp[baseline/FP_IDLE_B]:-n/a}	$(ratio "${fp[staticd/FP_IDLE_B]}" "${fp[baseline/FP_IDLE_B]}")")
+    print_table "${rows[@]}"
+    echo
+    for s in staticd baseline; do
+        echo "- $s: start ${fp[$s/FP_START]}; idle connections ${fp[$s/FP_IDLE]}"
+    done
+    echo
+    if [ ${#NOTES[@]} -gt 0 ]; then
+        echo "### Notes (!)"
+        echo
+        for s in "${NOTES[@]}"; do echo "- $s"; done
+        echo
+    fi
+    echo "Total bench time: ${ELAPSED} s. Logs and wrk outputs: $RUN"
+}
+
+if [ -n "$BASELINE" ]; then
+    compare_main
+    exit 0
+fi
 
 # Single core: every server pinned to CPU 0, wrk on CPU 1.
 SERVERS=(staticd nginx h2o lighttpd)
