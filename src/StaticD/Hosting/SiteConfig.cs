@@ -138,8 +138,7 @@ internal static class SiteConfig
     private static byte[] Render(List<(string Name, string Value)> headers) =>
         Encoding.ASCII.GetBytes(string.Concat(headers.Select(h => $"{h.Name}: {h.Value}\r\n")));
 
-    private static bool IsToken(string s) =>
-        s.Length > 0 && s.All(c => c < 127 && (char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)));
+    private static bool IsToken(string s) => Http.Tokens.IsToken(s);
 
     private static bool IsFieldValue(string? s) =>
         !string.IsNullOrEmpty(s) && s.All(c => c is '\t' or (>= ' ' and < (char)127)) && s[0] is not (' ' or '\t') && s[^1] is not (' ' or '\t');

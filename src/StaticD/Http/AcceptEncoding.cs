@@ -107,7 +107,7 @@ internal static class AcceptEncoding
         while (true)
         {
             int comma = rest.IndexOf((byte)',');
-            ReadOnlySpan<byte> element = Ows.Trim(comma < 0 ? rest : rest[..comma]);
+            ReadOnlySpan<byte> element = Tokens.TrimOws(comma < 0 ? rest : rest[..comma]);
             if (!element.IsEmpty && ParseElement(element, out ReadOnlySpan<byte> coding, out int weight, out bool wellFormed))
             {
                 if (EqualsIgnoreCase(coding, "gzip"u8) || EqualsIgnoreCase(coding, "x-gzip"u8))
@@ -221,19 +221,14 @@ internal static class AcceptEncoding
         weight = MaxWeight;
         wellFormed = false;
 
-        int end = 0;
-        while (end < element.Length && IsTChar(element[end]))
-        {
-            end++;
-        }
-
+        int end = Tokens.TokenLength(element, 0);
         coding = element[..end];
         if (end == 0)
         {
             return false;
         }
 
-        ReadOnlySpan<byte> rest = Ows.Trim(element[end..]);
+        ReadOnlySpan<byte> rest = Tokens.TrimOws(element[end..]);
         if (rest.IsEmpty)
         {
             wellFormed = true;
@@ -247,7 +242,7 @@ internal static class AcceptEncoding
             return true;
         }
 
-        rest = Ows.Trim(rest[1..]);
+        rest = Tokens.TrimOws(rest[1..]);
         if (rest.Length < 2 || (rest[0] | 0x20) != (byte)'q' || rest[1] != (byte)'=')
         {
             return true;
@@ -300,13 +295,6 @@ internal static class AcceptEncoding
 
         return true;
     }
-
-    // tchar (RFC 9110 §5.6.2): "!#$%&'*+-.^_`|~" / DIGIT / ALPHA.
-    private static bool IsTChar(byte b) =>
-        (uint)((b | 0x20) - 'a') <= 'z' - 'a'
-        || (uint)(b - '0') <= 9
-        || b is (byte)'!' or (byte)'#' or (byte)'$' or (byte)'%' or (byte)'&' or (byte)'\'' or (byte)'*'
-            or (byte)'+' or (byte)'-' or (byte)'.' or (byte)'^' or (byte)'_' or (byte)'`' or (byte)'|' or (byte)'~';
 
     private static bool EqualsIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> lowerAscii) =>
         System.Text.Ascii.EqualsIgnoreCase(value, lowerAscii);

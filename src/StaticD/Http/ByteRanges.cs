@@ -109,7 +109,7 @@ internal static class ByteRanges
         }
 
         count = 0;
-        ReadOnlySpan<byte> value = Ows.Trim(fieldValue);
+        ReadOnlySpan<byte> value = Tokens.TrimOws(fieldValue);
         int equals = value.IndexOf((byte)'=');
         if (equals < 0 || !Ascii.EqualsIgnoreCase(value[..equals], "bytes"u8))
         {
@@ -123,7 +123,7 @@ internal static class ByteRanges
         int i = 0;
         while (true)
         {
-            i = Ows.Skip(set, i);
+            i = Tokens.SkipOws(set, i);
             if (i == set.Length)
             {
                 break;
@@ -137,7 +137,7 @@ internal static class ByteRanges
             }
 
             int comma = set[i..].IndexOf((byte)',');
-            ReadOnlySpan<byte> spec = Ows.Trim(comma < 0 ? set[i..] : set.Slice(i, comma));
+            ReadOnlySpan<byte> spec = Tokens.TrimOws(comma < 0 ? set[i..] : set.Slice(i, comma));
             i = comma < 0 ? set.Length : i + comma + 1;
 
             if (++specs > maxRanges)

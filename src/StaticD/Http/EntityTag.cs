@@ -148,7 +148,7 @@ internal static class EntityTag
     // a match is.
     private static bool MatchesList(ReadOnlySpan<byte> fieldValue, ReadOnlySpan<byte> current, bool strong)
     {
-        ReadOnlySpan<byte> value = Ows.Trim(fieldValue);
+        ReadOnlySpan<byte> value = Tokens.TrimOws(fieldValue);
         if (value.Length == 1 && value[0] == (byte)'*')
         {
             return !current.IsEmpty;
@@ -162,7 +162,7 @@ internal static class EntityTag
         int i = 0;
         while (true)
         {
-            i = Ows.Skip(value, i);
+            i = Tokens.SkipOws(value, i);
             if (i == value.Length)
             {
                 return matched;
@@ -187,7 +187,7 @@ internal static class EntityTag
                 matched = (weak ? tag[2..] : tag).SequenceEqual(currentOpaque);
             }
 
-            i = Ows.Skip(value, i);
+            i = Tokens.SkipOws(value, i);
             if (i < value.Length)
             {
                 if (value[i] != (byte)',')

@@ -378,19 +378,11 @@ internal sealed class CacheRules
                 int argumentStart = i;
                 if (i < v.Length && v[i] == '"')
                 {
-                    // quoted-string (RFC 9110 §5.6.4): DQUOTE *( qdtext / quoted-pair ) DQUOTE
-                    i++;
-                    while (i < v.Length && v[i] != '"')
-                    {
-                        i += v[i] == '\\' ? 2 : 1;
-                    }
-
-                    if (i >= v.Length)
+                    i = Http.Tokens.SkipQuotedString(v, i);
+                    if (i < 0)
                     {
                         return $"unterminated quoted string after \"{name}=\"";
                     }
-
-                    i++;
                 }
                 else
                 {
@@ -445,20 +437,7 @@ internal sealed class CacheRules
         || name.Equals("stale-while-revalidate", StringComparison.OrdinalIgnoreCase)
         || name.Equals("stale-if-error", StringComparison.OrdinalIgnoreCase);
 
-    private static bool IsToken(string s)
-    {
-        foreach (char c in s)
-        {
-            if (!IsTChar(c))
-            {
-                return false;
-            }
-        }
+    private static bool IsToken(string s) => Http.Tokens.IsToken(s);
 
-        return s.Length > 0;
-    }
-
-    // tchar (RFC 9110 §5.6.2).
-    private static bool IsTChar(char c) =>
-        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
+    private static bool IsTChar(char c) => Http.Tokens.IsTchar(c);
 }
