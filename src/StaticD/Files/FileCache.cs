@@ -13,7 +13,9 @@ namespace StaticD.Files;
 ///
 /// Staleness: the resolving pool thread adds an inotify watch on the file's directory *before* it looks at the
 /// file, so any later change in that directory (write, replace, rename, delete, create) queues an event, and the
-/// loop handles inotify events before any request of the same epoll round. Changes inotify cannot see (network
+/// loop handles inotify events before any request of the same epoll round. An event drained while the resolution
+/// is still on the pool has no entry to kill yet, so <see cref="Store"/> refuses a resolution that started before
+/// an event of its directory (<see cref="EventCount"/>). Changes inotify cannot see (network
 /// file systems, the target of a symlink in another directory) are caught by revalidating every entry after
 /// <see cref="RevalidateMs"/>. Loop-thread only, except <see cref="Watch"/>.
 /// </summary>
@@ -75,6 +77,12 @@ internal sealed unsafe class FileCache : IDisposable
     private readonly Dictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly Dictionary<int, List<Entry>> _byWatch = new();
     private long _bodyBytes;
+    // Events drained so far, the last of them per watch, and the count at the last Clear (which forgets the
+    // per-watch counts): a resolution that started before an event of its directory may have looked at the file
+    // before the change, and the event, drained before the resolution came back, killed nothing.
+    private long _events;
+    private long _clearedAt;
+    private readonly Dictionary<int, long> _changedAt = new();
 
     public int InotifyFd { get; }
 
@@ -85,6 +93,11 @@ internal sealed unsafe class FileCache : IDisposable
     }
 
     public bool Enabled => InotifyFd >= 0;
+
+    /// <summary>Loop: the number of inotify events drained so far. Read it before handing a path to the pool and
+    /// pass it to <see cref="Store"/>, which refuses a resolution that a later event of its directory may have
+    /// made stale.</summary>
+    public long EventCount => _events;
 
     /// <summary>Keys are the path's bytes widened one to one into chars: unique, and no allocation to look up.</summary>
     private static void Widen(ReadOnlySpan<byte> path, Span<char> key)
@@ -127,10 +140,12 @@ internal sealed unsafe class FileCache : IDisposable
     }
 
     /// <summary>Loop: remember what the pool resolved. Takes ownership of the file descriptor (returns the cached
-    /// file with one user: the caller) or returns null and leaves the descriptor with the caller.</summary>
-    public CachedFile? Store(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, ref Resource resource, long nowMs)
+    /// file with one user: the caller) or returns null and leaves the descriptor with the caller.
+    /// <paramref name="eventCount"/> is <see cref="EventCount"/> from before the resolution was started.</summary>
+    public CachedFile? Store(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, ref Resource resource, long nowMs, long eventCount)
     {
         if (resource.Watch < 0 || path.Length > MaxKeyLength) return null;
+        if (eventCount < _clearedAt || _changedAt.TryGetValue(resource.Watch, out long changed) && changed > eventCount) return null;
         Span<char> key = stackalloc char[path.Length];
         Widen(path, key);
         if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Site != site || entry.Root != root || entry.Watch != resource.Watch)
@@ -168,13 +183,18 @@ internal sealed unsafe class FileCache : IDisposable
             for (nint at = 0; at + sizeof(InotifyEvent) <= n;)
             {
                 var ev = (InotifyEvent*)(buffer + at);
+                _events++;
                 if ((ev->Mask & Libc.IN_Q_OVERFLOW) != 0)
                 {
                     Clear(); // events were lost: trust nothing
                 }
-                else if (_byWatch.Remove(ev->Watch, out List<Entry>? list))
+                else
                 {
-                    foreach (Entry e in list) Kill(e);
+                    _changedAt[ev->Watch] = _events;
+                    if (_byWatch.Remove(ev->Watch, out List<Entry>? list))
+                    {
+                        foreach (Entry e in list) Kill(e);
+                    }
                 }
                 at += (nint)(sizeof(InotifyEvent) + ev->Length);
             }
@@ -207,6 +227,8 @@ internal sealed unsafe class FileCache : IDisposable
         _entries.Clear();
         _byWatch.Clear();
         _bodyBytes = 0;
+        _changedAt.Clear();
+        _clearedAt = _events;
     }
 
     public void Dispose()

@@ -100,7 +100,7 @@ internal sealed partial class Connection
         bool notFound = r.Status == 404;
         if ((!plainFile && !notFound) || r.IsErrorPage || r.UsedFallback || r.File.IsDirectoryWithoutIndex) return;
         FileCache.CachedFile? file = _loop.Cache.Store(new ReadOnlySpan<byte>(_pathArray, _pathStart, _pathLength),
-            _context.Site, _context.Root, ref r, _loop.NowMs);
+            _context.Site, _context.Root, ref r, _loop.NowMs, _cacheEventCount);
         if (file is null) return;
         _body.BorrowFrom(file);
         r.Borrowed = true;

@@ -50,6 +50,8 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     private int _pathStart, _pathLength;
     private Resource _resource;
     private bool _abortWhenResolved;
+    /// <summary>The file cache's event count when the resolution went to the pool (see FileCache.Store).</summary>
+    private long _cacheEventCount;
 
     // ── the response ──
     private ResponseBody _body = new();
@@ -244,6 +246,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
 
         _pathValid = true;
         if (TryServeFromCache()) return;
+        _cacheEventCount = _loop.Cache.EventCount;
         _state = State.Resolving;
         Deadline = long.MaxValue;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
