@@ -42,8 +42,8 @@ public sealed class FileCacheTests : IDisposable
         _site = new SitePolicy { Root = _root };
         Assert.True(_cache.Enabled, "inotify_init1 failed");
         // What the loop does: the inotify descriptor in an epoll set, so a test can wait for events, not sleep.
-        _epollFd = Epoll.Create();
-        Epoll.Add(_epollFd, _cache.InotifyFd, Libc.EPOLLIN, 1);
+        _epollFd = Syscall.EpollCreate(out _);
+        Assert.Equal(Errno.None, Syscall.EpollAdd(_epollFd, _cache.InotifyFd, EpollEvents.In, 1));
     }
 
     public void Dispose()
@@ -101,7 +101,7 @@ public sealed class FileCacheTests : IDisposable
             if (Find(path) is null) return true;
             int left = (int)(Deadline - clock.Elapsed).TotalMilliseconds;
             if (left <= 0) return false;
-            Epoll.Wait(_epollFd, events, left);
+            Syscall.EpollWait(_epollFd, events, left, out _);
         }
     }
 
