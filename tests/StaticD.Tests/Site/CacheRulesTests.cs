@@ -70,7 +70,7 @@ public class CacheRulesTests
     [InlineData("550e8400-e29b-41d4-a716-446655440000.png", false)]
     public void DetectsContentHashes(string fileName, bool expected)
     {
-        Assert.Equal(expected, CacheRules.LooksContentHashed(Encoding.UTF8.GetBytes(fileName)));
+        Assert.Equal(expected, HashedNames.LooksContentHashed(Encoding.UTF8.GetBytes(fileName)));
     }
 
     [Theory]
@@ -213,7 +213,7 @@ public class CacheRulesTests
             rules.For(hashed, js);
             rules.For(page, html);
             CacheRules.Default.For(page, html);
-            CacheRules.LooksContentHashed("bootstrap.bundle.min.js"u8);
+            HashedNames.LooksContentHashed("bootstrap.bundle.min.js"u8);
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
