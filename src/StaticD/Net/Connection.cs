@@ -88,22 +88,22 @@ internal sealed partial class Connection : IThreadPoolWorkItem
 
     // ───────────────────────────── events from the loop ─────────────────────────────
 
-    public void OnEvents(uint events)
+    public void OnEvents(EpollEvents events)
     {
         if (_state == State.Closed) return;
-        if ((events & (Libc.EPOLLERR | Libc.EPOLLHUP)) != 0)
+        if ((events & (EpollEvents.Error | EpollEvents.HangUp)) != 0)
         {
             Abort();
             return;
         }
-        if ((events & (Libc.EPOLLIN | Libc.EPOLLRDHUP)) != 0) _readable = true;
+        if ((events & (EpollEvents.In | EpollEvents.ReadHangUp)) != 0) _readable = true;
         switch (_state)
         {
             case State.ReadingHead:
                 if (_readable) ProcessInput();
                 break;
             case State.Sending:
-                if ((events & Libc.EPOLLOUT) != 0) ContinueSend();
+                if ((events & EpollEvents.Out) != 0) ContinueSend();
                 break;
             case State.Lingering:
                 if (_readable) Linger();

@@ -194,7 +194,7 @@ internal sealed partial class EventLoop : IDisposable
                 AcceptAll(_listeners[index]);
             return;
         }
-        _table.Find(data)?.OnEvents(ev.Events); // null: stale, closed earlier in this batch
+        _table.Find(data)?.OnEvents((EpollEvents)ev.Events); // null: stale, closed earlier in this batch
     }
 
     // ───────────────────────────── accepting ─────────────────────────────
