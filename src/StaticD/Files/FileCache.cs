@@ -16,6 +16,12 @@ namespace StaticD.Files;
 /// loop handles inotify events before any request of the same epoll round. Changes inotify cannot see (network
 /// file systems, the target of a symlink in another directory) are caught by revalidating every entry after
 /// <see cref="RevalidateMs"/>. Loop-thread only, except <see cref="Watch"/>.
+///
+/// Root swaps: every entry was resolved under one <see cref="SiteRoot"/> at one <see cref="SiteRoot.Generation"/>,
+/// kept once for the whole cache. The first Find or Store that sees another root or generation drops every entry
+/// (an int compare per request, no syscall), which also closes the old release's files at once instead of one
+/// path at a time; Store refuses an answer resolved under an older generation than the current one (a request
+/// that was on the thread pool while the root was swapped).
 /// </summary>
 internal sealed unsafe class FileCache : IDisposable
 {
@@ -29,12 +35,11 @@ internal sealed unsafe class FileCache : IDisposable
     private const uint WatchMask = Libc.IN_MODIFY | Libc.IN_ATTRIB | Libc.IN_CLOSE_WRITE | Libc.IN_MOVED_FROM | Libc.IN_MOVED_TO |
         Libc.IN_CREATE | Libc.IN_DELETE | Libc.IN_DELETE_SELF | Libc.IN_MOVE_SELF | Libc.IN_ONLYDIR;
 
-    internal sealed class Entry(string key, SitePolicy site, SiteRoot root, int watch, long expiresMs)
+    internal sealed class Entry(string key, SitePolicy site, int watch, long expiresMs)
     {
         public readonly string Key = key;
-        /// <summary>The site and root this answer was found under: after a reload or a root swap it is stale.</summary>
+        /// <summary>The site this answer was found under: after a reload it is stale.</summary>
         public readonly SitePolicy Site = site;
-        public readonly SiteRoot Root = root;
         public readonly int Watch = watch;
         public readonly long ExpiresMs = expiresMs;
         public int Status;
@@ -75,6 +80,9 @@ internal sealed unsafe class FileCache : IDisposable
     private readonly Dictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly Dictionary<int, List<Entry>> _byWatch = new();
     private long _bodyBytes;
+    /// <summary>The root, and its generation, that every entry was resolved under.</summary>
+    private SiteRoot? _root;
+    private int _rootGeneration;
 
     public int InotifyFd { get; }
 
@@ -103,11 +111,12 @@ internal sealed unsafe class FileCache : IDisposable
     /// <summary>The live entry for a decoded path under the current configuration, or null.</summary>
     public Entry? Find(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, long nowMs)
     {
+        FollowRoot(root);
         if (path.Length > MaxKeyLength) return null;
         Span<char> key = stackalloc char[path.Length];
         Widen(path, key);
         if (!_lookup.TryGetValue(key, out Entry? entry)) return null;
-        if (entry.Dead || entry.Site != site || entry.Root != root || nowMs >= entry.ExpiresMs)
+        if (entry.Dead || entry.Site != site || nowMs >= entry.ExpiresMs)
         {
             Remove(entry);
             return null;
@@ -130,14 +139,15 @@ internal sealed unsafe class FileCache : IDisposable
     /// file with one user: the caller) or returns null and leaves the descriptor with the caller.</summary>
     public CachedFile? Store(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, ref Resource resource, long nowMs)
     {
-        if (resource.Watch < 0 || path.Length > MaxKeyLength) return null;
+        FollowRoot(root);
+        if (resource.Watch < 0 || path.Length > MaxKeyLength || resource.RootGeneration != _rootGeneration) return null;
         Span<char> key = stackalloc char[path.Length];
         Widen(path, key);
-        if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Site != site || entry.Root != root || entry.Watch != resource.Watch)
+        if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Site != site || entry.Watch != resource.Watch)
         {
             if (entry is not null) Remove(entry);
             if (_entries.Count >= MaxEntries || _bodyBytes > MaxBodyBytes) Clear();
-            entry = new Entry(new string(key), site, root, resource.Watch, nowMs + RevalidateMs)
+            entry = new Entry(new string(key), site, resource.Watch, nowMs + RevalidateMs)
             {
                 Status = resource.Status,
                 IsIndex = resource.File.IsIndex,
@@ -155,6 +165,16 @@ internal sealed unsafe class FileCache : IDisposable
         entry.Variants[index] = file;
         _bodyBytes += file.Body?.Length ?? 0;
         return file;
+    }
+
+    /// <summary>Drops everything when the root was replaced (reload) or re-opened on another directory (swap).</summary>
+    private void FollowRoot(SiteRoot root)
+    {
+        int generation = root.Generation;
+        if (root == _root && generation == _rootGeneration) return;
+        Clear();
+        _root = root;
+        _rootGeneration = generation;
     }
 
     /// <summary>Loop: apply queued inotify events (before any request of this round is served).</summary>
