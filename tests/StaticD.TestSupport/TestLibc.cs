@@ -105,6 +105,17 @@ public static unsafe partial class TestLibc
     [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
     private static partial int GetSockName(int fd, byte* address, uint* length);
 
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameNative(string from, string to);
+
+    /// <summary>rename(2) itself — what mv does, and what makes a deploy's swap atomic (File.Move refuses to
+    /// replace a directory or a symlink to one).</summary>
+    public static void Rename(string from, string to)
+    {
+        if (RenameNative(from, to) != 0)
+            throw new IOException($"rename({from}, {to}): errno {Marshal.GetLastPInvokeError()}");
+    }
+
     [LibraryImport("libc", EntryPoint = "clock_gettime")]
     private static partial int ClockGetTime(int clock, TimeSpec* time);
 

@@ -18,8 +18,14 @@ namespace StaticD.Files;
 /// an event of its directory (<see cref="EventCount"/>). Changes inotify cannot see (network
 /// file systems, the target of a symlink in another directory) are caught by revalidating every entry after
 /// <see cref="RevalidateMs"/>. Loop-thread only, except <see cref="Watch"/>.
+///
+/// Root swaps: every entry was resolved under one <see cref="SiteRoot"/> at one <see cref="SiteRoot.Generation"/>,
+/// kept once for the whole cache. The first Find or Store that sees another root or generation drops every entry
+/// (an int compare per request, no syscall), which also closes the old release's files at once instead of one
+/// path at a time; Store refuses an answer resolved under an older generation than the current one (a request
+/// that was on the thread pool while the root was swapped).
 /// </summary>
-internal sealed unsafe class FileCache : IDisposable
+internal sealed class FileCache : IDisposable
 {
     /// <summary>Files up to this size keep their bytes: with the head they fit the loop's scratch buffer.</summary>
     public const int SmallFileMax = 16 * 1024;
@@ -28,15 +34,15 @@ internal sealed unsafe class FileCache : IDisposable
     private const int RevalidateMs = 5000;
     // Longer paths are rare and not worth a stack buffer for the key; they are simply not cached.
     private const int MaxKeyLength = 1024;
-    private const uint WatchMask = Libc.IN_MODIFY | Libc.IN_ATTRIB | Libc.IN_CLOSE_WRITE | Libc.IN_MOVED_FROM | Libc.IN_MOVED_TO |
-        Libc.IN_CREATE | Libc.IN_DELETE | Libc.IN_DELETE_SELF | Libc.IN_MOVE_SELF | Libc.IN_ONLYDIR;
+    private const InotifyMask WatchMask = InotifyMask.Modify | InotifyMask.Attrib | InotifyMask.CloseWrite |
+        InotifyMask.MovedFrom | InotifyMask.MovedTo | InotifyMask.Create | InotifyMask.Delete | InotifyMask.DeleteSelf |
+        InotifyMask.MoveSelf | InotifyMask.OnlyDir;
 
-    internal sealed class Entry(string key, SitePolicy site, SiteRoot root, int watch, long expiresMs)
+    internal sealed class Entry(string key, SitePolicy site, int watch, long expiresMs)
     {
         public readonly string Key = key;
-        /// <summary>The site and root this answer was found under: after a reload or a root swap it is stale.</summary>
+        /// <summary>The site this answer was found under: after a reload it is stale.</summary>
         public readonly SitePolicy Site = site;
-        public readonly SiteRoot Root = root;
         public readonly int Watch = watch;
         public readonly long ExpiresMs = expiresMs;
         public int Status;
@@ -83,13 +89,16 @@ internal sealed unsafe class FileCache : IDisposable
     private long _events;
     private long _clearedAt;
     private readonly Dictionary<int, long> _changedAt = new();
+    /// <summary>The root, and its generation, that every entry was resolved under.</summary>
+    private SiteRoot? _root;
+    private int _rootGeneration;
 
     public int InotifyFd { get; }
 
     public FileCache()
     {
         _lookup = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
-        InotifyFd = Libc.inotify_init1(Libc.IN_NONBLOCK | Libc.IN_CLOEXEC);
+        InotifyFd = Syscall.InotifyInit(out _);
     }
 
     public bool Enabled => InotifyFd >= 0;
@@ -116,11 +125,12 @@ internal sealed unsafe class FileCache : IDisposable
     /// <summary>The live entry for a decoded path under the current configuration, or null.</summary>
     public Entry? Find(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, long nowMs)
     {
+        FollowRoot(root);
         if (path.Length > MaxKeyLength) return null;
         Span<char> key = stackalloc char[path.Length];
         Widen(path, key);
         if (!_lookup.TryGetValue(key, out Entry? entry)) return null;
-        if (entry.Dead || entry.Site != site || entry.Root != root || nowMs >= entry.ExpiresMs)
+        if (entry.Dead || entry.Site != site || nowMs >= entry.ExpiresMs)
         {
             Remove(entry);
             return null;
@@ -136,7 +146,7 @@ internal sealed unsafe class FileCache : IDisposable
         int slash = path.LastIndexOf((byte)'/');
         ReadOnlySpan<byte> directory = slash <= 0 ? "/"u8 : path[..slash];
         byte[] full = Encoding.UTF8.GetBytes(root.TrimEnd('/') + Encoding.UTF8.GetString(directory) + "\0");
-        fixed (byte* p = full) return Libc.inotify_add_watch(inotifyFd, p, WatchMask);
+        return Syscall.InotifyAddWatch(inotifyFd, full, WatchMask, out _);
     }
 
     /// <summary>Loop: remember what the pool resolved. Takes ownership of the file descriptor (returns the cached
@@ -144,15 +154,16 @@ internal sealed unsafe class FileCache : IDisposable
     /// <paramref name="eventCount"/> is <see cref="EventCount"/> from before the resolution was started.</summary>
     public CachedFile? Store(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, ref Resource resource, long nowMs, long eventCount)
     {
-        if (resource.Watch < 0 || path.Length > MaxKeyLength) return null;
+        FollowRoot(root);
+        if (resource.Watch < 0 || path.Length > MaxKeyLength || resource.RootGeneration != _rootGeneration) return null;
         if (eventCount < _clearedAt || _changedAt.TryGetValue(resource.Watch, out long changed) && changed > eventCount) return null;
         Span<char> key = stackalloc char[path.Length];
         Widen(path, key);
-        if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Site != site || entry.Root != root || entry.Watch != resource.Watch)
+        if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Site != site || entry.Watch != resource.Watch)
         {
             if (entry is not null) Remove(entry);
             if (_entries.Count >= MaxEntries || _bodyBytes > MaxBodyBytes) Clear();
-            entry = new Entry(new string(key), site, root, resource.Watch, nowMs + RevalidateMs)
+            entry = new Entry(new string(key), site, resource.Watch, nowMs + RevalidateMs)
             {
                 Status = resource.Status,
                 IsIndex = resource.File.IsIndex,
@@ -172,31 +183,40 @@ internal sealed unsafe class FileCache : IDisposable
         return file;
     }
 
+    /// <summary>Drops everything when the root was replaced (reload) or re-opened on another directory (swap).</summary>
+    private void FollowRoot(SiteRoot root)
+    {
+        int generation = root.Generation;
+        if (root == _root && generation == _rootGeneration) return;
+        Clear();
+        _root = root;
+        _rootGeneration = generation;
+    }
+
     /// <summary>Loop: apply queued inotify events (before any request of this round is served).</summary>
     public void DrainEvents()
     {
-        byte* buffer = stackalloc byte[4096];
+        Span<byte> buffer = stackalloc byte[4096];
         while (true)
         {
-            nint n = Libc.read(InotifyFd, buffer, 4096);
+            nint n = Syscall.Read(InotifyFd, buffer, out _);
             if (n <= 0) return;
-            for (nint at = 0; at + sizeof(InotifyEvent) <= n;)
+            var reader = new InotifyEventReader(buffer[..(int)n]);
+            while (reader.TryRead(out InotifyEvent ev))
             {
-                var ev = (InotifyEvent*)(buffer + at);
                 _events++;
-                if ((ev->Mask & Libc.IN_Q_OVERFLOW) != 0)
+                if (((InotifyMask)ev.Mask & InotifyMask.QueueOverflow) != 0)
                 {
                     Clear(); // events were lost: trust nothing
                 }
                 else
                 {
-                    _changedAt[ev->Watch] = _events;
-                    if (_byWatch.Remove(ev->Watch, out List<Entry>? list))
+                    _changedAt[ev.Watch] = _events;
+                    if (_byWatch.Remove(ev.Watch, out List<Entry>? list))
                     {
                         foreach (Entry e in list) Kill(e);
                     }
                 }
-                at += (nint)(sizeof(InotifyEvent) + ev->Length);
             }
         }
     }

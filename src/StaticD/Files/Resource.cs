@@ -37,6 +37,9 @@ internal struct Resource
     public bool UsedFallback;
     /// <summary><see cref="File"/>'s descriptor belongs to the file cache: never close it here.</summary>
     public bool Borrowed;
+    /// <summary><see cref="SiteRoot.Generation"/> read before the root's descriptor was first used: the file cache
+    /// keeps the answer only if the root has not been swapped since.</summary>
+    public int RootGeneration;
 
     public readonly ReadOnlySpan<byte> Name => new(NameArray, NameStart, NameLength);
 

@@ -29,6 +29,7 @@ internal static class ResourceLookup
     public static void Lookup(SitePolicy site, SiteRoot root, byte[] pathArray, int pathStart, int pathLength, in Request request, ref Resource result)
     {
         result.Reset();
+        result.RootGeneration = root.Generation; // before any root.Fd: see FileCache.Store
         ReadOnlySpan<byte> path = new(pathArray, pathStart, pathLength);
         result.NameArray = pathArray;
         result.NameStart = pathStart;

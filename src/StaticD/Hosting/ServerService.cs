@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Serilog.Core;
+using StaticD.Files;
 using StaticD.Interop;
 using StaticD.Logging;
 using StaticD.Net;
@@ -36,6 +37,8 @@ internal sealed partial class ServerService(
     private bool _fromSocketUnit;
     private PosixSignalRegistration? _hangup;
     private StatusReporter? _status;
+    /// <summary>Re-opens the root when its path starts naming another directory (a deploy by symlink swap).</summary>
+    private RootWatcher? _rootWatcher;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -59,6 +62,9 @@ internal sealed partial class ServerService(
         foreach (EventLoop loop in _loops) loop.Start();
         if (_shared is null) StoreListeners(perLoop);
 
+        // Before SIGHUP can reach Reload, which registers the next root with it.
+        _rootWatcher = new RootWatcher(_logger);
+        _rootWatcher.Register(_context.Root);
         _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true; // HUP means reload, never "terminate"
@@ -216,6 +222,7 @@ internal sealed partial class ServerService(
                 if (options.Loops != previous.Loops) Log.ReloadLoopsIgnored(_logger, previous.Loops, options.Loops);
 
                 ServeContext old = _context;
+                _rootWatcher?.Register(next.Root);
                 _context = next;
                 _options = options;
                 var applied = new CountdownEvent(_loops.Length);
@@ -229,6 +236,9 @@ internal sealed partial class ServerService(
                     });
                 }
                 applied.Wait(TimeSpan.FromSeconds(5));
+                // The old root serves nothing new from here on: following its swaps (or warning that its path is
+                // gone, when the reload moved away from it) would only mislead. Its descriptor stays open below.
+                _rootWatcher?.Unregister(old.Root);
                 if (perLoop is not null)
                 {
                     if (_shared is not null)
@@ -266,6 +276,7 @@ internal sealed partial class ServerService(
         TimeSpan limit = TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds + 2);
         foreach (EventLoop loop in _loops) loop.Join(limit);
         foreach (EventLoop loop in _loops) loop.Dispose();
+        _rootWatcher?.Dispose();
         foreach (Listener l in _shared ?? []) l.Dispose();
         _accessLog?.Dispose();
         Log.Stopped(_logger);
@@ -275,6 +286,7 @@ internal sealed partial class ServerService(
     public void Dispose()
     {
         _notifier?.Dispose();
+        _rootWatcher?.Dispose();
         _context.Dispose();
     }
 }

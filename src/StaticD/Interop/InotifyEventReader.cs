@@ -23,4 +23,21 @@ internal ref struct InotifyEventReader(ReadOnlySpan<byte> buffer)
         _rest = next <= (ulong)_rest.Length ? _rest[(int)next..] : default;
         return true;
     }
+
+    /// <summary>The next event and the name it carries (empty for events about the watched directory itself);
+    /// false when no whole event header is left.</summary>
+    public bool Next(out InotifyEvent ev, out ReadOnlySpan<byte> name)
+    {
+        ReadOnlySpan<byte> at = _rest;
+        if (!TryRead(out ev))
+        {
+            name = default;
+            return false;
+        }
+        int header = Unsafe.SizeOf<InotifyEvent>();
+        name = at.Slice(header, (int)Math.Min(ev.Length, (uint)(at.Length - header)));
+        int nul = name.IndexOf((byte)0);
+        if (nul >= 0) name = name[..nul];
+        return true;
+    }
 }

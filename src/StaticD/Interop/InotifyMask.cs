@@ -17,5 +17,6 @@ internal enum InotifyMask : uint
     MoveSelf = Libc.IN_MOVE_SELF,
     QueueOverflow = Libc.IN_Q_OVERFLOW,
     Ignored = Libc.IN_IGNORED,
+    Unmount = Libc.IN_UNMOUNT,
     OnlyDir = Libc.IN_ONLYDIR,
 }

@@ -35,6 +35,7 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, SetLastError = true)] internal static partial int openat(int dirFd, byte* path, int flags, uint mode);
     [LibraryImport(Lib, SetLastError = true)] internal static partial nint readlinkat(int dirFd, byte* path, byte* buffer, nuint size);
+    [LibraryImport(Lib, SetLastError = true)] internal static partial byte* realpath(byte* path, byte* resolved);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int statx(int dirFd, byte* path, int flags, uint mask, Statx* result);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int getrlimit(int resource, RLimit* limit);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int setrlimit(int resource, RLimit* limit);

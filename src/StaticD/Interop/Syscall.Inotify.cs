@@ -22,4 +22,16 @@ internal static unsafe partial class Syscall
         errno = wd < 0 ? ErrnoExtensions.Last() : Errno.None;
         return wd;
     }
+
+    /// <summary>The same for a path as a string (symlinks followed, as inotify_add_watch always does without
+    /// IN_DONT_FOLLOW).</summary>
+    public static int InotifyAddWatch(int inotifyFd, string path, InotifyMask mask, out Errno errno) =>
+        InotifyAddWatch(inotifyFd, System.Text.Encoding.UTF8.GetBytes(path + "\0"), mask, out errno);
+
+    /// <summary>Removes a watch; EINVAL (the kernel already dropped it: IN_IGNORED is queued) is not an error
+    /// worth reporting, so nothing is returned.</summary>
+    public static void InotifyRemoveWatch(int inotifyFd, int watch)
+    {
+        if (inotifyFd >= 0 && watch >= 0) Libc.inotify_rm_watch(inotifyFd, watch);
+    }
 }

@@ -104,6 +104,45 @@ internal static unsafe partial class Syscall
         return true;
     }
 
+    /// <summary>statx of a path, following symlinks (the path's final target is what is described).</summary>
+    public static bool StatPath(string path, out Statx result, out Errno errno)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        Statx st;
+        fixed (byte* p = bytes)
+        {
+            while (Libc.statx(Libc.AT_FDCWD, p, 0, Libc.STATX_TYPE | Libc.STATX_INO, &st) < 0)
+            {
+                errno = ErrnoExtensions.Last();
+                if (errno == Errno.EINTR) continue;
+                result = default;
+                return false;
+            }
+        }
+        errno = Errno.None;
+        result = st;
+        return true;
+    }
+
+    /// <summary>realpath(3): the absolute path with every symlink, "." and ".." resolved, or null with the reason
+    /// (ENOENT when a component is missing).</summary>
+    public static string? RealPath(string path, out Errno errno)
+    {
+        const int PathMax = 4096; // PATH_MAX: realpath writes at most this much into a caller's buffer
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        byte* resolved = stackalloc byte[PathMax];
+        fixed (byte* p = bytes)
+        {
+            if (Libc.realpath(p, resolved) is null)
+            {
+                errno = ErrnoExtensions.Last();
+                return null;
+            }
+        }
+        errno = Errno.None;
+        return System.Text.Encoding.UTF8.GetString(System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(resolved));
+    }
+
     /// <summary>An O_PATH descriptor for a directory named by an absolute or cwd-relative path. Plain openat, not
     /// RESOLVE_BENEATH: a site's root is the operator's choice and may well be reached through symlinks.</summary>
     public static int OpenDirectoryPath(string path, out Errno errno)

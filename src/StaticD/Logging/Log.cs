@@ -71,4 +71,16 @@ internal static partial class Log
 
     [LoggerMessage(31, LogLevel.Warning, "shutdown timeout reached; closing {Count} connections still in flight")]
     public static partial void ShutdownTimedOut(ILogger logger, int count);
+
+    [LoggerMessage(42, LogLevel.Information, "root {Path:l} now names another directory; serving it from now on (root generation {Generation})")]
+    public static partial void RootSwapped(ILogger logger, string path, int generation);
+
+    [LoggerMessage(43, LogLevel.Warning, "root {Path:l} cannot be opened ({Reason:l}); still serving the directory it named before")]
+    public static partial void RootUnavailable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(44, LogLevel.Information, "root {Path:l} can be opened again; it is the same directory as before")]
+    public static partial void RootAvailableAgain(ILogger logger, string path);
+
+    [LoggerMessage(45, LogLevel.Warning, "root watcher: {Operation:l} failed ({Reason:l}); the root is checked again every {Seconds} s")]
+    public static partial void RootWatchFailed(ILogger logger, string operation, string reason, int seconds, Exception? exception);
 }

@@ -26,4 +26,10 @@ public class StructLayoutTests
 
     [Fact]
     public void SockAddrStorageHoldsSockaddrIn6() => Assert.Equal(28, Unsafe.SizeOf<SockAddrStorage>());
+
+    [Fact]
+    public void PollFdIs8Bytes() => Assert.Equal(8, Unsafe.SizeOf<PollFd>());
+
+    [Fact]
+    public void InotifyEventHeaderIs16Bytes() => Assert.Equal(16, Unsafe.SizeOf<InotifyEvent>());
 }
