@@ -42,6 +42,45 @@ public sealed class ClosePathTests
     }
 
     [Fact]
+    public void PeerClosesMidHead_WithTheLastBytesInTheSameEvent_IsClosedAtOnce()
+    {
+        // The rest of the head and the FIN arrive together, so one edge-triggered event reports both (EPOLLIN |
+        // EPOLLRDHUP) and a short read takes the bytes: the end of the stream is still to be read then, and no
+        // further event will announce it.
+        using var h = Site();
+        using var client = h.Connect();
+        client.Send("GET /index.html HTTP/1.1\r\n");
+        h.PumpUntil(() => h.Loop.ConnectionCount == 1 && h.Last.BytesReceived > 0, "the first bytes were read");
+
+        client.Send("Host: h\r\n");
+        client.ShutdownSend();
+        long now = h.ClockMs;
+        h.PumpUntil(() => h.Loop.ConnectionCount == 0, "the half-finished head was given up");
+        Assert.Equal(now, h.NowMs);
+        Assert.True(client.WaitClosed());
+        Assert.Equal(0, client.ReceivedCount);
+    }
+
+    [Fact]
+    public void PeerHalfClosesAfterARequest_GetsTheWholeResponse_ThenTheClose()
+    {
+        // "printf 'GET … ' | nc -N": the request and the FIN together on a keep-alive connection. The response must
+        // come, and then the close at once, not after the keep-alive timeout.
+        using var h = Site();
+        using var client = h.Connect();
+        client.Send(Request);
+        h.PumpUntil(() => client.Poll() && client.Responses().Count == 1, "the first response arrived");
+
+        client.Send(Request);
+        client.ShutdownSend();
+        long now = h.ClockMs;
+        h.PumpUntil(() => h.Loop.ConnectionCount == 0, "the connection closed after the second response");
+        Assert.Equal(now, h.NowMs);
+        Assert.True(client.WaitClosed());
+        Assert.Equal(["hello", "hello"], client.Responses().Select(r => r.BodyText));
+    }
+
+    [Fact]
     public void PeerResetsDuringASend_IsClosedAtOnce()
     {
         using var h = Site();
