@@ -36,6 +36,9 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     public long Deadline;
     private State _state;
     private bool _readable, _peerClosed;
+    /// <summary>EPOLLRDHUP was reported: the client's FIN has arrived, so a short read no longer means the socket
+    /// is drained. The end of the stream is still to be read, and no further edge will announce it.</summary>
+    private bool _peerShutdown;
 
     // ── the request being answered ──
     private ReceiveBuffer _in;
@@ -97,6 +100,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             return;
         }
         if ((events & (EpollEvents.In | EpollEvents.ReadHangUp)) != 0) _readable = true;
+        if ((events & EpollEvents.ReadHangUp) != 0) _peerShutdown = true;
         switch (_state)
         {
             case State.ReadingHead:
@@ -194,7 +198,9 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             // each byte (slowloris).
             if (wasEmpty) Deadline = _loop.NowMs + _context.Limits.HeaderTimeoutSeconds * 1000L;
             // With edge-triggered epoll a short read means the socket is drained: new data brings a new event.
-            if (!filledSpace) _readable = false;
+            // Not after the client's FIN, though: recv() must still return 0, or a head cut short (or a request
+            // followed by the FIN) would wait for a timeout instead of being closed at once.
+            if (!filledSpace && !_peerShutdown) _readable = false;
             return true;
         }
         _readable = false;

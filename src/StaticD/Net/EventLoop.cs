@@ -38,6 +38,9 @@ internal sealed partial class EventLoop : IDisposable
     public ReceiveBufferPool ReceiveBuffers { get; }
     /// <summary>Connections of this loop (for tests and the stop condition).</summary>
     public int ConnectionCount => _table.Count;
+    /// <summary>How an accepted socket becomes a transport: a plain <see cref="SocketTransport"/>; tests put a
+    /// recording or copy-path (no sendfile) transport here.</summary>
+    internal Func<int, ITransport> CreateTransport { get; set; } = static fd => new SocketTransport(fd);
 
     // Live figures for systemd's STATUS=: written by this loop only, read by the status reporter.
     public long Requests;
@@ -227,7 +230,7 @@ internal sealed partial class EventLoop : IDisposable
                 Syscall.Close(fd);
                 continue;
             }
-            var connection = new Connection(this, new SocketTransport(fd), peer);
+            var connection = new Connection(this, CreateTransport(fd), peer);
             if (Add(connection)) connection.OnAccepted();
         }
     }

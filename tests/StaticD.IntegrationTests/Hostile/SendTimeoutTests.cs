@@ -14,15 +14,6 @@ public sealed class SendTimeoutTests(ITestOutputHelper output)
         root.AddFile("index.html", HostileSupport.IndexHtml);
         root.AddRandomFile("huge.bin", 100L * 1024 * 1024);
         using var server = StaticDProcess.Start(root, s => s["Limits"] = new JsonObject { ["SendTimeoutSeconds"] = 2 });
-        // Warm up first: the first requests may open long-lived descriptors of the process's own (not per connection).
-        await HostileSupport.AssertHealthyAsync(server);
-        using (var warm = await RawHttpClient.ConnectAsync(server.Port))
-        {
-            HttpAssert.Status(200, await warm.RoundTripAsync(Http.Head("/huge.bin"), isHead: true));
-        }
-
-        await Task.Delay(500);
-        int baseline = HostileSupport.OpenSocketCount(server.Pid);
 
         using var client = await RawHttpClient.ConnectAsync(server.Port, receiveBufferSize: 64 * 1024);
         await client.SendAsync(Http.Get("/huge.bin"));
@@ -30,14 +21,14 @@ public sealed class SendTimeoutTests(ITestOutputHelper output)
         HttpAssert.Status(200, head);
         Assert.Equal(100L * 1024 * 1024, head.ContentLength);
 
-        // Stop reading. Once the socket buffers fill, nothing moves; SendTimeoutSeconds=2 must drop us. Watch the
-        // server's socket descriptors (the file's descriptor may stay in the server's file cache).
+        // Stop reading. Once the socket buffers fill, nothing moves; SendTimeoutSeconds=2 must make the server let
+        // go of the connection: its end of it no longer has a descriptor in the server. The exact deadline (and that
+        // progress moves it) is unit-tested on a fake clock (StaticD.Tests/Net/TimeoutTests); here a generous
+        // deadline only catches a connection that is never dropped.
         var sw = Stopwatch.StartNew();
-        bool released = await HostileSupport.EventuallyAsync(() => HostileSupport.OpenSocketCount(server.Pid) <= baseline, TimeSpan.FromSeconds(10), 50);
+        bool released = await ServerSocketState.WaitReleasedAsync(server.Port, client.Socket, TimeSpan.FromSeconds(30));
         output.WriteLine($"server released the stalled connection after {sw.Elapsed.TotalSeconds:F2} s");
-        Assert.True(released, $"the stalled connection's socket is still open after 10 s (baseline {baseline} sockets):\n{HostileSupport.DescribeFds(server.Pid)}");
-        Assert.True(sw.Elapsed > TimeSpan.FromSeconds(1.5), $"dropped after only {sw.Elapsed}: before the send timeout");
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(6), $"dropped only after {sw.Elapsed} with SendTimeoutSeconds=2");
+        Assert.True(released, $"the stalled connection is still held after 30 s:\n{HostileSupport.DescribeFds(server.Pid)}");
 
         // And from the client's side the body is cut short.
         var got = await client.ReadBodyAsync(head.ContentLength!.Value, _ => ValueTask.CompletedTask, throwOnEarlyClose: false);
