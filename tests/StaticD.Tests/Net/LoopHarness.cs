@@ -3,7 +3,6 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using StaticD.Files;
-using StaticD.IntegrationTests.Systemd;
 using StaticD.Interop;
 using StaticD.Net;
 using StaticD.Site;
@@ -42,7 +41,7 @@ internal sealed class LoopHarness : IDisposable
         _context = new ServeContext(limits ?? new Limits(), new SitePolicy { Root = RootPath }, root, fileCache,
             accessLog: false, shutdownTimeoutSeconds);
         Listener listener = Listener.Bind(new IPEndPoint(IPAddress.Loopback, 0), reusePort: false);
-        Port = SystemdNative.LocalPort(listener.Fd);
+        Port = TestLibc.LocalPort(listener.Fd);
         Loop = new EventLoop(0, _context, [listener], Connections, NullLogger.Instance, accessLog: null, Clock);
         Loop.CreateTransport = fd =>
         {
