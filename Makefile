@@ -10,7 +10,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: build run test bench fuzz deb e2e clean deps
+.PHONY: build run test format bench fuzz deb e2e clean deps
 
 ## build: publish the Native AOT binary to out/staticd (trim/AOT warnings are errors)
 build: $(BINARY)
@@ -24,11 +24,16 @@ $(BINARY): $(SRC) | deps
 run: build
 	StaticD__Root=$(CURDIR)/sample-site StaticD__Port=8080 $(BINARY) --config $(CURDIR)/appsettings.json
 
-## test: every test — unit tests, integration tests against the AOT binary, then the .deb on a booted Debian
-test: build
+## test: every test — code format, unit tests, integration tests against the AOT binary, then the .deb on a booted Debian
+test: build format
 	STATICD_BINARY=$(CURDIR)/$(BINARY) tests/run.sh
 	@tests/e2e/run.sh; rc=$$?; \
 	if [ $$rc = 77 ]; then echo "e2e: skipped (see above)"; elif [ $$rc != 0 ]; then exit $$rc; fi
+
+## format: the code follows .editorconfig (`dotnet format` fixes what this reports)
+format: | deps
+	@echo "== dotnet format --verify-no-changes"
+	@$(DOTNET) format StaticD.sln --verify-no-changes -v q || { echo "format: run 'dotnet format StaticD.sln' and commit the result"; exit 1; }
 
 ## deb: build out/staticd_<version>-1_amd64.deb (lintian-clean)
 deb: build

@@ -51,8 +51,14 @@ internal sealed class ServerOptions
 
         return new ServerOptions
         {
-            Port = port, Root = root, Listen = listen, ListenIsDefault = isDefault, Loops = loops,
-            ShutdownTimeoutSeconds = shutdown, Limits = limits, Site = site,
+            Port = port,
+            Root = root,
+            Listen = listen,
+            ListenIsDefault = isDefault,
+            Loops = loops,
+            ShutdownTimeoutSeconds = shutdown,
+            Limits = limits,
+            Site = site,
             AccessLog = ConfigReader.Bool(section, "AccessLog", true),
             FileCache = ConfigReader.Bool(section, "FileCache", true),
         };

@@ -76,8 +76,15 @@ internal sealed class AccessLog : IDisposable
         referer.CopyTo(text.AsSpan(at));
         var entry = new Entry
         {
-            Text = text, MethodLength = method.Length, TargetLength = target.Length, UserAgentLength = userAgent.Length,
-            RefererLength = referer.Length, Status = status, Bytes = bytes, DurationUsec = durationUsec, Client = client,
+            Text = text,
+            MethodLength = method.Length,
+            TargetLength = target.Length,
+            UserAgentLength = userAgent.Length,
+            RefererLength = referer.Length,
+            Status = status,
+            Bytes = bytes,
+            DurationUsec = durationUsec,
+            Client = client,
         };
         if (!_queue.Writer.TryWrite(entry))
         {

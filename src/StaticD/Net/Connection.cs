@@ -1,7 +1,7 @@
+using System.Diagnostics;
 using StaticD.Files;
 using StaticD.Http;
 using StaticD.Interop;
-using System.Diagnostics;
 
 namespace StaticD.Net;
 
@@ -112,7 +112,9 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             case State.Lingering:
                 if (_readable) Linger();
                 break;
-            // Resolving, Producing: new bytes wait in the socket; requests are answered strictly in order.
+            default:
+                // Resolving, Producing: new bytes wait in the socket; requests are answered strictly in order.
+                break;
         }
     }
 

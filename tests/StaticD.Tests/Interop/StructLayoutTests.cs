@@ -14,7 +14,7 @@ public class StructLayoutTests
     public void OpenHowIs24Bytes() => Assert.Equal(24, Unsafe.SizeOf<OpenHow>());
 
     [Fact]
-    public void StatxIs256BytesWithMtimeAt112() 
+    public void StatxIs256BytesWithMtimeAt112()
     {
         Assert.Equal(256, Unsafe.SizeOf<Statx>());
         Statx st = default;
