@@ -93,6 +93,10 @@ internal sealed partial class EventLoop
             if (!l.Shared) l.Dispose();
         }
         Cache.Dispose();
+        // A pool thread still resolving for a connection the shutdown deadline force-closed will call Complete
+        // later: with the flag held at "a wake-up is pending" it never writes to the closed (and perhaps reused)
+        // descriptor, since only the loop, which has exited, clears the flag.
+        Interlocked.Exchange(ref _wakePending, 1);
         Syscall.Close(_wakeFd);
         Syscall.Close(_epollFd);
     }
