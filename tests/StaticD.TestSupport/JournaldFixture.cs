@@ -27,6 +27,7 @@ public sealed class JournaldFixture : IDisposable
 
     public JournaldFixture()
     {
+        RaiseDatagramQueue();
         if (IsListening(SocketPath)) return;
 
         EnsureMachineId();
@@ -58,6 +59,25 @@ public sealed class JournaldFixture : IDisposable
         // journald leaves its sockets behind; a stale socket would make later "is journald there" checks lie.
         if (_createdRuntimeDirectory && Directory.Exists(RuntimeDirectory))
             Directory.Delete(RuntimeDirectory, recursive: true);
+    }
+
+    /// <summary>
+    /// A booted systemd raises net.unix.max_dgram_qlen to 512 (sysctl.d/50-default.conf) so that journald's socket
+    /// can queue a burst; this machine boots with the kernel's 10. With 10, a journald slowed by a loaded CI machine
+    /// refuses the 11th queued datagram (EAGAIN), the sink then rightly writes the event to its fallback, and a test
+    /// that looks for it in the journal fails for a reason no deployment has. Raised like systemd does, if allowed.
+    /// </summary>
+    private static void RaiseDatagramQueue()
+    {
+        const string Path = "/proc/sys/net/unix/max_dgram_qlen";
+        try
+        {
+            if (int.Parse(File.ReadAllText(Path).Trim(), CultureInfo.InvariantCulture) < 512) File.WriteAllText(Path, "512\n");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            // not root, or a read-only /proc: the tests run with the kernel's queue length
+        }
     }
 
     /// <summary>
