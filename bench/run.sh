@@ -14,6 +14,14 @@
 #         BENCH_PEERS     0: leave out nginx/h2o/lighttpd (not installed, not
 #                         run). Default 1, or 0 with a baseline (1 adds them
 #                         to the comparison's tables)
+#         BENCH_CPU_QUOTA percent of a CPU each server may use, per core it is
+#                         pinned to: every server runs in its own cgroup with
+#                         that CPU quota (cgroup v1 cpu or v2 cpu.max), so the
+#                         ratios measure the servers, not wrk. Default 40 in
+#                         the one-core and access-log tables and, with a
+#                         baseline, in all tables (two-core: 40% of each of
+#                         its 2 cores); the normal run's two-core table is
+#                         uncapped unless it is set. 0: no quota anywhere
 #
 # Results (machine line + tables, markdown) go to stdout; progress goes to
 # stderr. The script reports failures of the servers, it does not fail on
@@ -61,6 +69,11 @@ if [[ $PEERS != [01] ]]; then
     echo "BENCH_PEERS must be 0 or 1" >&2
     exit 2
 fi
+if ! [[ ${BENCH_CPU_QUOTA:-40} =~ ^(0|[1-9][0-9]?|100)$ ]]; then
+    echo "BENCH_CPU_QUOTA must be a percentage, 0 (no quota) to 100" >&2
+    exit 2
+fi
+QUOTA_PCT=${BENCH_CPU_QUOTA:-40}
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -104,10 +117,171 @@ cleanup() {
     if [ "$POLICY_CREATED" = 1 ]; then
         rm -f /usr/sbin/policy-rc.d
     fi
+    cg_cleanup
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# ----------------------------------------------------------------------------
+# CPU quota (BENCH_CPU_QUOTA): every server of a table runs in a cgroup of its
+# own, staticd-bench-<our pid>-<table>-<server>, limited to TABLE_QUOTA[table]
+# percent of one CPU (100 ms period). cgroup v1 (a "cpu" controller mount,
+# cpu.cfs_quota_us) is used when there is one, else cgroup v2 (cpu.max). The
+# server joins its cgroup before it execs (launch), so every process and
+# thread it starts (nginx's workers) is in it. Removed on exit.
+# ----------------------------------------------------------------------------
+declare -A TABLE_QUOTA=() # table -> percent of one CPU for each of its servers; 0: none
+declare -A SCG=()         # table/server -> its cgroup directory
+declare -A QUOTA_LOST=()  # table -> 1 if it was to have a quota but there was no cgroup for it
+CG_MODE=none              # v1 | v2 | none
+CG_BASE=                  # where our cgroups are created
+CG_WHY=                   # why there is no quota although one was asked for
+CG_DIRS=()                # every cgroup created, removed on exit
+CG_V2_ENABLED=            # a cgroup.subtree_control we added +cpu to (taken back on exit)
+CG_PERIOD_US=100000
+CG_MAX_PCT=0              # the largest quota of a table
+
+# cg_set_limit DIR PERCENT: the quota of cgroup DIR, PERCENT of one CPU.
+cg_set_limit() {
+    local dir=$1 quota=$(($2 * CG_PERIOD_US / 100))
+    if [ "$CG_MODE" = v1 ]; then
+        { echo "$CG_PERIOD_US" >"$dir/cpu.cfs_period_us" && echo "$quota" >"$dir/cpu.cfs_quota_us"; } 2>/dev/null
+    else
+        { echo "$quota $CG_PERIOD_US" >"$dir/cpu.max"; } 2>/dev/null
+    fi
+}
+
+# cg_rmdir DIR: removes cgroup DIR, waiting up to 2 s for its killed processes to be gone.
+cg_rmdir() {
+    local i
+    for ((i = 0; i < 20; i++)); do
+        [ -d "$1" ] || return 0
+        rmdir "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    log "could not remove cgroup $1"
+    return 1
+}
+
+# cg_try MODE BASE: can we create a cgroup under BASE, give it the largest quota a table needs (v1 refuses
+# one above its parent's) and move a process into it? Sets CG_MODE/CG_BASE if so; else adds the reason to
+# CG_TRIED and fails.
+CG_TRIED=()
+cg_try() {
+    local probe=$2/staticd-bench-$$-probe why
+    CG_MODE=$1
+    if ! mkdir "$probe" 2>/dev/null; then
+        why="cannot create a cgroup in $2"
+    elif ! cg_set_limit "$probe" "$CG_MAX_PCT"; then
+        why="cannot set a CPU quota in $2"
+    elif ! sh -c '{ echo $$ >"$1"; } 2>/dev/null' sh "$probe/cgroup.procs"; then
+        why="cannot move a process into a cgroup in $2"
+    else
+        cg_rmdir "$probe" || true
+        CG_BASE=$2
+        return 0
+    fi
+    if [ -d "$probe" ]; then cg_rmdir "$probe" || true; fi
+    CG_MODE=none
+    CG_TRIED+=("$1: $why")
+    return 1
+}
+
+# cg_init: finds a writable cgroup with the cpu controller, when a table has a quota. Without one, every
+# table runs without a quota and the report says why (the bench does not fail for it).
+cg_init() {
+    local t v1 v2 own d pid
+    CG_MAX_PCT=0
+    for t in "${!TABLE_QUOTA[@]}"; do
+        [ "${TABLE_QUOTA[$t]}" -le "$CG_MAX_PCT" ] || CG_MAX_PCT=${TABLE_QUOTA[$t]}
+    done
+    [ "$CG_MAX_PCT" -gt 0 ] || return 0
+    # v1: the "cpu" controller's mount (maybe "cpu,cpuacct"), under our own cgroup in it, else its root.
+    v1=$(awk '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] == "cpu") { print $2; exit } }' /proc/mounts)
+    if [ -n "$v1" ]; then
+        own=$(awk -F: '{ n = split($2, c, ","); for (i = 1; i <= n; i++) if (c[i] == "cpu") { print $3; exit } }' /proc/self/cgroup)
+        own=${own%/}
+        cg_try v1 "$v1$own" || { [ -n "$own" ] && cg_try v1 "$v1"; } || true
+    fi
+    # v2: the root of the cgroup2 mount (below it, the no-internal-processes rule keeps a cgroup that has
+    # processes, such as ours, from handing the cpu controller to its children).
+    v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+    if [ "$CG_MODE" = none ] && [ -n "$v2" ]; then
+        if ! grep -qw cpu "$v2/cgroup.controllers" 2>/dev/null; then
+            CG_TRIED+=("v2: $v2 has no cpu controller (bound to cgroup v1, or disabled)")
+        else
+            if ! grep -qw cpu "$v2/cgroup.subtree_control" 2>/dev/null &&
+                { echo +cpu >"$v2/cgroup.subtree_control"; } 2>/dev/null; then
+                CG_V2_ENABLED=$v2/cgroup.subtree_control
+            fi
+            if grep -qw cpu "$v2/cgroup.subtree_control" 2>/dev/null; then
+                cg_try v2 "$v2" || true
+            else
+                CG_TRIED+=("v2: cannot enable the cpu controller in $v2/cgroup.subtree_control")
+            fi
+        fi
+    fi
+    if [ "$CG_MODE" != none ]; then
+        # Left over by a run that was killed (no exit trap): empty, and its script is gone.
+        for d in "$CG_BASE"/staticd-bench-*; do
+            [ -d "$d" ] || continue
+            pid=${d##*/staticd-bench-}
+            pid=${pid%%-*}
+            if [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && [ ! -s "$d/cgroup.procs" ]; then
+                rmdir "$d" 2>/dev/null || true
+            fi
+        done
+        log "CPU quota: cgroup $CG_MODE, in $CG_BASE"
+        return 0
+    fi
+    [ -n "$v1$v2" ] || CG_TRIED+=("no cgroup mount with a cpu controller")
+    CG_WHY=$(printf '%s; ' "${CG_TRIED[@]}")
+    CG_WHY=${CG_WHY%; }
+    for t in "${!TABLE_QUOTA[@]}"; do
+        [ "${TABLE_QUOTA[$t]}" = 0 ] || QUOTA_LOST[$t]=1
+        TABLE_QUOTA[$t]=0
+    done
+    log "no CPU quota, running without one: $CG_WHY"
+}
+
+# cg_create TABLE SERVER: the cgroup for SERVER of TABLE with the table's quota; sets CG_PROCS to the
+# cgroup.procs file launch has the server join (empty: no quota). Fails if the cgroup can't be set up.
+CG_PROCS=
+cg_create() {
+    local table=$1 server=$2 pct=${TABLE_QUOTA[$1]:-0} dir
+    CG_PROCS=
+    if [ "$pct" = 0 ] || [ "$CG_MODE" = none ]; then return 0; fi
+    dir=$CG_BASE/staticd-bench-$$-$table-$server
+    if ! mkdir "$dir" 2>/dev/null; then
+        START_ERR="cannot create cgroup $dir"
+        return 1
+    fi
+    CG_DIRS+=("$dir")
+    if ! cg_set_limit "$dir" "$pct"; then
+        START_ERR="cannot set the CPU quota of cgroup $dir"
+        return 1
+    fi
+    SCG[$table/$server]=$dir
+    CG_PROCS=$dir/cgroup.procs
+}
+
+# cg_throttled DIR: "periods throttled" so far from the cgroup's cpu.stat (v1 and v2 alike).
+cg_throttled() {
+    awk '$1 == "nr_periods" { p = $2 } $1 == "nr_throttled" { t = $2 } END { print p + 0, t + 0 }' \
+        "$1/cpu.stat" 2>/dev/null || echo "0 0"
+}
+
+# cg_cleanup: removes every cgroup we created (their servers are stopped by then).
+cg_cleanup() {
+    local d
+    for d in "${CG_DIRS[@]}"; do cg_rmdir "$d" || true; done
+    CG_DIRS=()
+    if [ -n "$CG_V2_ENABLED" ]; then
+        { echo -cpu >"$CG_V2_ENABLED"; } 2>/dev/null || true
+        CG_V2_ENABLED=
+    fi
+}
 
 # ----------------------------------------------------------------------------
 # Installing the tools.
@@ -218,6 +392,63 @@ if [ "$NPROC" -ge 2 ]; then
 else
     PIN_SERVER=() PIN_CLIENT=() PIN_BOTH=()
 fi
+
+# The quota of each table, in percent of one CPU: BENCH_CPU_QUOTA per core the servers are pinned to. The
+# normal run's two-core table (what a second loop adds) has none unless BENCH_CPU_QUOTA is set.
+TABLE_QUOTA[one]=$QUOTA_PCT
+TABLE_QUOTA[alog]=$QUOTA_PCT
+if [ -n "${BENCH_CPU_QUOTA:-}" ] || [ -n "$BASELINE" ]; then TABLE_QUOTA[two]=$((QUOTA_PCT * 2)); else TABLE_QUOTA[two]=0; fi
+cg_init
+
+# cpu_pct_note TABLE: under a quota, what the second figure of a USE cell is.
+cpu_pct_note() {
+    if [ "${TABLE_QUOTA[$1]:-0}" -gt 0 ]; then
+        echo " / in what % of the 100 ms periods the quota of ${TABLE_QUOTA[$1]}% was used up (near ${TABLE_QUOTA[$1]} / 100: the quota set the pace)"
+    fi
+}
+
+# use_intro TABLE: the text above a table of USE figures.
+use_intro() {
+    if [ "${TABLE_QUOTA[$1]:-0}" -gt 0 ]; then
+        echo "The server's CPU use during the best round (user + system of all its processes, from /proc/PID/stat, in % of"
+        echo "one CPU) / in what % of the quota's 100 ms periods it used up its quota of ${TABLE_QUOTA[$1]}% (cgroup cpu.stat). Near"
+        echo "${TABLE_QUOTA[$1]} / 100 the quota was the limit, as intended: the server, not wrk, set the pace."
+    else
+        echo "The server's CPU use during the best round (user + system of all its processes, from /proc/PID/stat, in % of"
+        echo "one CPU):"
+    fi
+}
+
+# quota_line: the "- CPU quota:" line of a report.
+quota_line() {
+    if [ "$CG_MODE" != none ]; then
+        local one=${TABLE_QUOTA[one]} two=${TABLE_QUOTA[two]}
+        printf -- '- CPU quota (BENCH_CPU_QUOTA): every server in a cgroup of its own (cgroup %s, %s), %s%% of\n' \
+            "$CG_MODE" "$CG_BASE" "$one"
+        printf '  its core in the one-core and access-log tables, %s in the two-core table; 0 turns it off\n' \
+            "$([ "$two" -gt 0 ] && echo "$((two / 2))% of each of its 2 cores" || echo "none")"
+    elif [ -n "$CG_WHY" ]; then
+        echo "- CPU quota: none, BENCH_CPU_QUOTA=$QUOTA_PCT asked for one but no cgroup was writable (see Notes)"
+    else
+        echo "- CPU quota: none (BENCH_CPU_QUOTA=0)"
+    fi
+}
+
+# quota_text TABLE: the table's CPU quota, for its heading.
+quota_text() {
+    local pct=${TABLE_QUOTA[$1]:-0}
+    if [ "$pct" -gt 0 ]; then
+        if [ "$1" = two ]; then
+            echo "CPU quota ${pct}% of a CPU per server, $((pct / 2))% of each core"
+        else
+            echo "CPU quota ${pct}% per server"
+        fi
+    elif [ -n "${QUOTA_LOST[$1]:-}" ]; then
+        echo "no CPU quota (no writable cgroup)"
+    else
+        echo "no CPU quota"
+    fi
+}
 
 # ----------------------------------------------------------------------------
 # Document root (created once, reused while the sizes match).
@@ -358,7 +589,14 @@ START_ERR=
 launch() {
     local name=$1 deadline
     shift
-    "$@" >"$RUN/$name.out" 2>&1 &
+    if [ -n "$CG_PROCS" ]; then
+        # Joins the cgroup, then execs the server (same pid): everything it starts inherits the cgroup.
+        # shellcheck disable=SC2016  # $$ and $1 are the inner shell's
+        sh -c '{ echo $$ >"$1"; } 2>/dev/null || { echo "bench: cannot join cgroup $1" >&2; exit 1; }
+            shift; exec "$@"' cgroup-join "$CG_PROCS" "$@" >"$RUN/$name.out" 2>&1 &
+    else
+        "$@" >"$RUN/$name.out" 2>&1 &
+    fi
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     deadline=$(($(now_us) + 5000000))
@@ -491,12 +729,14 @@ declare -A CELL=()   # table/server/case -> text shown
 declare -A RAW=()    # table/server/case -> integer (req/s, or MB/s * 10)
 declare -A BUSY=()   # table/server/case -> "server core % / wrk core %" during the best round
 declare -A CPU_US=() # table/server/case -> server's user+system CPU per response (µs), best round
+declare -A USE=()    # table/server/case -> server's CPU use, % of one CPU [/ % of periods throttled], best round
 # Every round on its own (the baseline comparison pairs them):
 declare -A ROUND_RAW=() # table/server/case/round -> RAW of that round alone
 declare -A ROUND_CPU=() # table/server/case/round -> CPU per response of that round, hundredths of µs
 # wrk threads per table: one in the one-core table (it has one core), two when everything shares both cores.
 declare -A TABLE_THREADS=([two]=2)
 NOTES=()
+[ -z "$CG_WHY" ] || NOTES+=("no CPU quota (BENCH_CPU_QUOTA=$QUOTA_PCT asked for one): $CG_WHY")
 
 # check_case URL CASE: one curl request; status, size and content must match.
 # Prints a reason and fails if they don't.
@@ -544,12 +784,17 @@ run_case() {
     out=$RUN/wrk-$table-$server-$c-$round.txt
     log "  $server: ${CASE_LABEL[$c]}$tag"
     local ticks_before ticks_after proc_before proc_after threads=${TABLE_THREADS[$table]:-1}
+    local wall_before wall_after thr_before thr_after cg=${SCG[$table/$server]:-}
+    [ -z "$cg" ] || thr_before=$(cg_throttled "$cg")
     ticks_before=$(cpu_ticks)
     proc_before=$(proc_ticks "${SPID[$table/$server]}")
+    wall_before=$(now_us)
     timeout $((DURATION + 30)) "$@" wrk -t"$threads" -c"${CASE_CONNS[$c]}" -d"${DURATION}s" \
         --timeout 10s -s "$LUA" "${hdr[@]}" "$url" >"$out" 2>&1 || true
+    wall_after=$(now_us)
     ticks_after=$(cpu_ticks)
     proc_after=$(proc_ticks "${SPID[$table/$server]}")
+    [ -z "$cg" ] || thr_after=$(cg_throttled "$cg")
     line=$(grep '^BENCH ' "$out" || true)
     if [ -z "$line" ]; then
         [ -n "${RAW[$key]:-}" ] || CELL[$key]="err (!)"
@@ -609,6 +854,15 @@ run_case() {
         # CPU 0 is the server's core and CPU 1 wrk's in the one-core table (meaningless in the shared two-core one).
         BUSY[$key]="$(busy_pct "$ticks_before" "$ticks_after" 0) / $(busy_pct "$ticks_before" "$ticks_after" 1)"
         CPU_US[$key]="$((us / 100)).$(printf '%02d' $((us % 100)))"
+        # The server's CPU use over the run, % of one CPU; under a quota also the % of its 100 ms periods
+        # in which the quota was used up (near 100: the server's CPU was the limit).
+        USE[$key]=$(((proc_after - proc_before) * 100000000 / CLK_TCK / (wall_after - wall_before > 0 ? wall_after - wall_before : 1)))
+        if [ -n "$cg" ]; then
+            local -a t0 t1
+            read -r -a t0 <<<"$thr_before"
+            read -r -a t1 <<<"$thr_after"
+            USE[$key]+=" / $(((t1[1] - t0[1]) * 100 / (t1[0] - t0[0] > 0 ? t1[0] - t0[0] : 1)))"
+        fi
         [[ ${CELL[$key]:-} == *"(!)" ]] && flag=" (!)"
         CELL[$key]=$text$flag
     elif [ -n "$flag" ] && [[ ${CELL[$key]} != *"(!)" ]]; then
@@ -628,7 +882,7 @@ start_table() {
     SPIN[$table/$server]="$*"
     log "[$table core table] starting $server"
     START_ERR=
-    if ! "$fn" "${start_args[@]}"; then
+    if ! cg_create "$table" "$server" || ! "$fn" "${start_args[@]}"; then
         for ((c = 0; c < NCASES; c++)); do CELL[$table/$server/$c]="n/a"; done
         RSS_IDLE[$table/$server]="n/a"
         RSS_AFTER[$table/$server]="n/a"
@@ -674,6 +928,7 @@ bench_table() {
             NOTES+=("$s ($table core table): process died during the run, see $RUN/*.out")
         fi
         stop_tree "$pid"
+        if [ -n "${SCG[$table/$s]:-}" ]; then cg_rmdir "${SCG[$table/$s]}" || true; fi
     done
 }
 
@@ -922,12 +1177,14 @@ compare_cpu_table() {
     local table=$1 busy=$2 c row rows
     row="case	staticd µs	baseline µs	staticd/baseline	each round"
     [ "$busy" = 1 ] && row+=$'\t'"staticd busy %"$'\t'"baseline busy %"
+    row+=$'\t'"staticd CPU %"$'\t'"baseline CPU %"
     rows=("$row")
     for ((c = 0; c < NCASES; c++)); do
         row=${CASE_LABEL[$c]%% (*}$'\t'${CPU_US[$table/staticd/$c]:-n/a}$'\t'${CPU_US[$table/baseline/$c]:-n/a}
         pair_ratios ROUND_CPU "$table" staticd baseline "$c"
         row+=$'\t'$PAIR_MEDIAN$'\t'$PAIR_RANGE
         [ "$busy" = 1 ] && row+=$'\t'${BUSY[$table/staticd/$c]:-n/a}$'\t'${BUSY[$table/baseline/$c]:-n/a}
+        row+=$'\t'${USE[$table/staticd/$c]:-n/a}$'\t'${USE[$table/baseline/$c]:-n/a}
         rows+=("$row")
     done
     print_table "${rows[@]}"
@@ -1004,35 +1261,38 @@ compare_main() {
         echo "- The two binaries are identical: every difference below is noise."
     fi
     [ "$PEERS" = 1 ] && echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
+    quota_line
     echo
     echo "staticd and baseline columns: the best round of each. staticd/baseline: the two binaries' ratio within a"
     echo "round (they ran back to back), median over the rounds; above 1.00x the current binary is faster (for CPU"
     echo "and RSS: uses more). \"each round\": the lowest - highest of those ratios. A ratio whose rounds fall on both"
     echo "sides of 1.00x is within this run's noise; a run of the baseline against itself shows how wide that is."
     echo
-    echo "### One core: servers pinned to CPU 0 (1 loop), wrk (1 thread) pinned to CPU 1"
+    echo "### One core: servers pinned to CPU 0 (1 loop), $(quota_text one), wrk (1 thread) pinned to CPU 1"
     echo
     compare_table one "${one[@]:2}"
     echo
     echo "Server CPU time per response (user + system, µs, in the best round; softirq network work not included), and how"
     echo "busy the server's core (CPU 0) / wrk's core (CPU 1) were. Where wrk's core is near 100%, wrk was the limit"
-    echo "and req/s can't tell the binaries apart: the CPU per response still does."
+    echo "and req/s can't tell the binaries apart: the CPU per response still does. CPU %: the server's own CPU use"
+    echo "(% of one CPU)$(cpu_pct_note one)."
     echo
     compare_cpu_table one 1
     echo
-    echo "### Two cores: \"Loops\": 2, servers and wrk (2 threads) sharing CPUs 0-1"
+    echo "### Two cores: \"Loops\": 2, servers and wrk (2 threads) sharing CPUs 0-1, $(quota_text two)"
     echo
     if [ "$NPROC" -ge 2 ]; then
         compare_table two "${two[@]:2}"
         echo
-        echo "Server CPU time per response (user + system, µs):"
+        echo "Server CPU time per response (user + system, µs). CPU %: the server's own CPU use"
+        echo "(% of one CPU)$(cpu_pct_note two)."
         echo
         compare_cpu_table two 0
     else
         echo "n/a: only $NPROC core"
     fi
     echo
-    echo "### Access log cost (1 KiB page, 64 conns, 1 loop on CPU 0)"
+    echo "### Access log cost (1 KiB page, 64 conns, 1 loop on CPU 0, $(quota_text alog))"
     echo
     if [ "$alog" = 1 ]; then
         local rows=("access log	staticd	baseline	staticd/baseline	each round")
@@ -1121,8 +1381,9 @@ echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
 echo "- Client: $(version_of wrk), 1 thread (2 in the two-core table), ${DURATION} s per case, best of $ROUNDS round(s); servers of a table run side by side (idle when not measured), cases interleaved across them"
 echo "- staticd: $(version_of staticd)"
 echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
+quota_line
 echo
-echo "### One core: servers pinned to CPU 0 (1 worker/loop/thread), wrk pinned to CPU 1"
+echo "### One core: servers pinned to CPU 0 (1 worker/loop/thread), $(quota_text one), wrk pinned to CPU 1"
 echo
 rows=("case	staticd	nginx	h2o	lighttpd	staticd/nginx	staticd/h2o	staticd/lighttpd")
 for ((c = 0; c < NCASES; c++)); do
@@ -1156,13 +1417,17 @@ echo "server with the lower figure did the same work with less CPU."
 echo
 case_table BUSY one "case	staticd	nginx	h2o	lighttpd" "${SERVERS[@]}"
 echo
+use_intro one
+echo
+case_table USE one "case	staticd	nginx	h2o	lighttpd" "${SERVERS[@]}"
+echo
 echo "The server's own CPU time per response (user + system, µs, from /proc/PID/stat; nginx = master + worker)."
 echo "Network work the kernel does in softirq context is not in it; the busy figures above include it."
 echo
 case_table CPU_US one "case	staticd	nginx	h2o	lighttpd" "${SERVERS[@]}"
 echo
 
-echo "### Two cores: staticd \"Loops\": 2 vs nginx worker_processes 2"
+echo "### Two cores: staticd \"Loops\": 2 vs nginx worker_processes 2, $(quota_text two)"
 echo
 if [ "$NPROC" -ge 2 ]; then
     echo "Server and wrk share CPUs 0-1 here (taskset -c 0,1): wrk competes with the server"
@@ -1189,15 +1454,19 @@ if [ "$NPROC" -ge 2 ]; then
     echo "the first is one that would add its core's worth of throughput on a machine with a core to spare."
     echo
     case_table CPU_US two "case	staticd (2 loops)	nginx (2 workers)	staticd (1 loop)" "${TWO_SERVERS[@]}"
+    echo
+    use_intro two
+    echo
+    case_table USE two "case	staticd (2 loops)	nginx (2 workers)	staticd (1 loop)" "${TWO_SERVERS[@]}"
 else
     echo "n/a: only $NPROC core"
 fi
 echo
-echo "### staticd access log cost (1 KiB page, 64 conns, 1 loop on CPU 0)"
+echo "### staticd access log cost (1 KiB page, 64 conns, 1 loop on CPU 0, $(quota_text alog))"
 echo
-rows=("access log	req/s	vs off")
-rows+=("off	${CELL[alog/off/0]:-n/a}	1.00x")
-rows+=("on, into systemd-journald	${CELL[alog/journal/0]:-n/a}	$(ratio "${RAW[alog/journal/0]:-}" "${RAW[alog/off/0]:-}")")
+rows=("access log	req/s	vs off	server CPU %")
+rows+=("off	${CELL[alog/off/0]:-n/a}	1.00x	${USE[alog/off/0]:-n/a}")
+rows+=("on, into systemd-journald	${CELL[alog/journal/0]:-n/a}	$(ratio "${RAW[alog/journal/0]:-}" "${RAW[alog/off/0]:-}")	${USE[alog/journal/0]:-n/a}")
 print_table "${rows[@]}"
 echo
 echo "Entries the journal could not take are dropped, never waited for (drop reports in the log: ${ALOG_DROPPED:-n/a})."
