@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using StaticD.Net;
+using Xunit;
+
+namespace StaticD.Tests.Net;
+
+/// <summary>
+/// "No allocation per request on the hot path", measured: keep-alive requests answered from the loop's file cache
+/// (a small file sent from memory, a large one by sendfile, a cached 404) allocate nothing on the loop's thread.
+/// The test's thread is the loop's thread here; the client runs on a thread of its own with buffers made up front,
+/// so <see cref="GC.GetAllocatedBytesForCurrentThread"/> counts the server's allocations alone.
+/// </summary>
+public sealed class AllocationTests
+{
+    private const int WarmUp = 200;
+    private const int Measured = 2000;
+
+    [Theory]
+    [InlineData("/small.html")]
+    [InlineData("/large.bin")]
+    [InlineData("/missing.html")]
+    public void CachedKeepAliveRequests_AllocateNothingOnTheLoop(string path)
+    {
+        using var h = new LoopHarness(fileCache: true, transport: (fd, _) => new SocketTransport(fd));
+        h.AddFile("small.html", new string('x', 1000));
+        h.AddRandomFile("large.bin", 100_000);
+        byte[] request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: h\r\nUser-Agent: alloc-test\r\n\r\n");
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Connect(new IPEndPoint(IPAddress.Loopback, h.Port));
+        int done = 0;
+        Exception? clientError = null;
+        var client = new Thread(() =>
+        {
+            try
+            {
+                byte[] buffer = new byte[256 * 1024];
+                int length = -1;
+                for (int i = 0; i < WarmUp + Measured; i++)
+                {
+                    socket.Send(request);
+                    length = length < 0 ? ReadFirstResponse(socket, buffer) : ReadExactly(socket, buffer, length);
+                    Volatile.Write(ref done, i + 1);
+                }
+            }
+            catch (Exception ex)
+            {
+                clientError = ex;
+                Volatile.Write(ref done, int.MaxValue);
+            }
+        }) { IsBackground = true };
+        client.Start();
+
+        h.PumpUntil(() => Volatile.Read(ref done) >= WarmUp, "the warm-up requests were answered");
+        // Bare rounds, as the loop thread runs them (the harness's own bookkeeping would be counted too).
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        while (Volatile.Read(ref done) < WarmUp + Measured && DateTime.UtcNow < deadline) h.Loop.RunOnce(50);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(Volatile.Read(ref done) >= WarmUp + Measured, "the measured requests were not answered in 60 s");
+        client.Join();
+        Assert.Null(clientError);
+        Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop for {Measured} requests of {path}");
+    }
+
+    /// <summary>Reads one response (head, then Content-Length bytes) and returns its whole length.</summary>
+    private static int ReadFirstResponse(Socket socket, byte[] buffer)
+    {
+        int have = 0;
+        while (true)
+        {
+            int n = socket.Receive(buffer, have, buffer.Length - have, SocketFlags.None);
+            if (n == 0) throw new IOException("closed");
+            have += n;
+            int end = buffer.AsSpan(0, have).IndexOf("\r\n\r\n"u8);
+            if (end < 0) continue;
+            string head = Encoding.ASCII.GetString(buffer, 0, end);
+            string line = head.Split("\r\n").Single(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+            int total = end + 4 + int.Parse(line["Content-Length:".Length..].Trim());
+            return have >= total ? total : ReadExactly(socket, buffer, total, have);
+        }
+    }
+
+    private static int ReadExactly(Socket socket, byte[] buffer, int length, int have = 0)
+    {
+        while (have < length)
+        {
+            int n = socket.Receive(buffer, have, Math.Min(buffer.Length - have, length - have), SocketFlags.None);
+            if (n == 0) throw new IOException("closed");
+            have += n;
+        }
+        return length;
+    }
+}
