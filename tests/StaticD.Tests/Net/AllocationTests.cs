@@ -50,7 +50,8 @@ public sealed class AllocationTests
                 clientError = ex;
                 Volatile.Write(ref done, int.MaxValue);
             }
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         client.Start();
 
         h.PumpUntil(() => Volatile.Read(ref done) >= WarmUp, "the warm-up requests were answered");
