@@ -26,7 +26,7 @@ internal static unsafe partial class Syscall
     /// <summary>The same for a path as a string (symlinks followed, as inotify_add_watch always does without
     /// IN_DONT_FOLLOW).</summary>
     public static int InotifyAddWatch(int inotifyFd, string path, InotifyMask mask, out Errno errno) =>
-        InotifyAddWatch(inotifyFd, System.Text.Encoding.UTF8.GetBytes(path + "\0"), mask, out errno);
+        InotifyAddWatch(inotifyFd, NulTerminated(path), mask, out errno);
 
     /// <summary>Removes a watch; EINVAL (the kernel already dropped it: IN_IGNORED is queued) is not an error
     /// worth reporting, so nothing is returned.</summary>

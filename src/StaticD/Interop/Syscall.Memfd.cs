@@ -38,11 +38,4 @@ internal static unsafe partial class Syscall
         errno = Errno.None;
         return fd;
     }
-
-    /// <summary>For the span forms of calls that take a C string: the kernel reads up to the first NUL, which must
-    /// therefore be inside the span.</summary>
-    private static void RequireNul(ReadOnlySpan<byte> path)
-    {
-        if (path.IndexOf((byte)0) < 0) throw new ArgumentException("not NUL-terminated", nameof(path));
-    }
 }

@@ -105,31 +105,15 @@ internal static unsafe partial class Syscall
     }
 
     /// <summary>statx of a path, following symlinks (the path's final target is what is described).</summary>
-    public static bool StatPath(string path, out Statx result, out Errno errno)
-    {
-        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        Statx st;
-        fixed (byte* p = bytes)
-        {
-            while (Libc.statx(Libc.AT_FDCWD, p, 0, Libc.STATX_TYPE | Libc.STATX_INO, &st) < 0)
-            {
-                errno = ErrnoExtensions.Last();
-                if (errno == Errno.EINTR) continue;
-                result = default;
-                return false;
-            }
-        }
-        errno = Errno.None;
-        result = st;
-        return true;
-    }
+    public static bool StatPath(string path, out Statx result, out Errno errno) =>
+        StatPath(NulTerminated(path), out result, out errno);
 
     /// <summary>realpath(3): the absolute path with every symlink, "." and ".." resolved, or null with the reason
     /// (ENOENT when a component is missing).</summary>
     public static string? RealPath(string path, out Errno errno)
     {
         const int PathMax = 4096; // PATH_MAX: realpath writes at most this much into a caller's buffer
-        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        byte[] bytes = NulTerminated(path);
         byte* resolved = stackalloc byte[PathMax];
         fixed (byte* p = bytes)
         {
@@ -147,7 +131,7 @@ internal static unsafe partial class Syscall
     /// RESOLVE_BENEATH: a site's root is the operator's choice and may well be reached through symlinks.</summary>
     public static int OpenDirectoryPath(string path, out Errno errno)
     {
-        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        byte[] bytes = NulTerminated(path);
         int fd;
         fixed (byte* p = bytes)
         {
@@ -166,17 +150,5 @@ internal static unsafe partial class Syscall
     public static void Close(int fd)
     {
         if (fd >= 0) Libc.close(fd);
-    }
-
-    public static bool SetInt(int fd, int level, int name, int value)
-    {
-        return Libc.setsockopt(fd, level, name, &value, sizeof(int)) == 0;
-    }
-
-    public static int GetInt(int fd, int level, int name)
-    {
-        int value = 0;
-        uint length = sizeof(int);
-        return Libc.getsockopt(fd, level, name, &value, &length) == 0 ? value : -1;
     }
 }

@@ -230,7 +230,8 @@ internal sealed partial class Connection
             CloseNow();
             return;
         }
-        _body.KeepUnsentHead(_loop.Scratch.AsSpan(n > 0 ? (int)n : 0, length - (n > 0 ? (int)n : 0)));
+        int sent = n > 0 ? (int)n : 0;
+        _body.KeepUnsentHead(_loop.Scratch.AsSpan(sent, length - sent));
         Deadline = _loop.NowMs + _context.Limits.SendTimeoutSeconds * 1000L;
     }
 

@@ -241,7 +241,7 @@ public sealed class JournalSinkTests
     private static int DefaultDatagramSendBuffer()
     {
         int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
-        try { return Syscall.GetInt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF); }
+        try { return Syscall.GetOption(fd, SocketOption.SendBuffer, out _); }
         finally { Syscall.Close(fd); }
     }
 }
