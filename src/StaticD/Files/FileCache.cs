@@ -19,11 +19,14 @@ namespace StaticD.Files;
 /// file systems, the target of a symlink in another directory) are caught by revalidating every entry after
 /// <see cref="RevalidateMs"/>. Loop-thread only, except <see cref="Watch"/>.
 ///
-/// Root swaps: every entry was resolved under one <see cref="SiteRoot"/> at one <see cref="SiteRoot.Generation"/>,
-/// kept once for the whole cache. The first Find or Store that sees another root or generation drops every entry
-/// (an int compare per request, no syscall), which also closes the old release's files at once instead of one
-/// path at a time; Store refuses an answer resolved under an older generation than the current one (a request
-/// that was on the thread pool while the root was swapped).
+/// Sites: an entry belongs to one <see cref="ServedSite"/> and its key starts with the site's index, so a path of
+/// one site never answers for another, even when one root is inside the other and the file is the same.
+///
+/// Root swaps: every entry was resolved under the roots of one configuration (<see cref="RootGroup"/>), at one
+/// count of their swaps, kept once for the whole cache. The first Find or Store that sees another group or count
+/// drops every entry (an int compare per request, no syscall), which also closes the old release's files at once
+/// instead of one path at a time; Store refuses an answer resolved under an older generation of its root than the
+/// current one (a request that was on the thread pool while the root was swapped).
 /// </summary>
 internal sealed class FileCache : IDisposable
 {
@@ -34,17 +37,22 @@ internal sealed class FileCache : IDisposable
     private const int RevalidateMs = 5000;
     // Longer paths are rare and not worth a stack buffer for the key; they are simply not cached.
     private const int MaxKeyLength = 1024;
+    // Two chars of site index in front of the path.
+    private const int SitePrefix = 2;
     private const InotifyMask WatchMask = InotifyMask.Modify | InotifyMask.Attrib | InotifyMask.CloseWrite |
         InotifyMask.MovedFrom | InotifyMask.MovedTo | InotifyMask.Create | InotifyMask.Delete | InotifyMask.DeleteSelf |
         InotifyMask.MoveSelf | InotifyMask.OnlyDir;
 
-    internal sealed class Entry(string key, SitePolicy site, int watch, long expiresMs)
+    internal sealed class Entry(string key, ServedSite site, int watch, long expiresMs)
     {
         public readonly string Key = key;
         /// <summary>The site this answer was found under: after a reload it is stale.</summary>
-        public readonly SitePolicy Site = site;
+        public readonly ServedSite Site = site;
         public readonly int Watch = watch;
         public readonly long ExpiresMs = expiresMs;
+        /// <summary>The generation of the site's root it was resolved under (a swap makes it stale even for a
+        /// root that belongs to no group).</summary>
+        public int RootGeneration;
         public int Status;
         public bool IsIndex;
         public ContentCoding Available;
@@ -89,9 +97,9 @@ internal sealed class FileCache : IDisposable
     private long _events;
     private long _clearedAt;
     private readonly Dictionary<int, long> _changedAt = new();
-    /// <summary>The root, and its generation, that every entry was resolved under.</summary>
-    private SiteRoot? _root;
-    private int _rootGeneration;
+    /// <summary>The roots, and their count of swaps, that every entry was resolved under.</summary>
+    private RootGroup? _roots;
+    private int _rootSwaps;
 
     public int InotifyFd { get; }
 
@@ -108,10 +116,13 @@ internal sealed class FileCache : IDisposable
     /// made stale.</summary>
     public long EventCount => _events;
 
-    /// <summary>Keys are the path's bytes widened one to one into chars: unique, and no allocation to look up.</summary>
-    private static void Widen(ReadOnlySpan<byte> path, Span<char> key)
+    /// <summary>Keys are the site's index in two chars, then the path's bytes widened one to one into chars:
+    /// unique, and no allocation to look up.</summary>
+    private static void Widen(int site, ReadOnlySpan<byte> path, Span<char> key)
     {
-        for (int i = 0; i < path.Length; i++) key[i] = (char)path[i];
+        key[0] = (char)(site & 0xFFFF);
+        key[1] = (char)((uint)site >> 16);
+        for (int i = 0; i < path.Length; i++) key[SitePrefix + i] = (char)path[i];
     }
 
     public static int VariantIndex(ContentCoding coding) => coding switch
@@ -123,14 +134,14 @@ internal sealed class FileCache : IDisposable
     };
 
     /// <summary>The live entry for a decoded path under the current configuration, or null.</summary>
-    public Entry? Find(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, long nowMs)
+    public Entry? Find(ReadOnlySpan<byte> path, ServedSite site, long nowMs)
     {
-        FollowRoot(root);
+        FollowRoots(site.Root!.Group);
         if (path.Length > MaxKeyLength) return null;
-        Span<char> key = stackalloc char[path.Length];
-        Widen(path, key);
+        Span<char> key = stackalloc char[SitePrefix + path.Length];
+        Widen(site.Index, path, key);
         if (!_lookup.TryGetValue(key, out Entry? entry)) return null;
-        if (entry.Dead || entry.Site != site || nowMs >= entry.ExpiresMs)
+        if (entry.Dead || entry.Site != site || entry.RootGeneration != site.Root.Generation || nowMs >= entry.ExpiresMs)
         {
             Remove(entry);
             return null;
@@ -152,20 +163,23 @@ internal sealed class FileCache : IDisposable
     /// <summary>Loop: remember what the pool resolved. Takes ownership of the file descriptor (returns the cached
     /// file with one user: the caller) or returns null and leaves the descriptor with the caller.
     /// <paramref name="eventCount"/> is <see cref="EventCount"/> from before the resolution was started.</summary>
-    public CachedFile? Store(ReadOnlySpan<byte> path, SitePolicy site, SiteRoot root, ref Resource resource, long nowMs, long eventCount)
+    public CachedFile? Store(ReadOnlySpan<byte> path, ServedSite site, ref Resource resource, long nowMs, long eventCount)
     {
-        FollowRoot(root);
-        if (resource.Watch < 0 || path.Length > MaxKeyLength || resource.RootGeneration != _rootGeneration) return null;
+        SiteRoot root = site.Root!;
+        FollowRoots(root.Group);
+        if (resource.Watch < 0 || path.Length > MaxKeyLength || resource.RootGeneration != root.Generation) return null;
         if (eventCount < _clearedAt || _changedAt.TryGetValue(resource.Watch, out long changed) && changed > eventCount) return null;
-        Span<char> key = stackalloc char[path.Length];
-        Widen(path, key);
-        if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Site != site || entry.Watch != resource.Watch)
+        Span<char> key = stackalloc char[SitePrefix + path.Length];
+        Widen(site.Index, path, key);
+        if (!_lookup.TryGetValue(key, out Entry? entry) || entry.Dead || entry.Site != site || entry.Watch != resource.Watch ||
+            entry.RootGeneration != resource.RootGeneration)
         {
             if (entry is not null) Remove(entry);
             if (_entries.Count >= MaxEntries || _bodyBytes > MaxBodyBytes) Clear();
             entry = new Entry(new string(key), site, resource.Watch, nowMs + RevalidateMs)
             {
                 Status = resource.Status,
+                RootGeneration = resource.RootGeneration,
                 IsIndex = resource.File.IsIndex,
                 Available = resource.Available,
                 Name = resource.Name.ToArray(),
@@ -183,14 +197,15 @@ internal sealed class FileCache : IDisposable
         return file;
     }
 
-    /// <summary>Drops everything when the root was replaced (reload) or re-opened on another directory (swap).</summary>
-    private void FollowRoot(SiteRoot root)
+    /// <summary>Drops everything when the roots were replaced (reload) or one was re-opened on another directory
+    /// (swap). A root opened alone (tests) has no group and is followed by nothing but its generation.</summary>
+    private void FollowRoots(RootGroup? roots)
     {
-        int generation = root.Generation;
-        if (root == _root && generation == _rootGeneration) return;
+        int swaps = roots?.Swaps ?? 0;
+        if (roots == _roots && swaps == _rootSwaps) return;
         Clear();
-        _root = root;
-        _rootGeneration = generation;
+        _roots = roots;
+        _rootSwaps = swaps;
     }
 
     /// <summary>Loop: apply queued inotify events (before any request of this round is served).</summary>

@@ -43,10 +43,16 @@ internal sealed class SiteRoot : IDisposable
     private readonly HashSet<int> _retired = [];
     private bool _disposed;
 
-    private SiteRoot(string path, Opened opened)
+    private readonly RootGroup? _group;
+
+    /// <summary>The configuration's roots this one belongs to (null when opened alone).</summary>
+    public RootGroup? Group => _group;
+
+    private SiteRoot(string path, Opened opened, RootGroup? group)
     {
         Path = path;
         _current = opened;
+        _group = group;
     }
 
     /// <summary>The directory as configured (it may be, or pass through, a symlink).</summary>
@@ -61,10 +67,11 @@ internal sealed class SiteRoot : IDisposable
     public int Generation => _current.Generation;
 
     /// <summary>Opens <paramref name="path"/>; null with the reason when it cannot be opened as a directory.</summary>
-    public static SiteRoot? TryOpen(string path, out Errno errno)
+    /// <param name="group">Told of every swap, so caches can follow all roots of a configuration at once.</param>
+    public static SiteRoot? TryOpen(string path, out Errno errno, RootGroup? group = null)
     {
         Opened? opened = Open(path, 0, out errno);
-        return opened is null ? null : new SiteRoot(path, opened);
+        return opened is null ? null : new SiteRoot(path, opened, group);
     }
 
     private static Opened? Open(string path, int generation, out Errno errno)
@@ -105,6 +112,7 @@ internal sealed class SiteRoot : IDisposable
                 return RootCheck.Unchanged;
             }
             _current = next;
+            _group?.CountSwap();
             Retire(current.Fd, retireAfter);
             return RootCheck.Swapped;
         }

@@ -20,17 +20,23 @@ internal sealed class ServerOptions
     public const string Section = "StaticD";
 
     public int Port { get; init; }
-    public string Root { get; init; } = "";
+    /// <summary>The default site's directory; null when only Sites are served (unknown hosts then get 421).</summary>
+    public string? Root { get; init; }
     public IReadOnlyList<IPAddress> Listen { get; init; } = [];
     public bool ListenIsDefault { get; init; }
     public int Loops { get; init; }
     public int ShutdownTimeoutSeconds { get; init; } = 10;
     public Limits Limits { get; init; } = new();
+    /// <summary>The top level compiled as a site: the default site when <see cref="Root"/> is set, and in any case
+    /// the headers of answers no site gives.</summary>
     public SitePolicy Site { get; init; } = new();
-    public bool AccessLog { get; init; } = true;
+    /// <summary>StaticD:Sites, in order.</summary>
+    public IReadOnlyList<SitePolicy> Sites { get; init; } = [];
     public bool FileCache { get; init; } = true;
 
-    private static readonly string[] Keys = ["Port", "Root", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "AccessLog", "FileCache", .. SiteConfig.Keys];
+    /// <summary>Keys that belong to the server as a whole; a site that sets one is refused.</summary>
+    public static readonly string[] ServerKeys = ["Port", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "FileCache", "Sites"];
+    private static readonly string[] Keys = [.. ServerKeys, "Root", .. SiteConfig.Keys];
 
     /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
     /// A relative <c>Root</c> is taken relative to the configuration file's directory.</summary>
@@ -42,12 +48,26 @@ internal sealed class ServerOptions
         RejectUnknownKeys(section, Keys);
 
         int port = ConfigReader.Int(section, "Port", 1, 65535, required: true, fallback: 0);
-        string root = ReadRoot(section, configFile);
+        bool hasSites = section.GetSection("Sites").GetChildren().Any();
+        // With Sites, the top-level Root is optional: without it there is no default site.
+        string? root = hasSites && section["Root"] is null ? null : ReadRoot(section, configFile);
         (IReadOnlyList<IPAddress> listen, bool isDefault) = ReadListen(section);
         int loops = ConfigReader.Int(section, "Loops", 1, 1024, required: false, fallback: Environment.ProcessorCount);
         int shutdown = ConfigReader.Int(section, "ShutdownTimeoutSeconds", 0, 3600, required: false, fallback: 10);
         Limits limits = LimitsConfig.Load(section.GetSection("Limits"));
-        SitePolicy site = SiteConfig.Load(section, root);
+        var problems = new List<ConfigException>();
+        SitePolicy site = new();
+        try
+        {
+            site = SiteConfig.Load(section, null, root ?? "", []);
+        }
+        catch (ConfigException ex)
+        {
+            problems.Add(ex);
+        }
+        List<SitePolicy> sites = SitesConfig.Load(section, root, configFile, problems);
+        if (problems.Count > 0)
+            throw ConfigException.Combine([.. problems.DistinctBy(p => (p.Key, p.Message))]);
 
         return new ServerOptions
         {
@@ -59,19 +79,47 @@ internal sealed class ServerOptions
             ShutdownTimeoutSeconds = shutdown,
             Limits = limits,
             Site = site,
-            AccessLog = ConfigReader.Bool(section, "AccessLog", true),
+            Sites = sites,
             FileCache = ConfigReader.Bool(section, "FileCache", true),
         };
     }
 
-    /// <summary>Opens the site's root and bundles what the loops serve with. The root is opened once here; a
-    /// configuration whose root cannot be opened is rejected like any other invalid value.</summary>
+    /// <summary>Opens every root (each directory once, however many sites serve it) and bundles what the loops
+    /// serve with. A configuration whose root cannot be opened is rejected like any other invalid value.</summary>
     public ServeContext OpenContext()
     {
-        SiteRoot root = SiteRoot.TryOpen(Root, out Errno errno)
-            ?? throw new ConfigException("StaticD:Root", $"\"{Root}\" cannot be opened: {errno.Describe()}");
-        return new ServeContext(Limits, Site, root, FileCache, AccessLog, ShutdownTimeoutSeconds);
+        var roots = new RootGroup();
+        try
+        {
+            var served = new ServedSite[Sites.Count];
+            for (int i = 0; i < Sites.Count; i++)
+                served[i] = new ServedSite(i, Sites[i], Sites[i].Root.Length == 0 ? null : OpenRoot(roots, Sites[i]));
+            ServedSite? fallback = Root is null ? null : new ServedSite(Sites.Count, Site, OpenRoot(roots, Site));
+            var hosts = new HostTable(Sites.SelectMany((s, i) => s.Hosts.Select(name => (name, i))));
+            return new ServeContext(Limits, Site, served, fallback, hosts, roots, FileCache, ShutdownTimeoutSeconds);
+        }
+        catch
+        {
+            roots.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>For the start and reload log lines: how many sites, a few of their names, and the default
+    /// site's root (or what happens to hosts no site names).</summary>
+    public string DescribeSites()
+    {
+        string fallback = Root is null ? "hosts no site names get 421" : $"the default site (root {Root})";
+        if (Sites.Count == 0) return fallback;
+        const int Shown = 5;
+        string names = string.Join(", ", Sites.Take(Shown).Select(s => s.Hosts.Length > 0 ? s.Hosts[0] : "?"));
+        if (Sites.Count > Shown) names += $" and {Sites.Count - Shown} more";
+        return $"{Sites.Count + (Root is null ? 0 : 1)} sites: {names}; {fallback}";
+    }
+
+    private static SiteRoot OpenRoot(RootGroup roots, SitePolicy site) =>
+        roots.Open(site.Root, out Errno errno)
+            ?? throw new ConfigException(site.ConfigPath + ":Root", $"\"{site.Root}\" cannot be opened: {errno.Describe()}");
 
     internal static void RejectUnknownKeys(IConfigurationSection section, string[] allowed)
     {
@@ -82,7 +130,7 @@ internal sealed class ServerOptions
         }
     }
 
-    private static string ReadRoot(IConfigurationSection section, string configFile)
+    internal static string ReadRoot(IConfigurationSection section, string configFile)
     {
         string key = $"{section.Path}:Root";
         string? value = section["Root"];

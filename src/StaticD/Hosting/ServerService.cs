@@ -64,7 +64,7 @@ internal sealed partial class ServerService(
 
         // Before SIGHUP can reach Reload, which registers the next root with it.
         _rootWatcher = new RootWatcher(_logger);
-        _rootWatcher.Register(_context.Root);
+        foreach (SiteRoot root in _context.Roots.Roots) _rootWatcher.Register(root);
         _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true; // HUP means reload, never "terminate"
@@ -72,7 +72,7 @@ internal sealed partial class ServerService(
         });
         _status = new StatusReporter(_notifier, _loops, _connectionCount, _logger);
         _notifier?.Notify("READY=1\nSTATUS=Serving");
-        Log.Started(_logger, Program.Version, Describe(_endPoints), options.Root, options.Loops);
+        Log.Started(_logger, Program.Version, Describe(_endPoints), options.DescribeSites(), options.Loops);
         if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints));
         return Task.CompletedTask;
     }
@@ -222,7 +222,7 @@ internal sealed partial class ServerService(
                 if (options.Loops != previous.Loops) Log.ReloadLoopsIgnored(_logger, previous.Loops, options.Loops);
 
                 ServeContext old = _context;
-                _rootWatcher?.Register(next.Root);
+                foreach (SiteRoot root in next.Roots.Roots) _rootWatcher?.Register(root);
                 _context = next;
                 _options = options;
                 var applied = new CountdownEvent(_loops.Length);
@@ -238,7 +238,7 @@ internal sealed partial class ServerService(
                 applied.Wait(TimeSpan.FromSeconds(5));
                 // The old root serves nothing new from here on: following its swaps (or warning that its path is
                 // gone, when the reload moved away from it) would only mislead. Its descriptor stays open below.
-                _rootWatcher?.Unregister(old.Root);
+                foreach (SiteRoot root in old.Roots.Roots) _rootWatcher?.Unregister(root);
                 if (perLoop is not null)
                 {
                     if (_shared is not null)
@@ -253,7 +253,7 @@ internal sealed partial class ServerService(
                 // The old root descriptor is only used while a request is being resolved on the thread pool,
                 // which takes milliseconds; a minute is a wide margin before closing it.
                 _ = Task.Delay(TimeSpan.FromMinutes(1)).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
-                Log.Reloaded(_logger, Describe(_endPoints), options.Root);
+                Log.Reloaded(_logger, Describe(_endPoints), options.DescribeSites());
             }
             catch (ConfigException ex)
             {

@@ -12,10 +12,12 @@ namespace StaticD.Hosting;
 /// </summary>
 internal static class SiteConfig
 {
+    /// <summary>The keys a site may set (besides Hosts and Root); each is inherited from the top level unless the
+    /// site sets it, except Redirects and RedirectTo, which describe one site's own paths and names.</summary>
     public static readonly string[] Keys =
     [
         "ServeHiddenFiles", "DirectoryListing", "SpaFallback", "Precompressed", "ErrorPages", "MimeTypes",
-        "Headers", "PathHeaders", "CacheControl", "DefaultCacheControl",
+        "Headers", "PathHeaders", "CacheControl", "DefaultCacheControl", "AccessLog", "Redirects", "RedirectTo",
     ];
 
     // Headers whose value staticd computes per response: letting configuration set them would corrupt framing
@@ -27,10 +29,21 @@ internal static class SiteConfig
         "Vary", "Cache-Control", "Allow", "Retry-After", "Trailer", "TE",
     ];
 
-    public static SitePolicy Load(IConfigurationSection section, string root)
+    /// <summary>
+    /// Compiles one site. <paramref name="defaults"/> is the top-level section a site inherits from (null when
+    /// <paramref name="section"/> is the top level itself, the default site). Scalars come from the site when it
+    /// sets them, else from the top level; objects (Headers, MimeTypes, ErrorPages) merge by name with the site's
+    /// entries winning (an empty header value removes an inherited header); rule lists (PathHeaders, CacheControl)
+    /// hold the site's rules first, then the inherited ones.
+    /// </summary>
+    public static SitePolicy Load(IConfigurationSection section, IConfigurationSection? defaults, string root, string[] hosts)
     {
+        IConfigurationSection[] layers = defaults is null ? [section] : [defaults, section];
+        IConfigurationSection Pick(string key) =>
+            defaults is not null && !section.GetSection(key).Exists() ? defaults : section;
+
         var errorPages = new Dictionary<int, byte[]>();
-        foreach (IConfigurationSection page in section.GetSection("ErrorPages").GetChildren())
+        foreach (IConfigurationSection page in layers.SelectMany(l => l.GetSection("ErrorPages").GetChildren()))
         {
             if (!int.TryParse(page.Key, out int status) || status < 400 || status > 599)
                 throw new ConfigException(page.Path, $"\"{page.Key}\" is not an error status; expected a status code from 400 to 599 mapped to a file in the root, e.g. \"404\": \"/404.html\"");
@@ -38,7 +51,7 @@ internal static class SiteConfig
         }
 
         var mime = new Dictionary<string, byte[]>(StringComparer.OrdinalIgnoreCase);
-        foreach (IConfigurationSection entry in section.GetSection("MimeTypes").GetChildren())
+        foreach (IConfigurationSection entry in layers.SelectMany(l => l.GetSection("MimeTypes").GetChildren()))
         {
             string ext = entry.Key.TrimStart('.');
             if (ext.Length == 0 || ext.Length > 16 || ext.Any(c => c > 127 || c == '/' || char.IsWhiteSpace(c)))
@@ -49,10 +62,10 @@ internal static class SiteConfig
         }
 
         var global = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["X-Content-Type-Options"] = "nosniff" };
-        foreach ((string name, string value) in ReadHeaders(section.GetSection("Headers")))
+        foreach ((string name, string value) in layers.SelectMany(l => ReadHeaders(l.GetSection("Headers"))))
             global[name] = value; // an empty value removes a default header
         var pathHeaders = new List<PathHeaderRule>();
-        foreach (IConfigurationSection rule in section.GetSection("PathHeaders").GetChildren())
+        foreach (IConfigurationSection rule in layers.SelectMany(l => l.GetSection("PathHeaders").GetChildren()))
         {
             ServerOptions.RejectUnknownKeys(rule, ["Path", "Headers"]);
             PathPattern pattern = Pattern(rule.GetSection("Path"));
@@ -64,7 +77,7 @@ internal static class SiteConfig
 
         var pathRules = new List<(string, string)>();
         var typeRules = new List<(string, string)>();
-        foreach (IConfigurationSection rule in section.GetSection("CacheControl").GetChildren())
+        foreach (IConfigurationSection rule in layers.Reverse().SelectMany(l => l.GetSection("CacheControl").GetChildren()))
         {
             ServerOptions.RejectUnknownKeys(rule, ["Path", "ContentType", "Value"]);
             string? value = rule["Value"];
@@ -83,18 +96,24 @@ internal static class SiteConfig
                 throw new ConfigException(rule.Path, "expected exactly one of \"Path\" or \"ContentType\", and \"Value\"");
             }
         }
-        string? defaultCache = section["DefaultCacheControl"];
+        string? defaultCache = Pick("DefaultCacheControl")["DefaultCacheControl"];
         CacheRules cacheRules = CacheRules.Create(pathRules, typeRules, defaultCache, out string? cacheError);
-        if (cacheError is not null) throw new ConfigException(section.Path + ":CacheControl", cacheError);
+        if (cacheError is not null) throw new ConfigException(Pick("CacheControl").Path + ":CacheControl", cacheError);
 
-        string? spa = section["SpaFallback"];
+        IConfigurationSection spa = Pick("SpaFallback").GetSection("SpaFallback");
         return new SitePolicy
         {
             Root = root,
-            ServeHiddenFiles = ConfigReader.Bool(section, "ServeHiddenFiles", false),
-            DirectoryListing = ConfigReader.Bool(section, "DirectoryListing", false),
-            Precompressed = ConfigReader.Bool(section, "Precompressed", true),
-            SpaFallback = string.IsNullOrEmpty(spa) ? null : SitePath(section.GetSection("SpaFallback").Path, spa),
+            Hosts = hosts,
+            LogName = Encoding.ASCII.GetBytes(hosts.Length > 0 ? hosts[0] : "_"),
+            ConfigPath = section.Path,
+            Redirects = RedirectConfig.LoadRules(section.GetSection("Redirects")),
+            RedirectTo = RedirectConfig.LoadOrigin(section.GetSection("RedirectTo"), hosts),
+            AccessLog = ConfigReader.Bool(Pick("AccessLog"), "AccessLog", true),
+            ServeHiddenFiles = ConfigReader.Bool(Pick("ServeHiddenFiles"), "ServeHiddenFiles", false),
+            DirectoryListing = ConfigReader.Bool(Pick("DirectoryListing"), "DirectoryListing", false),
+            Precompressed = ConfigReader.Bool(Pick("Precompressed"), "Precompressed", true),
+            SpaFallback = string.IsNullOrEmpty(spa.Value) ? null : SitePath(spa.Path, spa.Value),
             ErrorPages = errorPages.ToFrozenDictionary(),
             MimeOverrides = mime.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             GlobalHeaders = Render(global.Where(h => h.Value.Length > 0).Select(h => (h.Key, h.Value)).ToList()),
@@ -104,7 +123,7 @@ internal static class SiteConfig
     }
 
     /// <summary>A file in the root named in configuration: "/404.html". Must not climb out with "..".</summary>
-    private static byte[] SitePath(string key, string? value)
+    internal static byte[] SitePath(string key, string? value)
     {
         if (string.IsNullOrEmpty(value) || value[0] != '/' || value.Split('/').Any(s => s is "." or "..") || value.Contains('\0'))
             throw new ConfigException(key, $"\"{value}\" is not allowed; expected a path inside the root starting with '/', e.g. \"/404.html\"");
@@ -140,6 +159,6 @@ internal static class SiteConfig
 
     private static bool IsToken(string s) => Http.Tokens.IsToken(s);
 
-    private static bool IsFieldValue(string? s) =>
+    internal static bool IsFieldValue(string? s) =>
         !string.IsNullOrEmpty(s) && s.All(c => c is '\t' or (>= ' ' and < (char)127)) && s[0] is not (' ' or '\t') && s[^1] is not (' ' or '\t');
 }

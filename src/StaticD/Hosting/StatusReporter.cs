@@ -85,12 +85,14 @@ internal sealed class StatusReporter : IDisposable
             long bytes = _loops.Sum(l => Volatile.Read(ref l.BytesSent));
             int open = _connections.Open;
             _notifier!.Notify(FormattableString.Invariant(
-                $"STATUS=Serving: {open} connections, {(requests - lastRequests) / seconds:0} req/s, {(bytes - lastBytes) / seconds / 1e6:0.0} MB/s"));
+                $"STATUS=Serving {Sites(_loops[0].Context.SiteCount)}: {open} connections, {(requests - lastRequests) / seconds:0} req/s, {(bytes - lastBytes) / seconds / 1e6:0.0} MB/s"));
             lastRequests = requests;
             lastBytes = bytes;
             lastStatus = now;
         }
     }
+
+    private static string Sites(int count) => count == 1 ? "1 site" : $"{count} sites";
 
     public void Dispose()
     {

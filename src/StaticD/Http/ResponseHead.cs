@@ -110,6 +110,38 @@ internal static class ResponseHead
         w.Write("\r\n"u8);
     }
 
+    /// <summary>Location for a site that redirects everything (RedirectTo): its origin, then the request's path as
+    /// the client sent it (still percent-encoded, so nothing is re-encoded) and its query.</summary>
+    public static void OriginRedirect(ref ResponseWriter w, scoped ReadOnlySpan<byte> origin, scoped ReadOnlySpan<byte> rawPath,
+        scoped ReadOnlySpan<byte> query, bool hasQuery)
+    {
+        w.Write("Location: "u8);
+        w.Write(origin);
+        w.Write(rawPath);
+        WriteQuery(ref w, query, hasQuery, '?');
+        w.Write("\r\n"u8);
+    }
+
+    /// <summary>Location for a Redirects rule: its target (a valid URI reference, checked at load), the decoded
+    /// rest of a "/**" path re-encoded, and the request's query, joined with '&amp;' when the target has its own.</summary>
+    public static void RuleRedirect(ref ResponseWriter w, scoped ReadOnlySpan<byte> to, bool slash, scoped ReadOnlySpan<byte> decodedRest,
+        bool toHasQuery, scoped ReadOnlySpan<byte> query, bool hasQuery)
+    {
+        w.Write("Location: "u8);
+        w.Write(to);
+        if (slash) w.Write("/"u8);
+        w.WritePathEncoded(decodedRest);
+        WriteQuery(ref w, query, hasQuery && query.Length > 0 || hasQuery && !toHasQuery, toHasQuery ? '&' : '?');
+        w.Write("\r\n"u8);
+    }
+
+    private static void WriteQuery(ref ResponseWriter w, scoped ReadOnlySpan<byte> query, bool write, char separator)
+    {
+        if (!write) return;
+        w.Write(separator == '?' ? "?"u8 : "&"u8);
+        w.Write(query);
+    }
+
     /// <summary>An error status whose body is a file (the operator's ErrorPages entry).</summary>
     public static void ErrorPage(ref ResponseWriter w, int status, scoped ReadOnlySpan<byte> contentType, long length)
     {

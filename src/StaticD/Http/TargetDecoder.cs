@@ -22,6 +22,11 @@ internal enum DecodeStatus : byte
 /// </remarks>
 internal static class TargetDecoder
 {
+    /// <summary>Whether <see cref="Decode"/> would change these bytes: only percent-encoding, "." / ".." segments
+    /// and repeated slashes do (each shrinks the path), so any other path decodes to itself.</summary>
+    public static bool ChangesPath(ReadOnlySpan<byte> path) =>
+        path.IndexOf((byte)'%') >= 0 || path.IndexOf("/."u8) >= 0 || path.IndexOf("//"u8) >= 0;
+
     /// <summary>
     /// Decodes a percent-encoded request path in place and normalises it; on
     /// <see cref="DecodeStatus.Ok"/>, <c>path[..length]</c> is the result.

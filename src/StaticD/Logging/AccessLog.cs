@@ -11,7 +11,8 @@ namespace StaticD.Logging;
 
 /// <summary>
 /// One structured entry per request (HTTP_METHOD, HTTP_PATH, HTTP_STATUS, HTTP_BYTES, HTTP_DURATION_USEC,
-/// CLIENT_ADDR, HTTP_USER_AGENT, HTTP_REFERER), so <c>journalctl -u staticd HTTP_STATUS=404</c> works.
+/// CLIENT_ADDR, HTTP_USER_AGENT, HTTP_REFERER, HTTP_HOST (normalised) and SITE (the first name of the site that
+/// answered, "_" for the default site, "-" when none did)), so <c>journalctl -u staticd HTTP_STATUS=404</c> works.
 /// An event loop only copies bytes into a pooled buffer and enqueues (no strings, no formatting, no I/O); a
 /// background task turns entries into log events. The queue is bounded: if the journal cannot keep up, entries
 /// are dropped — a loop never waits for logging — and the number dropped is logged once per interval.
@@ -23,8 +24,8 @@ internal sealed class AccessLog : IDisposable
 
     internal struct Entry
     {
-        public byte[] Text;          // method, target, user agent, referer, back to back (rented)
-        public int MethodLength, TargetLength, UserAgentLength, RefererLength;
+        public byte[] Text;          // method, target, user agent, referer, host, site, back to back (rented)
+        public int MethodLength, TargetLength, UserAgentLength, RefererLength, HostLength, SiteLength;
         public int Status;
         public long Bytes;
         public long DurationUsec;
@@ -57,7 +58,7 @@ internal sealed class AccessLog : IDisposable
 
     /// <summary>Event loop: record one finished request. Never blocks; allocates nothing once the pool is warm.</summary>
     public void Record(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, ReadOnlySpan<byte> userAgent, ReadOnlySpan<byte> referer,
-        int status, long bytes, long durationUsec, in SockAddrStorage client)
+        ReadOnlySpan<byte> host, ReadOnlySpan<byte> site, int status, long bytes, long durationUsec, in SockAddrStorage client)
     {
         // The level in force when the response completes decides, here on the loop: an entry is neither copied nor
         // queued when it would be filtered, and a reload that changes the level affects requests after it, not
@@ -68,12 +69,16 @@ internal sealed class AccessLog : IDisposable
         target = target[..Math.Min(target.Length, 4096)];
         userAgent = userAgent[..Math.Min(userAgent.Length, 512)];
         referer = referer[..Math.Min(referer.Length, 1024)];
-        byte[] text = ArrayPool<byte>.Shared.Rent(method.Length + target.Length + userAgent.Length + referer.Length);
+        host = host[..Math.Min(host.Length, 256)];
+        site = site[..Math.Min(site.Length, 256)];
+        byte[] text = ArrayPool<byte>.Shared.Rent(method.Length + target.Length + userAgent.Length + referer.Length + host.Length + site.Length);
         int at = 0;
         method.CopyTo(text.AsSpan(at)); at += method.Length;
         target.CopyTo(text.AsSpan(at)); at += target.Length;
         userAgent.CopyTo(text.AsSpan(at)); at += userAgent.Length;
-        referer.CopyTo(text.AsSpan(at));
+        referer.CopyTo(text.AsSpan(at)); at += referer.Length;
+        host.CopyTo(text.AsSpan(at)); at += host.Length;
+        site.CopyTo(text.AsSpan(at));
         var entry = new Entry
         {
             Text = text,
@@ -81,6 +86,8 @@ internal sealed class AccessLog : IDisposable
             TargetLength = target.Length,
             UserAgentLength = userAgent.Length,
             RefererLength = referer.Length,
+            HostLength = host.Length,
+            SiteLength = site.Length,
             Status = status,
             Bytes = bytes,
             DurationUsec = durationUsec,
@@ -135,8 +142,10 @@ internal sealed class AccessLog : IDisposable
             string method = e.MethodLength == 0 ? "-" : Encoding.ASCII.GetString(text.Slice(at, e.MethodLength)); at += e.MethodLength;
             string target = e.TargetLength == 0 ? "-" : Encoding.UTF8.GetString(text.Slice(at, e.TargetLength)); at += e.TargetLength;
             string agent = Encoding.UTF8.GetString(text.Slice(at, e.UserAgentLength)); at += e.UserAgentLength;
-            string referer = Encoding.UTF8.GetString(text.Slice(at, e.RefererLength));
-            Log.Access(_logger, FormatAddress(e.Client), method, target, e.Status, e.Bytes, e.DurationUsec, referer, agent);
+            string referer = Encoding.UTF8.GetString(text.Slice(at, e.RefererLength)); at += e.RefererLength;
+            string host = e.HostLength == 0 ? "-" : Encoding.ASCII.GetString(text.Slice(at, e.HostLength)); at += e.HostLength;
+            string site = e.SiteLength == 0 ? "-" : Encoding.ASCII.GetString(text.Slice(at, e.SiteLength));
+            Log.Access(_logger, FormatAddress(e.Client), method, target, e.Status, e.Bytes, e.DurationUsec, referer, agent, host, site);
         }
         finally
         {
@@ -156,7 +165,12 @@ internal sealed class AccessLog : IDisposable
         ReadOnlySpan<byte> method = text[..e.MethodLength];
         ReadOnlySpan<byte> target = text.Slice(e.MethodLength, e.TargetLength);
         ReadOnlySpan<byte> agent = text.Slice(e.MethodLength + e.TargetLength, e.UserAgentLength);
-        ReadOnlySpan<byte> referer = text.Slice(e.MethodLength + e.TargetLength + e.UserAgentLength, e.RefererLength);
+        int at = e.MethodLength + e.TargetLength + e.UserAgentLength;
+        ReadOnlySpan<byte> referer = text.Slice(at, e.RefererLength); at += e.RefererLength;
+        ReadOnlySpan<byte> host = text.Slice(at, e.HostLength); at += e.HostLength;
+        ReadOnlySpan<byte> site = text.Slice(at, e.SiteLength);
+        if (host.IsEmpty) host = "-"u8;
+        if (site.IsEmpty) site = "-"u8;
         if (!Utf8.IsValid(agent) || !Utf8.IsValid(referer)) return false;
         if (method.IsEmpty) method = "-"u8;
         if (target.IsEmpty) target = "-"u8;
@@ -164,7 +178,7 @@ internal sealed class AccessLog : IDisposable
         int clientLength = Encoding.ASCII.GetBytes(FormatAddress(e.Client), client);
         Span<byte> numbers = stackalloc byte[64];
 
-        // MESSAGE: CLIENT "METHOD TARGET" STATUS BYTES USECus "REFERER" "AGENT" (the template in Log.Access).
+        // MESSAGE: CLIENT "METHOD TARGET" STATUS BYTES USECus "REFERER" "AGENT" HOST SITE (the template in Log.Access).
         Span<byte> m = _message;
         int n = 0;
         Append(m, ref n, client[..clientLength]);
@@ -182,7 +196,10 @@ internal sealed class AccessLog : IDisposable
         Append(m, ref n, referer);
         Append(m, ref n, "\" \""u8);
         Append(m, ref n, agent);
-        Append(m, ref n, "\""u8);
+        Append(m, ref n, "\" "u8);
+        Append(m, ref n, host);
+        Append(m, ref n, " "u8);
+        Append(m, ref n, site);
 
         JournalEntryBuilder f = _fields;
         f.Reset();
@@ -199,6 +216,8 @@ internal sealed class AccessLog : IDisposable
         f.Add("HTTP_DURATION_USEC"u8, numbers[..Format(e.DurationUsec, numbers)]);
         f.Add("HTTP_REFERER"u8, referer);
         f.Add("HTTP_USER_AGENT"u8, agent);
+        f.Add("HTTP_HOST"u8, host);
+        f.Add("SITE"u8, site);
         // Not taken (journald gone, or its queue full): the logger path writes the entry to stderr, which under
         // systemd is the journal's stream socket, so nothing is lost; when even that cannot keep up, the bounded
         // queue in front of this writer fills and entries are dropped and counted.

@@ -10,8 +10,8 @@ internal static partial class Log
 {
     // ":l" renders a string property without quotes in MESSAGE (Serilog quotes strings otherwise); the journal
     // field of the same name carries the value either way.
-    [LoggerMessage(1, LogLevel.Information, "staticd {Version:l} listening on {Addresses:l}; root {Root:l}; {Loops} event loops")]
-    public static partial void Started(ILogger logger, string version, string addresses, string root, int loops);
+    [LoggerMessage(1, LogLevel.Information, "staticd {Version:l} listening on {Addresses:l}; serving {Sites:l}; {Loops} event loops")]
+    public static partial void Started(ILogger logger, string version, string addresses, string sites, int loops);
 
     [LoggerMessage(2, LogLevel.Information, "stopping: finishing responses in flight (up to {TimeoutSeconds} s)")]
     public static partial void Stopping(ILogger logger, int timeoutSeconds);
@@ -22,8 +22,8 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "IPv6 is not available on this host ({Reason:l}); listening on IPv4 only")]
     public static partial void NoIPv6(ILogger logger, string reason);
 
-    [LoggerMessage(5, LogLevel.Information, "configuration reloaded: listening on {Addresses:l}; root {Root:l}")]
-    public static partial void Reloaded(ILogger logger, string addresses, string root);
+    [LoggerMessage(5, LogLevel.Information, "configuration reloaded: listening on {Addresses:l}; serving {Sites:l}")]
+    public static partial void Reloaded(ILogger logger, string addresses, string sites);
 
     [LoggerMessage(6, LogLevel.Error, "reload failed, still serving with the previous configuration: {Reason:l}")]
     public static partial void ReloadFailed(ILogger logger, string reason);
@@ -59,9 +59,9 @@ internal static partial class Log
     public static partial void EpollAddFailed(ILogger logger, string reason);
 
     [LoggerMessage(40, LogLevel.Information,
-        "{CLIENT_ADDR:l} \"{HTTP_METHOD:l} {HTTP_PATH:l}\" {HTTP_STATUS} {HTTP_BYTES} {HTTP_DURATION_USEC}us \"{HTTP_REFERER:l}\" \"{HTTP_USER_AGENT:l}\"")]
+        "{CLIENT_ADDR:l} \"{HTTP_METHOD:l} {HTTP_PATH:l}\" {HTTP_STATUS} {HTTP_BYTES} {HTTP_DURATION_USEC}us \"{HTTP_REFERER:l}\" \"{HTTP_USER_AGENT:l}\" {HTTP_HOST:l} {SITE:l}")]
     public static partial void Access(ILogger logger, string CLIENT_ADDR, string HTTP_METHOD, string HTTP_PATH, int HTTP_STATUS,
-        long HTTP_BYTES, long HTTP_DURATION_USEC, string HTTP_REFERER, string HTTP_USER_AGENT);
+        long HTTP_BYTES, long HTTP_DURATION_USEC, string HTTP_REFERER, string HTTP_USER_AGENT, string HTTP_HOST, string SITE);
 
     [LoggerMessage(41, LogLevel.Warning, "access log: dropped {Count} entries in the last {Seconds} s (the journal could not keep up)")]
     public static partial void AccessEntriesDropped(ILogger logger, long count, int seconds);

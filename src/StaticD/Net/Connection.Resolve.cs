@@ -21,7 +21,7 @@ internal sealed partial class Connection
         {
             var request = new ResourceLookup.Request(Field(_head.AcceptEncoding), _head.AcceptEncoding.IsPresent, WantsJson(),
                 CacheEnabled ? _loop.Cache.InotifyFd : -1);
-            ResourceLookup.Lookup(_context.Site, _context.Root, _pathArray, _pathStart, _pathLength, request, ref _resource);
+            ResourceLookup.Lookup(_site!.Policy, _site.Root!, _pathArray, _pathStart, _pathLength, request, ref _resource);
         }
         _loop.Complete(this);
     }
@@ -54,7 +54,7 @@ internal sealed partial class Connection
     {
         if (!CacheEnabled || _head.Accept.IsPresent && WantsJson()) return false;
         ReadOnlySpan<byte> path = new(_pathArray, _pathStart, _pathLength);
-        FileCache.Entry? entry = _loop.Cache.Find(path, _context.Site, _context.Root, _loop.NowMs);
+        FileCache.Entry? entry = _loop.Cache.Find(path, _site!, _loop.NowMs);
         if (entry is null) return false;
         if (entry.Status != 200)
         {
@@ -100,7 +100,7 @@ internal sealed partial class Connection
         bool notFound = r.Status == 404;
         if ((!plainFile && !notFound) || r.IsErrorPage || r.UsedFallback || r.File.IsDirectoryWithoutIndex) return;
         FileCache.CachedFile? file = _loop.Cache.Store(new ReadOnlySpan<byte>(_pathArray, _pathStart, _pathLength),
-            _context.Site, _context.Root, ref r, _loop.NowMs, _cacheEventCount);
+            _site!, ref r, _loop.NowMs, _cacheEventCount);
         if (file is null) return;
         _body.BorrowFrom(file);
         r.Borrowed = true;

@@ -26,7 +26,7 @@ internal sealed partial class Connection
     /// <summary>Configured fields (nosniff by default, those of matching path rules), then the framing.</summary>
     private void EndHead(ref ResponseWriter w)
     {
-        SitePolicy site = _context.Site;
+        SitePolicy site = Policy;
         w.Write(site.GlobalHeaders);
         if (_pathValid)
         {
@@ -50,7 +50,7 @@ internal sealed partial class Connection
     }
 
     private ReadOnlySpan<byte> ContentTypeOf(scoped ReadOnlySpan<byte> effectivePath) =>
-        _context.Site.ContentTypeFor(ResourceLookup.LastSegment(effectivePath));
+        Policy.ContentTypeFor(ResourceLookup.LastSegment(effectivePath));
 
     private RepresentationRequest RepresentationRequest() => new(
         new ConditionalHeaders(
@@ -90,7 +90,7 @@ internal sealed partial class Connection
         }
 
         ReadOnlySpan<byte> contentType = ContentTypeOf(effectivePath);
-        var fields = new RepresentationFields(contentType, _context.Site.CacheRules.For(effectivePath, contentType), etag,
+        var fields = new RepresentationFields(contentType, Policy.CacheRules.For(effectivePath, contentType), etag,
             lastModified, file.Length, _resource.Coding, _resource.Negotiable);
         if (kind == ResponseKind.NotModified)
         {
@@ -137,7 +137,7 @@ internal sealed partial class Connection
         bool chunked = _head.VersionMinor >= 1;
         if (!chunked) _keepAlive = false;
         ReadOnlySpan<byte> contentType = ContentTypeOf(effectivePath);
-        var fields = new RepresentationFields(contentType, _context.Site.CacheRules.For(effectivePath, contentType), default,
+        var fields = new RepresentationFields(contentType, Policy.CacheRules.For(effectivePath, contentType), default,
             RepresentationDecision.LastModified(_resource.File.MtimeSeconds, _loop.UnixSeconds), -1, ContentCoding.Identity, _resource.Negotiable);
         ResponseWriter w = BeginHead(200);
         ResponseHead.Decoded(ref w, fields, chunked);
@@ -170,6 +170,24 @@ internal sealed partial class Connection
         ResponseWriter w = BeginHead(301);
         ResponseHead.DirectoryRedirect(ref w, new ReadOnlySpan<byte>(_pathArray, _pathStart, _pathLength), Field(_head.Query), _head.Query.IsPresent);
         SendHtmlPage(ref w, StatusCodes.ErrorBody(301));
+    }
+
+    /// <summary>RedirectTo: the same path and query on the site's one origin (www → apex).</summary>
+    private void RespondOriginRedirect(byte[] origin)
+    {
+        ResponseWriter w = BeginHead(301);
+        ResponseHead.OriginRedirect(ref w, origin, _head.Path.Length > 0 ? Field(_head.Path) : "/"u8, Field(_head.Query), _head.Query.IsPresent);
+        SendHtmlPage(ref w, StatusCodes.ErrorBody(301));
+    }
+
+    /// <summary>A site's Redirects rule: its target, the rest of a "/**" path, the request's query.</summary>
+    private void RespondPathRedirect(RedirectRule rule, int restStart)
+    {
+        ReadOnlySpan<byte> rest = new(_pathArray, _pathStart + restStart, _pathLength - restStart);
+        ResponseWriter w = BeginHead(rule.Status);
+        ResponseHead.RuleRedirect(ref w, rule.To, Redirects.NeedsSlash(rule, rest.Length), rest, rule.ToHasQuery,
+            Field(_head.Query), _head.Query.IsPresent);
+        SendHtmlPage(ref w, StatusCodes.ErrorBody(rule.Status));
     }
 
     /// <summary>An error status whose body is the operator's page from ErrorPages.</summary>
@@ -313,11 +331,18 @@ internal sealed partial class Connection
     private void LogAccess()
     {
         _logPending = false;
-        if (_loop.AccessLog is not { } log || !_context.AccessLog) return;
+        if (_loop.AccessLog is not { } log || !Policy.AccessLog) return;
         long usec = (long)Stopwatch.GetElapsedTime(_requestStart).TotalMicroseconds;
+        ReadOnlySpan<byte> site = _site is null ? default : _site.Policy.LogName;
         if (_headParsed)
-            log.Record(Field(_head.MethodToken), Field(_head.Target), Field(_head.UserAgent), Field(_head.Referer), _status, _bytesSent, usec, _peer);
+        {
+            Span<byte> host = stackalloc byte[HostBufferLength];
+            log.Record(Field(_head.MethodToken), Field(_head.Target), Field(_head.UserAgent), Field(_head.Referer),
+                host[..NormalizedHost(host)], site, _status, _bytesSent, usec, _peer);
+        }
         else
-            log.Record(default, default, default, default, _status, _bytesSent, usec, _peer);
+        {
+            log.Record(default, default, default, default, default, default, _status, _bytesSent, usec, _peer);
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using StaticD.Files;
 using StaticD.Http;
 using StaticD.Interop;
+using StaticD.Site;
 
 namespace StaticD.Net;
 
@@ -31,6 +32,9 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     /// <summary>The configuration of the current request (taken from the loop when its head arrives, so a reload
     /// never changes the rules in the middle of a response).</summary>
     private ServeContext _context;
+    /// <summary>The site answering the current request, chosen by its host; null before that (a malformed
+    /// request) and when no site takes the host (421).</summary>
+    private ServedSite? _site;
     public int Slot;
     /// <summary>Loop clock (ms) at which this connection times out; long.MaxValue while on the thread pool.</summary>
     public long Deadline;
@@ -51,6 +55,9 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     private bool _pathValid;
     private byte[] _pathArray = RootPath;
     private int _pathStart, _pathLength;
+    /// <summary>Rented when the path needs decoding: decoding shrinks it in place, and the request line in the
+    /// receive buffer must stay as the client sent it for the access log.</summary>
+    private byte[]? _decodedPath;
     private Resource _resource;
     private bool _abortWhenResolved;
     /// <summary>The file cache's event count when the resolution went to the pool (see FileCache.Store).</summary>
@@ -145,6 +152,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             {
                 ReadOnlySpan<byte> input = _in.Unparsed;
                 _context = _loop.Context;
+                _site = null;
                 _head.Reset();
                 ParseStatus status = RequestParser.TryParse(input, _context.ParserLimits, ref _head, out int consumed, out ParseError error);
                 _requestStart = Stopwatch.GetTimestamp();
@@ -226,9 +234,25 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         _bodyDeclared = _head.ContentLength > 0 || _head.HasTransferEncoding;
         _keepAlive = _head.KeepAlive && !_bodyDeclared && !_loop.Stopping && _context.Limits.KeepAliveTimeoutSeconds > 0;
 
+        Span<byte> host = stackalloc byte[HostBufferLength];
+        _site = _context.FindSite(host[..NormalizedHost(host)]);
+        if (_site is null)
+        {
+            // RFC 9110 §15.5.20: this server is not configured to answer for that host.
+            RespondError(421, close: !_keepAlive);
+            return;
+        }
+
         if (_head.Method != HttpMethod.Get && _head.Method != HttpMethod.Head)
         {
             RespondError(_head.Method == HttpMethod.Unknown ? 501 : 405, close: !_keepAlive);
+            return;
+        }
+
+        if (_site.Policy.RedirectTo is { } origin)
+        {
+            // Before the path is decoded in place: the Location carries the path exactly as the client sent it.
+            RespondOriginRedirect(origin);
             return;
         }
 
@@ -241,24 +265,56 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         }
         else
         {
-            Span<byte> path = _in.Array.AsSpan(_in.Start + _head.Path.Start, _head.Path.Length);
-            if (TargetDecoder.Decode(path, out int length) != DecodeStatus.Ok)
+            Span<byte> raw = _in.Array.AsSpan(_in.Start + _head.Path.Start, _head.Path.Length);
+            if (TargetDecoder.ChangesPath(raw))
+            {
+                _decodedPath = System.Buffers.ArrayPool<byte>.Shared.Rent(raw.Length);
+                raw.CopyTo(_decodedPath);
+                _pathArray = _decodedPath;
+                _pathStart = 0;
+            }
+            else
+            {
+                _pathArray = _in.Array!;
+                _pathStart = _in.Start + _head.Path.Start;
+            }
+            if (TargetDecoder.Decode(_pathArray.AsSpan(_pathStart, raw.Length), out int length) != DecodeStatus.Ok)
             {
                 RespondError(400, close: true);
                 return;
             }
-            _pathArray = _in.Array!;
-            _pathStart = _in.Start + _head.Path.Start;
             _pathLength = length;
         }
 
         _pathValid = true;
+        if (_site.Policy.Redirects.Length > 0 &&
+            Redirects.Match(_site.Policy.Redirects, new ReadOnlySpan<byte>(_pathArray, _pathStart, _pathLength), out int rest) is { } rule)
+        {
+            RespondPathRedirect(rule, rest);
+            return;
+        }
         if (TryServeFromCache()) return;
         _cacheEventCount = _loop.Cache.EventCount;
         _state = State.Resolving;
         Deadline = long.MaxValue;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
+
+    /// <summary>Room for a host name and a port; a longer Host names no configured site.</summary>
+    private const int HostBufferLength = HostTable.MaxNameLength + 8;
+
+    /// <summary>The request's host as sites are looked up by (absolute-form target over Host, lowercase, no
+    /// port, no trailing dot) written to <paramref name="buffer"/>; 0 when there is none or it is too long to
+    /// name a site.</summary>
+    private int NormalizedHost(Span<byte> buffer)
+    {
+        ReadOnlySpan<byte> value = Field(_head.Host);
+        if (value.IsEmpty || value.Length > buffer.Length) return 0;
+        return HostSyntax.TryNormalize(value, buffer, out int length) ? length : 0;
+    }
+
+    /// <summary>The policy whose headers and error pages the current answer uses.</summary>
+    private SitePolicy Policy => _site?.Policy ?? _context.Fallback;
 
     // ───────────────────────────── after the response ─────────────────────────────
 
@@ -288,6 +344,13 @@ internal sealed partial class Connection : IThreadPoolWorkItem
 
     private void ReleaseResponse()
     {
+        if (_decodedPath is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(_decodedPath);
+            _decodedPath = null;
+            _pathArray = RootPath;
+            _pathValid = false;
+        }
         _body.Release();
         if (_decoded is not null)
         {

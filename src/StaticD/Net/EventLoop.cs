@@ -108,10 +108,11 @@ internal sealed partial class EventLoop : IDisposable
 
     public void Start() => _thread.Start();
 
-    /// <summary>The largest head (a Location made of the longest request line, every byte percent-encoded, plus
-    /// fixed headers) followed by a small cached body, so head and body leave in one send().</summary>
+    /// <summary>The largest head (a Location made of the longest configured redirect target and the longest
+    /// request line, every byte percent-encoded, plus fixed headers) followed by a small cached body, so head and
+    /// body leave in one send().</summary>
     private static int ScratchSize(ServeContext context) =>
-        context.Limits.MaxRequestLineBytes * 3 + 8192 + FileCache.SmallFileMax;
+        context.Limits.MaxRequestLineBytes * 3 + context.MaxRedirectBytes + 8192 + FileCache.SmallFileMax;
 
     private void Register(int fd, EpollEvents events, ulong data)
     {

@@ -4,29 +4,64 @@ using StaticD.Site;
 
 namespace StaticD.Net;
 
-/// <summary>What every loop needs to serve a request under one configuration: the limits, the site and its
-/// open root. One instance is shared read-only by all loops and replaced as a whole on reload; anything that
-/// must outlive a reload (the open-connection count) does not belong here.</summary>
+/// <summary>What every loop needs to serve a request under one configuration: the limits, the sites with their
+/// open roots, and the table that picks a site by host. One instance is shared read-only by all loops and replaced
+/// as a whole on reload, so a request sees the old sites or the new, never a mix; anything that must outlive a
+/// reload (the open-connection count) does not belong here.</summary>
 internal sealed class ServeContext : IDisposable
 {
-    public ServeContext(Limits limits, SitePolicy site, SiteRoot root, bool fileCache, bool accessLog, int shutdownTimeoutSeconds)
+    public ServeContext(Limits limits, SitePolicy fallback, ServedSite[] sites, ServedSite? defaultSite, HostTable hosts,
+        RootGroup roots, bool fileCache, int shutdownTimeoutSeconds)
     {
         Limits = limits;
-        Site = site;
-        Root = root;
+        Fallback = fallback;
+        Sites = sites;
+        Default = defaultSite;
+        Hosts = hosts;
+        Roots = roots;
         FileCache = fileCache;
-        AccessLog = accessLog;
         ShutdownTimeoutSeconds = shutdownTimeoutSeconds;
         ParserLimits = new ParserLimits(limits.MaxRequestLineBytes, limits.MaxHeaderBytes, limits.MaxHeaderCount);
+        MaxRedirectBytes = sites.Append(defaultSite).Max(s => s is null ? 0 :
+            Math.Max(s.Policy.RedirectTo?.Length ?? 0, s.Policy.Redirects.Length == 0 ? 0 : s.Policy.Redirects.Max(r => r.To.Length)));
+    }
+
+    /// <summary>One site serving <paramref name="root"/> for every host (tests, and the shape of a configuration
+    /// without Sites).</summary>
+    public static ServeContext Single(Limits limits, SitePolicy site, SiteRoot root, bool fileCache, int shutdownTimeoutSeconds)
+    {
+        RootGroup roots = root.Group ?? new RootGroup();
+        roots.Adopt(root);
+        return new(limits, site, [], new ServedSite(0, site, root), HostTable.Empty, roots, fileCache, shutdownTimeoutSeconds);
     }
 
     public Limits Limits { get; }
-    public SitePolicy Site { get; }
-    public SiteRoot Root { get; }
+    /// <summary>The top-level policy: its headers go on answers given before a site is chosen (a malformed
+    /// request) or when none is (421).</summary>
+    public SitePolicy Fallback { get; }
+    /// <summary>The configured sites, in configuration order (index = position in StaticD:Sites).</summary>
+    public ServedSite[] Sites { get; }
+    /// <summary>The default site (the top-level Root), which answers hosts no site names; null when there is
+    /// no top-level Root, and such hosts get 421.</summary>
+    public ServedSite? Default { get; }
+    public HostTable Hosts { get; }
+    public RootGroup Roots { get; }
     public bool FileCache { get; }
-    public bool AccessLog { get; }
     public int ShutdownTimeoutSeconds { get; }
     public ParserLimits ParserLimits { get; }
+    /// <summary>The longest configured redirect target, which a Location may hold on top of the request's path.</summary>
+    public int MaxRedirectBytes { get; }
 
-    public void Dispose() => Root.Dispose();
+    /// <summary>Sites served, the default site included.</summary>
+    public int SiteCount => Sites.Length + (Default is null ? 0 : 1);
+
+    /// <summary>The site for a normalised host (empty: the request named none, as HTTP/1.0 may), or null.</summary>
+    public ServedSite? FindSite(ReadOnlySpan<byte> host)
+    {
+        if (host.IsEmpty || Sites.Length == 0) return Default;
+        int index = Hosts.Find(host);
+        return index >= 0 ? Sites[index] : Default;
+    }
+
+    public void Dispose() => Roots.Dispose();
 }

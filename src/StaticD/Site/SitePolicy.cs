@@ -11,8 +11,22 @@ namespace StaticD.Site;
 /// </summary>
 internal sealed class SitePolicy
 {
-    /// <summary>The directory served, as an absolute path (the open descriptor lives in Files/SiteRoot).</summary>
+    /// <summary>The directory served, as an absolute path (the open descriptor lives in Files/SiteRoot); "" for a
+    /// site that only redirects, and for the policy that answers requests no site takes.</summary>
     public string Root { get; init; } = "";
+    /// <summary>The site's host names as configured (normalised); empty for the default site.</summary>
+    public string[] Hosts { get; init; } = [];
+    /// <summary>SITE in the access log: the first host name, "_" for the default site (nginx's catch-all name).</summary>
+    public byte[] LogName { get; init; } = "_"u8.ToArray();
+    /// <summary>Where the configuration declared this site ("StaticD" or "StaticD:Sites:2"), for messages.</summary>
+    public string ConfigPath { get; init; } = "StaticD";
+    /// <summary>Ordered path redirects; the first match answers before any file is looked up.</summary>
+    public RedirectRule[] Redirects { get; init; } = [];
+    /// <summary>An origin ("https://example.com", no trailing slash) every request is sent to with the same path
+    /// and query, or null.</summary>
+    public byte[]? RedirectTo { get; init; }
+    /// <summary>Requests to this site go to the access log.</summary>
+    public bool AccessLog { get; init; } = true;
     public bool ServeHiddenFiles { get; init; }
     public bool DirectoryListing { get; init; }
     /// <summary>Decoded path (starts with '/') served for missing extension-less paths, or null.</summary>

@@ -14,6 +14,7 @@ public sealed class FileCacheRootTests : IDisposable
     private readonly FileCache _cache = new();
     private readonly SitePolicy _site = new();
     private readonly SiteRoot _root;
+    private readonly ServedSite _served;
 
     public FileCacheRootTests()
     {
@@ -21,6 +22,7 @@ public sealed class FileCacheRootTests : IDisposable
         _layout.Release("2", ("index.html", "two"));
         _layout.PointLink("current", "releases/1");
         _root = SiteRoot.TryOpen(_layout.PathOf("current"), out _)!;
+        _served = new ServedSite(0, _site, _root);
         Assert.True(_cache.Enabled);
     }
 
@@ -54,12 +56,12 @@ public sealed class FileCacheRootTests : IDisposable
     public void EntryFromBeforeASwap_IsNotAnswered()
     {
         Resource r = NotFound(_root.Generation);
-        Assert.Null(_cache.Store(Path, _site, _root, ref r, nowMs: 0, eventCount: _cache.EventCount));
-        Assert.NotNull(_cache.Find(Path, _site, _root, nowMs: 1));
+        Assert.Null(_cache.Store(Path, _served, ref r, nowMs: 0, eventCount: _cache.EventCount));
+        Assert.NotNull(_cache.Find(Path, _served, nowMs: 1));
 
         Swap();
 
-        Assert.Null(_cache.Find(Path, _site, _root, nowMs: 2));
+        Assert.Null(_cache.Find(Path, _served, nowMs: 2));
     }
 
     [Fact]
@@ -69,11 +71,11 @@ public sealed class FileCacheRootTests : IDisposable
         Resource r = NotFound(_root.Generation);
         Swap();
 
-        Assert.Null(_cache.Store(Path, _site, _root, ref r, nowMs: 0, eventCount: _cache.EventCount));
-        Assert.Null(_cache.Find(Path, _site, _root, nowMs: 1));
+        Assert.Null(_cache.Store(Path, _served, ref r, nowMs: 0, eventCount: _cache.EventCount));
+        Assert.Null(_cache.Find(Path, _served, nowMs: 1));
 
         Resource fresh = NotFound(_root.Generation);
-        _cache.Store(Path, _site, _root, ref fresh, nowMs: 2, eventCount: _cache.EventCount);
-        Assert.NotNull(_cache.Find(Path, _site, _root, nowMs: 3));
+        _cache.Store(Path, _served, ref fresh, nowMs: 2, eventCount: _cache.EventCount);
+        Assert.NotNull(_cache.Find(Path, _served, nowMs: 3));
     }
 }

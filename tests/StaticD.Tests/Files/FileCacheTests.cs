@@ -71,14 +71,25 @@ public sealed class FileCacheTests : IDisposable
     private FileCache.CachedFile? Store(string path, ref Resource r, long nowMs = 0, SitePolicy? site = null, SiteRoot? root = null,
         long? eventCount = null)
     {
-        FileCache.CachedFile? file = _cache.Store(Encoding.UTF8.GetBytes(path), site ?? _site, root ?? _siteRoot, ref r, nowMs,
+        FileCache.CachedFile? file = _cache.Store(Encoding.UTF8.GetBytes(path), Served(site, root), ref r, nowMs,
             eventCount ?? _eventCountAtLookup);
         if (file is null) r.Release();
         return file;
     }
 
     private FileCache.Entry? Find(string path, long nowMs = 0, SitePolicy? site = null, SiteRoot? root = null) =>
-        _cache.Find(Encoding.UTF8.GetBytes(path), site ?? _site, root ?? _siteRoot, nowMs);
+        _cache.Find(Encoding.UTF8.GetBytes(path), Served(site, root), nowMs);
+
+    private readonly Dictionary<(SitePolicy, SiteRoot), ServedSite> _served = [];
+
+    /// <summary>One ServedSite per (policy, root), all at index 0: another policy or root is the same site after a
+    /// reload (the cache must tell the new ServedSite from the old one by identity, not only by index).</summary>
+    private ServedSite Served(SitePolicy? site, SiteRoot? root)
+    {
+        (SitePolicy, SiteRoot) key = (site ?? _site, root ?? _siteRoot);
+        if (!_served.TryGetValue(key, out ServedSite? served)) _served[key] = served = new ServedSite(0, key.Item1, key.Item2);
+        return served;
+    }
 
     /// <summary>Resolve, store, and finish the request (the connection releases its use).</summary>
     private FileCache.CachedFile Cached(string path, long nowMs = 0)
@@ -380,7 +391,7 @@ public sealed class FileCacheTests : IDisposable
         ResourceLookup.Lookup(_site, _siteRoot, path, 0, path.Length, new ResourceLookup.Request(default, false, false, -1), ref r);
         Assert.Equal(200, r.Status);
         Assert.Equal(-1, r.Watch);
-        Assert.Null(_cache.Store(path, _site, _siteRoot, ref r, 0, _cache.EventCount));
+        Assert.Null(_cache.Store(path, Served(null, null), ref r, 0, _cache.EventCount));
         r.Release();
         Assert.Null(Find("/a.txt"));
     }

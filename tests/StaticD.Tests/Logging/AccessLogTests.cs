@@ -82,11 +82,11 @@ public sealed class AccessLogTests
         {
             id = h.Id;
             h.Log.Record(B("GET"), B("/docs/index.html?q=1"), B("curl/8.5.0"), B("https://example.com/from"),
-                200, 12_345, 678, Peer("192.0.2.10"));
+                B("example.com"), B("example.com"), 200, 12_345, 678, Peer("192.0.2.10"));
         }
 
         JsonElement e = Assert.Single(JournaldFixture.Query(id, 1));
-        Assert.Equal("192.0.2.10 \"GET /docs/index.html?q=1\" 200 12345 678us \"https://example.com/from\" \"curl/8.5.0\"", F(e, "MESSAGE"));
+        Assert.Equal("192.0.2.10 \"GET /docs/index.html?q=1\" 200 12345 678us \"https://example.com/from\" \"curl/8.5.0\" example.com example.com", F(e, "MESSAGE"));
         Assert.Equal("6", F(e, "PRIORITY"));
         Assert.Equal("40", F(e, "EVENT_ID"));
         Assert.Equal("Access", F(e, "EVENT_NAME"));
@@ -99,6 +99,8 @@ public sealed class AccessLogTests
         Assert.Equal("678", F(e, "HTTP_DURATION_USEC"));
         Assert.Equal("https://example.com/from", F(e, "HTTP_REFERER"));
         Assert.Equal("curl/8.5.0", F(e, "HTTP_USER_AGENT"));
+        Assert.Equal("example.com", F(e, "HTTP_HOST"));
+        Assert.Equal("example.com", F(e, "SITE"));
         Assert.Equal("journal", F(e, "_TRANSPORT"));
     }
 
@@ -109,9 +111,9 @@ public sealed class AccessLogTests
         using (var h = new Harness())
         {
             id = h.Id;
-            h.Log.Record(B("GET"), B("/ok"), default, default, 200, 1, 1, Peer("192.0.2.1"));
-            h.Log.Record(B("HEAD"), B("/missing"), default, default, 404, 0, 1, Peer("192.0.2.1"));
-            h.Log.Record(B("GET"), B("/gone"), default, default, 404, 150, 1, Peer("192.0.2.1"));
+            h.Log.Record(B("GET"), B("/ok"), default, default, default, default, 200, 1, 1, Peer("192.0.2.1"));
+            h.Log.Record(B("HEAD"), B("/missing"), default, default, default, default, 404, 0, 1, Peer("192.0.2.1"));
+            h.Log.Record(B("GET"), B("/gone"), default, default, default, default, 404, 150, 1, Peer("192.0.2.1"));
         }
         Assert.Equal(3, JournaldFixture.Query(id, 3).Count);
         Assert.Equal(new[] { "/missing", "/gone" }, JournaldFixture.Query(id, 2, "HTTP_STATUS=404").Select(e => F(e, "HTTP_PATH")));
@@ -130,7 +132,7 @@ public sealed class AccessLogTests
         using (var h = new Harness())
         {
             id = h.Id;
-            h.Log.Record(B("GET"), B("/"), default, default, 200, 0, 1, Peer(address));
+            h.Log.Record(B("GET"), B("/"), default, default, default, default, 200, 0, 1, Peer(address));
         }
         JsonElement e = Assert.Single(JournaldFixture.Query(id, 1));
         Assert.Equal(expected, F(e, "CLIENT_ADDR"));
@@ -155,10 +157,10 @@ public sealed class AccessLogTests
         using (var h = new Harness())
         {
             id = h.Id;
-            h.Log.Record(default, default, default, default, 400, 213, 45, Peer("198.51.100.3"));
+            h.Log.Record(default, default, default, default, default, default, 400, 213, 45, Peer("198.51.100.3"));
         }
         JsonElement e = Assert.Single(JournaldFixture.Query(id, 1));
-        Assert.Equal("198.51.100.3 \"- -\" 400 213 45us \"\" \"\"", F(e, "MESSAGE"));
+        Assert.Equal("198.51.100.3 \"- -\" 400 213 45us \"\" \"\" - -", F(e, "MESSAGE"));
         Assert.Equal("-", F(e, "HTTP_METHOD"));
         Assert.Equal("-", F(e, "HTTP_PATH"));
         Assert.Equal("400", F(e, "HTTP_STATUS"));
@@ -175,7 +177,7 @@ public sealed class AccessLogTests
         using (var h = new Harness())
         {
             id = h.Id;
-            h.Log.Record(B(new string('M', 40)), B(target), B(new string('a', 600)), B(new string('r', 2000)), 200, 0, 1, Peer("192.0.2.1"));
+            h.Log.Record(B(new string('M', 40)), B(target), B(new string('a', 600)), B(new string('r', 2000)), default, default, 200, 0, 1, Peer("192.0.2.1"));
         }
         JsonElement e = Assert.Single(JournaldFixture.Query(id, 1));
         Assert.Equal(new string('M', 32), F(e, "HTTP_METHOD"));
@@ -193,15 +195,15 @@ public sealed class AccessLogTests
         using (var h = new Harness())
         {
             id = h.Id;
-            h.Log.Record(B("GET"), B("/x"), [(byte)'b', 0xFF, (byte)'t'], B("https://r/"), 304, 0, 9, Peer("2001:db8::5"));
-            h.Log.Record(B("GET"), B("/y"), B("bot"), B("https://r/"), 304, 0, 9, Peer("2001:db8::5"));
+            h.Log.Record(B("GET"), B("/x"), [(byte)'b', 0xFF, (byte)'t'], B("https://r/"), default, default, 304, 0, 9, Peer("2001:db8::5"));
+            h.Log.Record(B("GET"), B("/y"), B("bot"), B("https://r/"), default, default, 304, 0, 9, Peer("2001:db8::5"));
         }
         List<JsonElement> entries = JournaldFixture.Query(id, 2);
         Assert.Equal(2, entries.Count);
         JsonElement e = entries.Single(x => F(x, "HTTP_PATH") == "/x");
         JsonElement direct = entries.Single(x => F(x, "HTTP_PATH") == "/y");
         Assert.Equal(OwnFields(direct), OwnFields(e));
-        Assert.Equal("2001:db8::5 \"GET /x\" 304 0 9us \"https://r/\" \"b\uFFFDt\"", F(e, "MESSAGE"));
+        Assert.Equal("2001:db8::5 \"GET /x\" 304 0 9us \"https://r/\" \"b\uFFFDt\" - -", F(e, "MESSAGE"));
         Assert.Equal("6", F(e, "PRIORITY"));
         Assert.Equal("40", F(e, "EVENT_ID"));
         Assert.Equal("Access", F(e, "EVENT_NAME"));
@@ -228,10 +230,10 @@ public sealed class AccessLogTests
         {
             id = h.Id;
             h.Level.MinimumLevel = LogEventLevel.Warning;
-            h.Log.Record(B("GET"), B("/filtered"), default, default, 200, 0, 1, Peer("192.0.2.1"));
+            h.Log.Record(B("GET"), B("/filtered"), default, default, default, default, 200, 0, 1, Peer("192.0.2.1"));
             // The level when the response completes decides: lowering it again lets the next one through.
             h.Level.MinimumLevel = LogEventLevel.Information;
-            h.Log.Record(B("GET"), B("/kept"), default, default, 200, 0, 1, Peer("192.0.2.1"));
+            h.Log.Record(B("GET"), B("/kept"), default, default, default, default, 200, 0, 1, Peer("192.0.2.1"));
             Assert.Equal(0, h.Log.Dropped);
         }
         // The queue is first in, first out: had the filtered entry been queued it would have been sent first.
@@ -249,14 +251,14 @@ public sealed class AccessLogTests
         var log = new AccessLog(factory, journal: null, new LoggingLevelSwitch(LogEventLevel.Information));
         try
         {
-            log.Record(B("GET"), B("/first"), default, default, 200, 1, 1, Peer("192.0.2.1"));
+            log.Record(B("GET"), B("/first"), default, default, default, default, 200, 1, 1, Peer("192.0.2.1"));
             Assert.True(logger.Entered.Wait(TimeSpan.FromSeconds(5)), "the writer never took the first entry");
 
             for (int i = 0; i < AccessLog.Capacity; i++)
-                log.Record(B("GET"), B("/queued"), default, default, 200, 1, 1, Peer("192.0.2.1"));
+                log.Record(B("GET"), B("/queued"), default, default, default, default, 200, 1, 1, Peer("192.0.2.1"));
             Assert.Equal(0, log.Dropped);
             for (int i = 0; i < 3; i++)
-                log.Record(B("GET"), B("/dropped"), default, default, 200, 1, 1, Peer("192.0.2.1"));
+                log.Record(B("GET"), B("/dropped"), default, default, default, default, 200, 1, 1, Peer("192.0.2.1"));
             Assert.Equal(3, log.Dropped);
         }
         finally

@@ -38,8 +38,8 @@ internal sealed class LoopHarness : IDisposable
         Clock = new LoopClock(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         SiteRoot root = SiteRoot.TryOpen(RootPath, out Errno errno)
             ?? throw new InvalidOperationException($"cannot open {RootPath}: {errno}");
-        _context = new ServeContext(limits ?? new Limits(), new SitePolicy { Root = RootPath }, root, fileCache,
-            accessLog: false, shutdownTimeoutSeconds);
+        _context = ServeContext.Single(limits ?? new Limits(), new SitePolicy { Root = RootPath }, root, fileCache,
+            shutdownTimeoutSeconds);
         Listener listener = Listener.Bind(new IPEndPoint(IPAddress.Loopback, 0), reusePort: false);
         Port = TestLibc.LocalPort(listener.Fd);
         Loop = new EventLoop(0, _context, [listener], Connections, NullLogger.Instance, accessLog: null, Clock);
