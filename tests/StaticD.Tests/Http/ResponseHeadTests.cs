@@ -284,6 +284,30 @@ public class ResponseHeadTests
             head);
     }
 
+    [Theory]
+    [InlineData("https://example.com", "/a%20b", "q=1", true, "https://example.com/a%20b?q=1")]
+    [InlineData("https://example.com", "/", "", false, "https://example.com/")]
+    [InlineData("http://example.com:8080", "/x", "", true, "http://example.com:8080/x?")]
+    public void OriginRedirectKeepsThePathAsSentAndTheQuery(string origin, string rawPath, string query, bool hasQuery, string location)
+    {
+        string head = Compose(301, (ref ResponseWriter w) => ResponseHead.OriginRedirect(ref w, B(origin), B(rawPath), B(query), hasQuery));
+        Assert.Equal(Start("HTTP/1.1 301 Moved Permanently") + "Location: " + location + "\r\n" + Site + "\r\n", head);
+    }
+
+    [Theory]
+    [InlineData(308, "https://blog.example.com/", false, "a b/ü", false, "q=1", true, "HTTP/1.1 308 Permanent Redirect", "https://blog.example.com/a%20b/%C3%BC?q=1")]
+    [InlineData(301, "/docs", true, "x", false, "", false, "HTTP/1.1 301 Moved Permanently", "/docs/x")]
+    [InlineData(302, "/new.html?from=old", false, "", true, "z=2", true, "HTTP/1.1 302 Found", "/new.html?from=old&z=2")]
+    [InlineData(307, "/new.html?from=old", false, "", true, "", true, "HTTP/1.1 307 Temporary Redirect", "/new.html?from=old")]
+    [InlineData(301, "/new.html", false, "", false, "", true, "HTTP/1.1 301 Moved Permanently", "/new.html?")]
+    public void RuleRedirectJoinsTargetRestAndQuery(int status, string to, bool slash, string rest, bool toHasQuery, string query,
+        bool hasQuery, string statusLine, string location)
+    {
+        string head = Compose(status, (ref ResponseWriter w) =>
+            ResponseHead.RuleRedirect(ref w, B(to), slash, Encoding.UTF8.GetBytes(rest), toHasQuery, B(query), hasQuery));
+        Assert.Equal(Start(statusLine) + "Location: " + location + "\r\n" + Site + "\r\n", head);
+    }
+
     [Fact]
     public void DirectoryRedirectEncodesNonAsciiAndControlBytes()
     {

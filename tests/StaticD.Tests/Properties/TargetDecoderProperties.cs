@@ -63,6 +63,19 @@ public class TargetDecoderProperties
     public void RandomBytes_NeverThrow_AndNeverLeaveTheRoot() =>
         Gen.Byte.Array[0, 200].Sample(bytes => { ParserInvariants.CheckDecode(bytes); }, iter: Iterations);
 
+    /// <summary>The connection decodes in place only when <see cref="TargetDecoder.ChangesPath"/> says the bytes
+    /// stay as they are (the logged request line must not be mangled): hold it to that.</summary>
+    [Fact]
+    public void PathsThatChangesPathCallUnchanged_DecodeToThemselves() =>
+        GenTrickyPath.Sample(raw =>
+        {
+            if (TargetDecoder.ChangesPath(raw)) return;
+            byte[] copy = [.. raw];
+            if (TargetDecoder.Decode(copy, out int length) != DecodeStatus.Ok) return;
+            Assert.True(copy.AsSpan().SequenceEqual(raw), "decoding changed bytes");
+            Assert.True(length == raw.Length || raw.Length == 0, $"decoded length {length} of {raw.Length}");
+        }, iter: Iterations, print: raw => Encoding.Latin1.GetString(raw));
+
     [Fact]
     public void RandomPaths_MatchTheReferenceModel() =>
         GenTrickyPath.Sample(raw =>
