@@ -30,6 +30,9 @@ internal sealed class ServerOptions
     /// <summary>The top level compiled as a site: the default site when <see cref="Root"/> is set, and in any case
     /// the headers of answers no site gives.</summary>
     public SitePolicy Site { get; init; } = new();
+    /// <summary>Whether hosts no site names have a site to go to: the top level has a Root, or redirects
+    /// everything (RedirectTo: unknown names to the main site).</summary>
+    public bool ServesDefault => Root is not null || Site.RedirectTo is not null;
     /// <summary>StaticD:Sites, in order.</summary>
     public IReadOnlyList<SitePolicy> Sites { get; init; } = [];
     public bool FileCache { get; init; } = true;
@@ -60,6 +63,9 @@ internal sealed class ServerOptions
         try
         {
             site = SiteConfig.Load(section, null, root ?? "", []);
+            if (root is null && site.RedirectTo is null && site.Redirects.Length > 0)
+                throw new ConfigException(section.Path + ":Redirects",
+                    "there is no default site (no top-level \"Root\") for these redirects to apply to; move them into the site they belong to");
         }
         catch (ConfigException ex)
         {
@@ -94,7 +100,8 @@ internal sealed class ServerOptions
             var served = new ServedSite[Sites.Count];
             for (int i = 0; i < Sites.Count; i++)
                 served[i] = new ServedSite(i, Sites[i], Sites[i].Root.Length == 0 ? null : OpenRoot(roots, Sites[i]));
-            ServedSite? fallback = Root is null ? null : new ServedSite(Sites.Count, Site, OpenRoot(roots, Site));
+            ServedSite? fallback = !ServesDefault ? null
+                : new ServedSite(Sites.Count, Site, Root is null ? null : OpenRoot(roots, Site));
             var hosts = new HostTable(Sites.SelectMany((s, i) => s.Hosts.Select(name => (name, i))));
             return new ServeContext(Limits, Site, served, fallback, hosts, roots, FileCache, ShutdownTimeoutSeconds);
         }
@@ -109,12 +116,14 @@ internal sealed class ServerOptions
     /// site's root (or what happens to hosts no site names).</summary>
     public string DescribeSites()
     {
-        string fallback = Root is null ? "hosts no site names get 421" : $"the default site (root {Root})";
+        string fallback = !ServesDefault ? "hosts no site names get 421"
+            : Root is null ? $"the default site (redirecting to {System.Text.Encoding.ASCII.GetString(Site.RedirectTo!)})"
+            : $"the default site (root {Root})";
         if (Sites.Count == 0) return fallback;
         const int Shown = 5;
         string names = string.Join(", ", Sites.Take(Shown).Select(s => s.Hosts.Length > 0 ? s.Hosts[0] : "?"));
         if (Sites.Count > Shown) names += $" and {Sites.Count - Shown} more";
-        return $"{Sites.Count + (Root is null ? 0 : 1)} sites: {names}; {fallback}";
+        return $"{Sites.Count + (ServesDefault ? 1 : 0)} sites: {names}; {fallback}";
     }
 
     private static SiteRoot OpenRoot(RootGroup roots, SitePolicy site) =>

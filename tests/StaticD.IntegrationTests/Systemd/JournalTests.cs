@@ -105,12 +105,15 @@ public sealed class JournalTests
         long usec = long.Parse(Field(notFound, "HTTP_DURATION_USEC"), NumberStyles.None, CultureInfo.InvariantCulture);
         Assert.InRange(usec, 0, 10_000_000);
         Assert.Equal(
-            $"127.0.0.1 \"GET /missing.html\" 404 {bytes} {usec}us \"http://example.test/from\" \"journal-test/1.0\"",
+            $"127.0.0.1 \"GET /missing.html\" 404 {bytes} {usec}us \"http://example.test/from\" \"journal-test/1.0\" {Http.Host} _",
             Field(notFound, "MESSAGE"));
+        // The host as sites are looked up by, and the default site's name.
+        Assert.Equal(Http.Host, Field(notFound, "HTTP_HOST"));
+        Assert.Equal("_", Field(notFound, "SITE"));
 
         foreach (JsonElement entry in access)
         {
-            foreach (string name in new[] { "HTTP_METHOD", "HTTP_PATH", "HTTP_STATUS", "HTTP_BYTES", "HTTP_DURATION_USEC", "CLIENT_ADDR", "HTTP_USER_AGENT", "HTTP_REFERER" })
+            foreach (string name in new[] { "HTTP_METHOD", "HTTP_PATH", "HTTP_STATUS", "HTTP_BYTES", "HTTP_DURATION_USEC", "CLIENT_ADDR", "HTTP_USER_AGENT", "HTTP_REFERER", "HTTP_HOST", "SITE" })
                 Assert.True(entry.TryGetProperty(name, out _), $"access entry without {name}: {entry}");
             Assert.Matches(new Regex("^[0-9]+$"), Field(entry, "HTTP_DURATION_USEC"));
             Assert.Equal("127.0.0.1", Field(entry, "CLIENT_ADDR"));
@@ -216,7 +219,7 @@ public sealed class JournalUnreachableTests
         helper.WaitForStderr("/index.html?after=19", Timeout);
         string[] fallback = helper.Stderr.Split('\n').Where(l => l.Contains("/index.html?after=", StringComparison.Ordinal)).ToArray();
         Assert.Equal(20, fallback.Length);
-        Assert.All(fallback, l => Assert.Matches(new Regex("^<6>127\\.0\\.0\\.1 \"GET /index\\.html\\?after=[0-9]+\" 200 [0-9]+ [0-9]+us \"\" \"\"$"), l));
+        Assert.All(fallback, l => Assert.Matches(new Regex("^<6>127\\.0\\.0\\.1 \"GET /index\\.html\\?after=[0-9]+\" 200 [0-9]+ [0-9]+us \"\" \"\" staticd\\.test _$"), l));
 
         helper.WriteLine("quit");
         helper.WaitForStdout("exited ", Timeout);

@@ -57,7 +57,7 @@ public sealed class NotifyTests
         Assert.Equal(Kit.FdStore, notify.Messages[0].Text);
     }
 
-    /// <summary>Every 5 s: "STATUS=Serving: N connections, X req/s, Y MB/s" with live figures.</summary>
+    /// <summary>Every 5 s: "STATUS=Serving 1 site: N connections, X req/s, Y MB/s" with live figures.</summary>
     [Fact]
     public async Task StatusReportsLiveFigures()
     {
@@ -70,8 +70,8 @@ public sealed class NotifyTests
         HttpAssert.Status(200, await held.RoundTripAsync(Http.Get("/index.html")));
         for (int i = 0; i < 200; i++) HttpAssert.Status(200, await held.RoundTripAsync(Http.Get("/index.html")));
 
-        var pattern = new Regex(@"^STATUS=Serving: (\d+) connections, (\d+) req/s, (\d+\.\d) MB/s$");
-        NotifyMessage status = notify.WaitFor(m => m.Text.StartsWith("STATUS=Serving:", StringComparison.Ordinal), TimeSpan.FromSeconds(6.5));
+        var pattern = new Regex(@"^STATUS=Serving 1 site: (\d+) connections, (\d+) req/s, (\d+\.\d) MB/s$");
+        NotifyMessage status = notify.WaitFor(m => m.Text.StartsWith("STATUS=Serving 1 site:", StringComparison.Ordinal), TimeSpan.FromSeconds(6.5));
         Match match = pattern.Match(status.Text);
         Assert.True(match.Success, $"unexpected STATUS line: {status.Text}");
         Assert.True(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) >= 1, $"the held connection is not counted: {status.Text}");

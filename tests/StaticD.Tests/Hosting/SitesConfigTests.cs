@@ -95,6 +95,27 @@ public sealed class SitesConfigTests : IDisposable
     }
 
     [Fact]
+    public void ATopLevelRedirectToIsADefaultSiteWithoutRoot()
+    {
+        ServerOptions o = Load(("StaticD:Port", "80"), ("StaticD:RedirectTo", "https://main.test"),
+            ("StaticD:Sites:0:Hosts:0", "main.test"), ("StaticD:Sites:0:Root", "a"));
+        Assert.Contains("the default site (redirecting to https://main.test)", o.DescribeSites());
+        using ServeContext context = o.OpenContext();
+        Assert.NotNull(context.Default);
+        Assert.Null(context.Default.Root);
+        Assert.Same(context.Default, context.FindSite("typo.test"u8));
+    }
+
+    [Fact]
+    public void TopLevelRedirectsWithoutADefaultSiteAreRefused()
+    {
+        ConfigException ex = Fails(("StaticD:Port", "80"), ("StaticD:Redirects:0:From", "/a"), ("StaticD:Redirects:0:To", "/b"),
+            ("StaticD:Sites:0:Hosts:0", "a.test"), ("StaticD:Sites:0:Root", "a"));
+        Assert.Equal("StaticD:Redirects", ex.Key);
+        Assert.Contains("no default site", ex.Message);
+    }
+
+    [Fact]
     public void ADirectoryServedByManySitesIsOpenedOnce()
     {
         ServerOptions o = Load(("StaticD:Port", "80"), ("StaticD:Root", _dir),
