@@ -123,7 +123,8 @@ internal sealed class ServerOptions
         const int Shown = 5;
         string names = string.Join(", ", Sites.Take(Shown).Select(s => s.Hosts.Length > 0 ? s.Hosts[0] : "?"));
         if (Sites.Count > Shown) names += $" and {Sites.Count - Shown} more";
-        return $"{Sites.Count + (ServesDefault ? 1 : 0)} sites: {names}; {fallback}";
+        int count = Sites.Count + (ServesDefault ? 1 : 0);
+        return $"{count} {(count == 1 ? "site" : "sites")}: {names}; {fallback}";
     }
 
     private static SiteRoot OpenRoot(RootGroup roots, SitePolicy site) =>

@@ -65,7 +65,7 @@ internal static class SiteConfig
         foreach ((string name, string value) in layers.SelectMany(l => ReadHeaders(l.GetSection("Headers"))))
             global[name] = value; // an empty value removes a default header
         var pathHeaders = new List<PathHeaderRule>();
-        foreach (IConfigurationSection rule in layers.SelectMany(l => l.GetSection("PathHeaders").GetChildren()))
+        foreach (IConfigurationSection rule in layers.Reverse().SelectMany(l => l.GetSection("PathHeaders").GetChildren()))
         {
             ServerOptions.RejectUnknownKeys(rule, ["Path", "Headers"]);
             PathPattern pattern = Pattern(rule.GetSection("Path"));
