@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using StaticD.Files;
 using StaticD.Net;
+using StaticD.Site;
 using Xunit;
 
 namespace StaticD.Tests.Net;
@@ -18,15 +20,22 @@ public sealed class AllocationTests
     private const int Measured = 2000;
 
     [Theory]
-    [InlineData("/small.html")]
-    [InlineData("/large.bin")]
-    [InlineData("/missing.html")]
-    public void CachedKeepAliveRequests_AllocateNothingOnTheLoop(string path)
+    [InlineData("/small.html", "h", false)]
+    [InlineData("/large.bin", "h", false)]
+    [InlineData("/missing.html", "h", false)]
+    // Among 1,000 sites: an exact name, a wildcard (one lookup per label), a name no site has (the default site),
+    // and a redirect rule matched per request.
+    [InlineData("/small.html", "s500.test:8080", true)]
+    [InlineData("/small.html", "a.b.wild.test.", true)]
+    [InlineData("/small.html", "nobody.test", true)]
+    [InlineData("/old.html?x=1", "s7.test", true)]
+    public void CachedKeepAliveRequests_AllocateNothingOnTheLoop(string path, string host, bool manySites)
     {
-        using var h = new LoopHarness(fileCache: true, transport: (fd, _) => new SocketTransport(fd));
+        using var h = new LoopHarness(fileCache: true, transport: (fd, _) => new SocketTransport(fd),
+            context: manySites ? ThousandSites : null);
         h.AddFile("small.html", new string('x', 1000));
         h.AddRandomFile("large.bin", 100_000);
-        byte[] request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: h\r\nUser-Agent: alloc-test\r\n\r\n");
+        byte[] request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: alloc-test\r\n\r\n");
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Connect(new IPEndPoint(IPAddress.Loopback, h.Port));
@@ -64,6 +73,25 @@ public sealed class AllocationTests
         client.Join();
         Assert.Null(clientError);
         Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop for {Measured} requests of {path}");
+    }
+
+    /// <summary>1,000 exact sites and a wildcard on the harness's root, each with a redirect, plus the default.</summary>
+    private static ServeContext ThousandSites(Limits limits, bool fileCache, SiteRoot root)
+    {
+        var roots = new RootGroup();
+        roots.Adopt(root);
+        RedirectRule[] redirects = [new("/old.html"u8.ToArray(), false, "/small.html"u8.ToArray(), 301)];
+        var sites = new ServedSite[1001];
+        var names = new List<(string, int)>();
+        for (int i = 0; i < sites.Length; i++)
+        {
+            string name = i < 1000 ? $"s{i}.test" : "*.wild.test";
+            sites[i] = new ServedSite(i, new SitePolicy { Root = root.Path, Hosts = [name], Redirects = redirects }, root);
+            names.Add((name, i));
+        }
+        var fallback = new SitePolicy { Root = root.Path };
+        return new ServeContext(limits, fallback, sites, new ServedSite(sites.Length, fallback, root), new HostTable(names), roots,
+            fileCache, 30);
     }
 
     /// <summary>Reads one response (head, then Content-Length bytes) and returns its whole length.</summary>

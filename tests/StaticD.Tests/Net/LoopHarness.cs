@@ -32,14 +32,15 @@ internal sealed class LoopHarness : IDisposable
     private long _nextSweepMs;
 
     public LoopHarness(Limits? limits = null, int shutdownTimeoutSeconds = 30, bool fileCache = false,
-        bool canSendFile = true, Func<int, EventLoop, ITransport>? transport = null)
+        bool canSendFile = true, Func<int, EventLoop, ITransport>? transport = null,
+        Func<Limits, bool, SiteRoot, ServeContext>? context = null)
     {
         RootPath = Directory.CreateTempSubdirectory("staticd-loop-").FullName;
         Clock = new LoopClock(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         SiteRoot root = SiteRoot.TryOpen(RootPath, out Errno errno)
             ?? throw new InvalidOperationException($"cannot open {RootPath}: {errno}");
-        _context = ServeContext.Single(limits ?? new Limits(), new SitePolicy { Root = RootPath }, root, fileCache,
-            shutdownTimeoutSeconds);
+        _context = context?.Invoke(limits ?? new Limits(), fileCache, root)
+            ?? ServeContext.Single(limits ?? new Limits(), new SitePolicy { Root = RootPath }, root, fileCache, shutdownTimeoutSeconds);
         Listener listener = Listener.Bind(new IPEndPoint(IPAddress.Loopback, 0), reusePort: false);
         Port = TestLibc.LocalPort(listener.Fd);
         Loop = new EventLoop(0, _context, [listener], Connections, NullLogger.Instance, accessLog: null, Clock);
