@@ -14,11 +14,13 @@
 #         BENCH_PEERS     0: leave out nginx/h2o/lighttpd (not installed, not
 #                         run). Default 1, or 0 with a baseline (1 adds them
 #                         to the comparison's tables)
+#         BENCH_SITES     sites in the many-sites table (default 1000; 0 leaves
+#                         the table out)
 #         BENCH_CPU_QUOTA percent of a CPU each server may use, per core it is
 #                         pinned to: every server runs in its own cgroup with
 #                         that CPU quota (cgroup v1 cpu or v2 cpu.max), so the
 #                         ratios measure the servers, not wrk. Default 40 in
-#                         the one-core and access-log tables and, with a
+#                         the one-core, access-log and many-sites tables and, with a
 #                         baseline, in all tables (two-core: 40% of each of
 #                         its 2 cores); the normal run's two-core table is
 #                         uncapped unless it is set. 0: no quota anywhere
@@ -63,6 +65,11 @@ LUA=$BENCH_DIR/report.lua
 
 if ! [[ $DURATION =~ ^[1-9][0-9]*$ && $ROUNDS =~ ^[1-9][0-9]*$ ]]; then
     echo "BENCH_SECONDS and BENCH_ROUNDS must be positive integers" >&2
+    exit 2
+fi
+SITES=${BENCH_SITES:-1000}
+if ! [[ $SITES =~ ^(0|[1-9][0-9]{0,4})$ ]] || [ "$SITES" -gt 10000 ]; then
+    echo "BENCH_SITES must be 0 to 10000" >&2
     exit 2
 fi
 if [[ $PEERS != [01] ]]; then
@@ -397,6 +404,7 @@ fi
 # normal run's two-core table (what a second loop adds) has none unless BENCH_CPU_QUOTA is set.
 TABLE_QUOTA[one]=$QUOTA_PCT
 TABLE_QUOTA[alog]=$QUOTA_PCT
+TABLE_QUOTA[sites]=$QUOTA_PCT
 if [ -n "${BENCH_CPU_QUOTA:-}" ] || [ -n "$BASELINE" ]; then TABLE_QUOTA[two]=$((QUOTA_PCT * 2)); else TABLE_QUOTA[two]=0; fi
 cg_init
 
@@ -425,7 +433,7 @@ quota_line() {
         local one=${TABLE_QUOTA[one]} two=${TABLE_QUOTA[two]}
         printf -- '- CPU quota (BENCH_CPU_QUOTA): every server in a cgroup of its own (cgroup %s, %s), %s%% of\n' \
             "$CG_MODE" "$CG_BASE" "$one"
-        printf '  its core in the one-core and access-log tables, %s in the two-core table; 0 turns it off\n' \
+        printf '  its core in the one-core, access-log and many-sites tables, %s in the two-core table; 0 turns it off\n' \
             "$([ "$two" -gt 0 ] && echo "$((two / 2))% of each of its 2 cores" || echo "none")"
     elif [ -n "$CG_WHY" ]; then
         echo "- CPU quota: none, BENCH_CPU_QUOTA=$QUOTA_PCT asked for one but no cgroup was writable (see Notes)"
@@ -485,6 +493,23 @@ make_docroot() {
     done
 }
 make_docroot
+
+# make_site_roots N: $SITES_DIR/s0 ... s<N-1>, each a root of its own holding a copy of the 1 KiB page and a
+# site.txt naming the site (the routing check). Rebuilt when the count or the page changed.
+SITES_DIR=$WORK/sites
+make_site_roots() {
+    local n=$1 i stamp
+    stamp="$n $(cksum <"$DOCROOT/index.html")"
+    if [ -f "$SITES_DIR/.stamp" ] && [ "$(cat "$SITES_DIR/.stamp")" = "$stamp" ]; then return 0; fi
+    log "creating $n site roots in $SITES_DIR"
+    rm -rf "$SITES_DIR"
+    for ((i = 0; i < n; i++)); do
+        mkdir -p "$SITES_DIR/s$i"
+        cp "$DOCROOT/index.html" "$SITES_DIR/s$i/index.html"
+        printf 's%d\n' "$i" >"$SITES_DIR/s$i/site.txt"
+    done
+    echo "$stamp" >"$SITES_DIR/.stamp"
+}
 
 # ----------------------------------------------------------------------------
 # Helpers: ports, templates, RSS.
@@ -585,10 +610,17 @@ SERVER_PID=
 SERVER_PORT=
 START_ERR=
 
-# launch NAME CMD...: starts CMD in the background, waits for SERVER_PORT.
+# launch NAME CMD...: starts CMD in the background, waits for SERVER_PORT (up to LAUNCH_SECONDS, default 5).
+# Sets LAUNCH_T0 (when it forked), LAUNCH_US (µs from the fork to the port accepting) and LAUNCH_OUT (its output).
+LAUNCH_US=
+LAUNCH_T0=
+LAUNCH_OUT=
 launch() {
-    local name=$1 deadline
+    local name=$1 deadline t0
     shift
+    t0=$(now_us)
+    LAUNCH_T0=$t0
+    LAUNCH_OUT=$RUN/$name.out
     if [ -n "$CG_PROCS" ]; then
         # Joins the cgroup, then execs the server (same pid): everything it starts inherits the cgroup.
         # shellcheck disable=SC2016  # $$ and $1 are the inner shell's
@@ -599,19 +631,20 @@ launch() {
     fi
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
-    deadline=$(($(now_us) + 5000000))
+    deadline=$(($(now_us) + ${LAUNCH_SECONDS:-5} * 1000000))
     while ! try_connect "$SERVER_PORT" 2>/dev/null; do
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
             START_ERR="exited before accepting: $(tail -n 3 "$RUN/$name.out" | tr '\n' ' ')"
             return 1
         fi
         if [ "$(now_us)" -gt "$deadline" ]; then
-            START_ERR="port $SERVER_PORT not accepting after 5 s: $(tail -n 3 "$RUN/$name.out" | tr '\n' ' ')"
+            START_ERR="port $SERVER_PORT not accepting after ${LAUNCH_SECONDS:-5} s: $(tail -n 3 "$RUN/$name.out" | tr '\n' ' ')"
             stop_tree "$SERVER_PID"
             return 1
         fi
         sleep 0.01
     done
+    LAUNCH_US=$(($(now_us) - t0))
 }
 
 # start_staticd LOOPS PIN...: STATICD_BIN.
@@ -636,6 +669,46 @@ start_staticd_bin() {
     launch "$name" "$@" "$bin" --config "$RUN/$name.json"
 }
 STATICD_STARTS=0
+
+# start_staticd_sites PIN...: one loop, the one-core config plus "Sites": SITES sites, s<i>.bench.test and
+# *.s<i>.bench.test each, Root $SITES_DIR/s<i>. The top-level Root stays the default site.
+start_staticd_sites() {
+    local i name=staticd-sites-$((STATICD_STARTS += 1))
+    if [ ! -x "$STATICD_BIN" ]; then START_ERR="binary $STATICD_BIN not found"; return 1; fi
+    SERVER_PORT=$(free_port)
+    render "$CONF_DIR/staticd.json.in" "$RUN/$name.base.json" \
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" LOOPS=1 ACCESSLOG=false
+    {
+        sed 's/}}[[:space:]]*$//' "$RUN/$name.base.json"
+        printf ', "Sites": [\n'
+        for ((i = 0; i < SITES; i++)); do
+            printf '  {"Hosts": ["s%d.bench.test", "*.s%d.bench.test"], "Root": "%s/s%d"}%s\n' \
+                "$i" "$i" "$SITES_DIR" "$i" "$([ $((i + 1)) -lt "$SITES" ] && echo ,)"
+        done
+        printf ']}}\n'
+    } >"$RUN/$name.json"
+    # Loading 1,000 sites takes seconds under the quota (about 2.8 s here): more than the usual 5 s allows for more.
+    LAUNCH_SECONDS=120 launch "$name" "$@" "$STATICD_BIN" --config "$RUN/$name.json"
+}
+
+# wait_started SECONDS: staticd accepts as soon as its loops run, but goes on setting up (watching every
+# root) before it logs "listening on" and tells systemd READY=1; waits for that line in LAUNCH_OUT. Sets
+# STARTED_US (µs from the fork to the line). Fails after SECONDS.
+STARTED_US=
+wait_started() {
+    local deadline=$(($(now_us) + $1 * 1000000))
+    STARTED_US=
+    while ! grep -q 'listening on' "$LAUNCH_OUT" 2>/dev/null; do
+        [ "$(now_us)" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+    STARTED_US=$(($(now_us) - LAUNCH_T0))
+}
+
+# inotify_watches PID: the inotify watches PID holds, over all its inotify descriptors (/proc/PID/fdinfo).
+inotify_watches() {
+    cat /proc/"$1"/fdinfo/* 2>/dev/null | grep -c '^inotify wd:' || true
+}
 
 # start_staticd_journal PIN...: one loop, access log on, logging to a real
 # systemd-journald through the native protocol (INVOCATION_ID makes staticd
@@ -738,11 +811,12 @@ declare -A TABLE_THREADS=([two]=2)
 NOTES=()
 [ -z "$CG_WHY" ] || NOTES+=("no CPU quota (BENCH_CPU_QUOTA=$QUOTA_PCT asked for one): $CG_WHY")
 
-# check_case URL CASE: one curl request; status, size and content must match.
+# check_case URL CASE [HOST]: one curl request; status, size and content must match.
 # Prints a reason and fails if they don't.
 check_case() {
     local url=$1 c=$2 got code size hdr=()
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
+    [ -z "${3:-}" ] || hdr+=(-H "Host: $3")
     got=$(curl -s -o "$RUN/check.body" -w '%{http_code} %{size_download}' --max-time 20 \
         "${hdr[@]}" "$url" 2>&1) || { echo "curl failed: $got"; return 1; }
     code=${got%% *}
@@ -775,12 +849,13 @@ run_case() {
     key=$table/$server/$c
     url=http://127.0.0.1:$port${CASE_PATH[$c]}
     if [ "${CELL[$key]:-}" = "wrong (!)" ]; then return 0; fi
-    if [ "$round" = 1 ] && ! why=$(check_case "$url" "$c"); then
+    if [ "$round" = 1 ] && ! why=$(check_case "$url" "$c" "${SHOST[$table/$server]:-}"); then
         CELL[$key]="wrong (!)"
         NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}: curl check failed: $why; wrk not run")
         return 0
     fi
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
+    [ -z "${SHOST[$table/$server]:-}" ] || hdr+=(-H "Host: ${SHOST[$table/$server]}")
     out=$RUN/wrk-$table-$server-$c-$round.txt
     log "  $server: ${CASE_LABEL[$c]}$tag"
     local ticks_before ticks_after proc_before proc_after threads=${TABLE_THREADS[$table]:-1}
@@ -871,6 +946,7 @@ run_case() {
 }
 
 declare -A RSS_IDLE=() RSS_AFTER=() SPID=() SPORT=() SPIN=()
+declare -A SHOST=() # table/server -> the Host header curl and wrk send (default: 127.0.0.1:PORT)
 
 # start_table TABLE SERVER START_FN START_ARGS... -- CLIENT_PIN...
 # Starts one server of a table and records its pid/port, or marks it n/a.
@@ -1369,6 +1445,49 @@ else
     NOTES+=("access log row: no systemd-journald to write to")
 fi
 
+# Many sites: the 1 KiB page from the one-core table's config (one site, the top-level Root) and from a config
+# of SITES sites, asked for by exact name and by wildcard; 1 loop on CPU 0 under the one-core table's quota,
+# wrk on CPU 1, every server sent the same kind of Host header.
+declare -A SITES_START=() SITES_READY=() SITES_WATCHES=()
+if [ "$SITES" -gt 0 ]; then
+    log "[many sites] staticd with one site and with $SITES sites"
+    make_site_roots "$SITES"
+    PICK=$((SITES / 2))
+    SHOST[sites/one]=s$PICK.bench.test # no such site there: the default site, the same page
+    SHOST[sites/exact]=s$PICK.bench.test
+    SHOST[sites/wild]=www.s$PICK.bench.test
+    for s in one exact wild; do
+        if [ "$s" = one ]; then
+            start_table sites one start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+        else
+            start_table sites "$s" start_staticd_sites "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+        fi
+        [ -n "${SPID[sites/$s]:-}" ] || continue
+        SITES_START[$s]=$LAUNCH_US
+        # Measured only once it is done starting: what it does after accepting runs on the same core and quota.
+        if wait_started 300; then
+            SITES_READY[$s]=$STARTED_US
+        else
+            NOTES+=("$s (sites table): no \"listening on\" line 300 s after the start (see $LAUNCH_OUT)")
+        fi
+    done
+    for s in one exact wild; do
+        [ -n "${SPID[sites/$s]:-}" ] || continue
+        SITES_WATCHES[$s]=$(inotify_watches "${SPID[sites/$s]}")
+        [ "$s" != one ] || continue
+        # The page is the same everywhere: site.txt shows which root answered.
+        got=$(curl -s --max-time 5 -H "Host: ${SHOST[sites/$s]}" "http://127.0.0.1:${SPORT[sites/$s]}/site.txt" || true)
+        if [ "$got" != "s$PICK" ]; then
+            CELL[sites/$s/0]="wrong (!)"
+            NOTES+=("$s (sites table): Host ${SHOST[sites/$s]}, /site.txt answered '${got:0:40}', expected s$PICK; wrk not run")
+        fi
+    done
+    SAVED_NCASES=$NCASES
+    NCASES=1 # the 1 KiB keep-alive case: the host lookup is a per-request cost
+    bench_table sites one exact wild
+    NCASES=$SAVED_NCASES
+fi
+
 log "staticd footprint"
 footprint
 
@@ -1471,6 +1590,37 @@ print_table "${rows[@]}"
 echo
 echo "Entries the journal could not take are dropped, never waited for (drop reports in the log: ${ALOG_DROPPED:-n/a})."
 echo
+# ms MICROSECONDS -> "12.3" (or n/a)
+ms() { if [ -n "${1:-}" ]; then printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); else echo n/a; fi; }
+if [ "$SITES" -gt 0 ]; then
+    echo "### staticd with $SITES sites (1 KiB page, 64 conns, 1 loop on CPU 0, $(quota_text sites), wrk pinned to CPU 1)"
+    echo
+    echo "\"one site\": the one-core table's config (a top-level Root only). \"$SITES sites\": the same plus \"Sites\","
+    echo "s0.bench.test ... s$((SITES - 1)).bench.test and *.s<i>.bench.test each, every one with its own Root (a copy"
+    echo "of the same page). wrk sends the Host shown; the one-site server answers it from its default site."
+    echo
+    rows=("server	Host sent	req/s	vs one site	CPU µs/response	server CPU %	exec to accepting / started (ms)	RSS idle (MiB)	inotify watches")
+    for s in one exact wild; do
+        case $s in
+            one) row="one site" ;;
+            exact) row="$SITES sites, exact name" ;;
+            wild) row="$SITES sites, wildcard" ;;
+        esac
+        row+=$'\t'${SHOST[sites/$s]}$'\t'${CELL[sites/$s/0]:-n/a}
+        row+=$'\t'$(ratio "${RAW[sites/$s/0]:-}" "${RAW[sites/one/0]:-}")
+        row+=$'\t'${CPU_US[sites/$s/0]:-n/a}$'\t'${USE[sites/$s/0]:-n/a}
+        row+=$'\t'$(ms "${SITES_START[$s]:-}")" / "$(ms "${SITES_READY[$s]:-}")
+        row+=$'\t'${RSS_IDLE[sites/$s]:-n/a}$'\t'${SITES_WATCHES[$s]:-n/a}
+        rows+=("$row")
+    done
+    print_table "${rows[@]}"
+    echo
+    echo "Start-up runs under the quota (the server joins its cgroup before exec), unlike the footprint below:"
+    echo "\"accepting\" is the port taking connections, \"started\" the \"listening on\" log line (sent with READY=1),"
+    echo "after every root is watched; wrk runs only after that. inotify watches: over all the process's inotify"
+    echo "descriptors (root watcher and file caches), after the start."
+    echo
+fi
 echo "### staticd footprint"
 echo
 echo "- Binary size: $FP_SIZE"

@@ -337,6 +337,100 @@ step_restart_under_load() {
 		     grep -E "^Max open files +$want +$want " /proc/$(systemctl show -p MainPID --value staticd)/limits'
 }
 
+# Several sites in one server (StaticD:Sites), set up the way an operator would: two roots under /srv (the unit's
+# ProtectSystem=strict leaves /srv readable; ProtectHome=yes would hide /home), the conffile edited, a reload.
+# Last step: it leaves the configuration as it found it all the same.
+SITES_T0=""
+http_host() { # HOST URL [curl args...]: the body, fetched inside the container with that Host header
+	local host="$1" url="$2"; shift 2
+	c curl -sS --max-time 5 -H "Host: $host" "$@" "$url"
+}
+wait_host_has() { # HOST URL TEXT SECONDS [curl args...]
+	local host="$1" url="$2" text="$3" secs="$4" i; shift 4
+	for i in $(seq 1 $((secs * 5))); do http_host "$host" "$url" -f "$@" 2>/dev/null | grep -qF "$text" && return 0; sleep 0.2; done
+	return 1
+}
+host_code() { c curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: $1" "$2"; }
+# The Location of a redirect, without the CR.
+host_location() { c curl -s -o /dev/null -D - --max-time 5 -H "Host: $1" "$2" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p'; }
+
+# The access entries (journal fields) of the requests above; in one function so what it asserts can be read at a glance.
+check_journal_site_fields() {
+	local i; for i in $(seq 1 25); do
+		c journalctl -u staticd.service --since "@$SITES_T0" -o json --no-pager > "$WORK/journal-sites.json"
+		grep -q '"SITE":"b.example"' "$WORK/journal-sites.json" && grep -q '"SITE":"www.a.example"' "$WORK/journal-sites.json" && break
+		sleep 0.2
+	done
+	python3 - "$WORK/journal-sites.json" <<'PY'
+import json, sys
+entries = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def find(**want):
+    return [e for e in entries if all(e.get(k) == v for k, v in want.items())]
+problems = []
+b = find(SITE="b.example", HTTP_HOST="b.example", HTTP_PATH="/only-b.html", HTTP_STATUS="200", SYSLOG_IDENTIFIER="staticd")
+if not b: problems.append("no access entry SITE=b.example HTTP_HOST=b.example GET /only-b.html 200")
+else: print("          access entry:", {k: v for k, v in b[-1].items() if k.startswith(("HTTP_", "SITE"))})
+if not find(SITE="a.example", HTTP_HOST="a.example", HTTP_STATUS="404", HTTP_PATH="/only-b.html"):
+    problems.append("no access entry SITE=a.example for a.example's 404 on /only-b.html")
+w = find(SITE="www.a.example", HTTP_HOST="www.a.example", HTTP_STATUS="301")
+if not w: problems.append("no access entry SITE=www.a.example HTTP_STATUS=301 for the redirect")
+for p in problems: print("          problem:", p)
+sites = sorted({e.get("SITE", "(none)") for e in entries if "HTTP_STATUS" in e})
+print("          SITE values seen:", sites)
+sys.exit(1 if problems else 0)
+PY
+}
+
+step_sites() {
+	check "two roots, /srv/a and /srv/b, readable by all (the service runs as staticd)" \
+		csh "umask 022; mkdir -p /srv/a /srv/b && echo '<h1>site a</h1>' > /srv/a/index.html && echo '<h1>site b</h1>' > /srv/b/index.html &&
+		     echo 'only on b' > /srv/b/only-b.html && chmod 0755 /srv/a /srv/b && chmod 0644 /srv/a/index.html /srv/b/index.html /srv/b/only-b.html"
+	csh "cp $CONF /root/appsettings.before-sites.json"
+	# The operator's edit: the top-level settings stay the default site; three named sites.
+	c sh -c "cat > $CONF" <<'JSON'
+{
+  "StaticD": {
+    "Port": 80,
+    "Root": "/var/www/staticd",
+    "Listen": ["0.0.0.0", "::"],
+    "ShutdownTimeoutSeconds": 10,
+    "Sites": [
+      { "Hosts": ["a.example"], "Root": "/srv/a" },
+      { "Hosts": ["b.example"], "Root": "/srv/b" },
+      { "Hosts": ["www.a.example"], "RedirectTo": "https://a.example" }
+    ]
+  }
+}
+JSON
+	check "staticd --check-config accepts the edited file" c staticd --check-config --config "$CONF"
+	SITES_T0="$(date +%s)"; sleep 1
+	local before; before="$(c systemctl show -p MainPID --value staticd)"
+	check "systemctl reload staticd succeeds" c systemctl reload staticd
+	check "Host: a.example gets /srv/a/index.html" wait_host_has a.example http://127.0.0.1/ "site a" 10
+	check "Host: b.example gets /srv/b/index.html" wait_host_has b.example http://127.0.0.1/ "site b" 10
+	check "same process (reloaded, not restarted)" test "$before" = "$(c systemctl show -p MainPID --value staticd)"
+	check "Host: B.Example.:80 (case, trailing dot, port) is b.example" wait_host_has B.Example.:80 http://127.0.0.1/ "site b" 2
+	check "Host: b.example gets a file only /srv/b has" wait_host_has b.example http://127.0.0.1/only-b.html "only on b" 2
+	check "Host: a.example gets 404 for it (roots are separate)" test "$(host_code a.example http://127.0.0.1/only-b.html)" = 404
+	check "absolute-form target wins over Host (GET http://b.example/ with Host: a.example)" \
+		wait_host_has a.example http://127.0.0.1/ "site b" 2 --request-target http://b.example/
+	check "an unknown host gets the default site (top-level Root)" wait_host_has unknown.example http://127.0.0.1/ "It works" 2
+	check "no Host at all (HTTP/1.0) gets the default site" \
+		csh "curl -fsS --max-time 5 --http1.0 -H 'Host:' http://127.0.0.1/ | grep -qF 'It works'"
+	check "Host: www.a.example gets 301" test "$(host_code www.a.example 'http://127.0.0.1/docs/page.html?x=1')" = 301
+	local loc; loc="$(host_location www.a.example 'http://127.0.0.1/docs/page.html?x=1')"
+	note "www.a.example/docs/page.html?x=1 -> Location: $loc"
+	check "its Location is https://a.example with the path and query" test "$loc" = "https://a.example/docs/page.html?x=1"
+	check "journal: access entries carry SITE and HTTP_HOST (SITE=b.example, a.example's 404, www.a.example's 301)" check_journal_site_fields
+	check "journalctl -u staticd SITE=b.example finds b's request by field match" \
+		csh "journalctl -u staticd SITE=b.example --since @$SITES_T0 -o cat --no-pager | grep -q only-b.html"
+	# Back to the one-site configuration.
+	csh "cp /root/appsettings.before-sites.json $CONF"
+	check "reload with the one-site file again" c systemctl reload staticd
+	check "Host: a.example is the default site once more" wait_host_has a.example http://127.0.0.1/ "It works" 10
+	check "still active" is_active
+}
+
 # ---------------------------------------------------------------- main
 
 install_missing
@@ -356,8 +450,8 @@ ensure_rootfs
 boot
 
 if ! run_step 1 "install: active, default page on :80" step_install; then
-	log "the package did not install and start: the other 8 steps are not run"
-	echo "e2e: $PASSED passed, $((FAILED + 8)) failed"
+	log "the package did not install and start: the other 9 steps are not run"
+	echo "e2e: $PASSED passed, $((FAILED + 9)) failed"
 	exit 1
 fi
 run_step 2 "edit root+port, reload; a download across the reload stays intact" step_reload
@@ -368,6 +462,7 @@ run_step 6 "remove keeps the conffile, purge removes it" step_remove_purge
 run_step 7 "upgrade and reinstall keep an edited conffile" step_upgrade_conffile
 run_step 8 "socket activation via staticd.socket" step_socket_activation
 run_step 9 "restart under a client loop refuses nothing (fd store)" step_restart_under_load
+run_step 10 "two sites and a www redirect by Host after a reload; SITE in the journal" step_sites
 
 echo "e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
