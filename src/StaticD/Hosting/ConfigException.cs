@@ -15,12 +15,24 @@ internal sealed class ConfigException(string? key, string problem) : Exception(p
     public static ConfigException Combine(IReadOnlyList<ConfigException> problems) =>
         problems.Count == 1 ? problems[0] : new ConfigException(problems[0].Key, problems[0].Message) { Others = [.. problems.Skip(1)] };
 
+    /// <summary>The environment variable the bad value came from (<c>StaticD__Port</c>), or null for the file.</summary>
+    public string? EnvironmentVariable { get; private init; }
+
+    /// <summary>This problem (and the others) with the environment variable behind each key, where there is one.</summary>
+    public ConfigException Attributed(ConfigTree tree) => new(Key, Message)
+    {
+        EnvironmentVariable = tree.EnvironmentVariableOf(Key),
+        Others = [.. Others.Select(o => o.Attributed(tree))],
+    };
+
     /// <summary>What is printed on stderr before exiting with EX_CONFIG: one line per problem.</summary>
     public string Format(string file) =>
         string.Join("\n", new[] { this }.Concat(Others).Select(p => p.FormatOne(file)));
 
-    private string FormatOne(string file) =>
-        OneLine(Key is null ? $"staticd: {file}: {Message}" : $"staticd: {file}: {Key}: {Message}");
+    private string FormatOne(string file) => OneLine(
+        EnvironmentVariable is not null ? $"staticd: environment variable {EnvironmentVariable}: {Message}"
+        : Key is null ? $"staticd: {file}: {Message}"
+        : $"staticd: {file}: {Key}: {Message}");
 
     /// <summary>The message is one line even when the bad value held line breaks or control characters.</summary>
     private static string OneLine(string text) =>

@@ -17,10 +17,9 @@ internal static class ConfigLoader
                 : "cannot read the configuration file: it does not exist");
         try
         {
-            return new ConfigurationBuilder()
-                .AddJsonFile(path, optional: false, reloadOnChange: false)
-                .AddEnvironmentVariables()
-                .Build();
+            var json = new OpenJsonSource { Path = path, Optional = false, ReloadOnChange = false };
+            json.ResolveFileProvider();
+            return new ConfigurationBuilder().Add(json).Add(new OpenEnvironmentSource()).Build();
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or JsonException or IOException or UnauthorizedAccessException)
         {
@@ -42,6 +41,19 @@ internal static class ConfigLoader
 
     /// <summary><c>Logging:LogLevel:Default</c> (Microsoft.Extensions.Logging names), mapped to Serilog's levels.</summary>
     public static LogEventLevel ReadLogLevel(IConfiguration configuration)
+    {
+        ConfigTree tree = ConfigTree.From(configuration);
+        try
+        {
+            return ReadLogLevel(tree);
+        }
+        catch (ConfigException ex)
+        {
+            throw ex.Attributed(tree);
+        }
+    }
+
+    private static LogEventLevel ReadLogLevel(ConfigTree configuration)
     {
         const string Key = "Logging:LogLevel:Default";
         string? value = configuration[Key];

@@ -45,7 +45,19 @@ internal sealed class ServerOptions
     /// A relative <c>Root</c> is taken relative to the configuration file's directory.</summary>
     public static ServerOptions Load(IConfiguration configuration, string configFile)
     {
-        IConfigurationSection section = configuration.GetSection(Section);
+        ConfigTree tree = ConfigTree.From(configuration);
+        try
+        {
+            return Load(tree.GetSection(Section), configFile);
+        }
+        catch (ConfigException ex)
+        {
+            throw ex.Attributed(tree);
+        }
+    }
+
+    private static ServerOptions Load(IConfigurationSection section, string configFile)
+    {
         if (!section.Exists())
             throw new ConfigException(Section, "missing; expected a section with at least \"Port\" and \"Root\"");
         RejectUnknownKeys(section, Keys);

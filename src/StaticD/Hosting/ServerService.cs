@@ -59,12 +59,12 @@ internal sealed partial class ServerService(
             throw;
         }
         _loops = [.. loops];
+        // Before the loops serve anything, so a deploy that swaps a root from the first request on is followed;
+        // and before SIGHUP can reach Reload, which registers the next roots with it.
+        _rootWatcher = new RootWatcher(_logger);
+        _rootWatcher.Register(_context.Roots.Roots);
         foreach (EventLoop loop in _loops) loop.Start();
         if (_shared is null) StoreListeners(perLoop);
-
-        // Before SIGHUP can reach Reload, which registers the next root with it.
-        _rootWatcher = new RootWatcher(_logger);
-        foreach (SiteRoot root in _context.Roots.Roots) _rootWatcher.Register(root);
         _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true; // HUP means reload, never "terminate"
@@ -222,7 +222,7 @@ internal sealed partial class ServerService(
                 if (options.Loops != previous.Loops) Log.ReloadLoopsIgnored(_logger, previous.Loops, options.Loops);
 
                 ServeContext old = _context;
-                foreach (SiteRoot root in next.Roots.Roots) _rootWatcher?.Register(root);
+                _rootWatcher?.Register(next.Roots.Roots);
                 _context = next;
                 _options = options;
                 var applied = new CountdownEvent(_loops.Length);
@@ -238,7 +238,7 @@ internal sealed partial class ServerService(
                 applied.Wait(TimeSpan.FromSeconds(5));
                 // The old root serves nothing new from here on: following its swaps (or warning that its path is
                 // gone, when the reload moved away from it) would only mislead. Its descriptor stays open below.
-                foreach (SiteRoot root in old.Roots.Roots) _rootWatcher?.Unregister(root);
+                _rootWatcher?.Unregister(old.Roots.Roots);
                 if (perLoop is not null)
                 {
                     if (_shared is not null)
