@@ -35,6 +35,14 @@ public sealed class SiteReloadTests : IDisposable
 
     private static JsonObject AddedSite() => Site(["added.test"], ("Root", "sites/added"), ("Headers", new JsonObject { ["X-Added"] = "yes" }));
 
+    /// <summary>Keep-alive clients asking <paramref name="host"/> for <paramref name="target"/>: any status but 200 or
+    /// any other body (another site answered) is a failure, and every reconnect is counted.</summary>
+    private static LoadClients Load(int port, string host, string target, string body) =>
+        new(port, target, Clients, keepAlive: true, request: SitesKit.Get(host, target), check: r =>
+        {
+            if (r.BodyText != body) throw new InvalidOperationException($"body \"{r.BodyText}\" (another site answered)");
+        });
+
     /// <summary>Writes the configuration, sends SIGHUP and waits for the reload's log line; returns it.</summary>
     private static string Reload(ChildProcess server, Systemd.SiteConfig config)
     {
@@ -50,7 +58,7 @@ public sealed class SiteReloadTests : IDisposable
         using ChildProcess server = ServiceProcess.StartStaticD(_config.Path);
         server.WaitForStderr("listening on", Deadline);
         int port = _config.Port;
-        await using var load = new SiteLoad(port, "stay.test", "/who.txt", "stay", Clients);
+        await using var load = Load(port, "stay.test", "/who.txt", "stay");
         await load.WaitForProgressAsync(200);
 
         for (int cycle = 0; cycle < 3; cycle++)
@@ -89,7 +97,7 @@ public sealed class SiteReloadTests : IDisposable
         server.WaitForStderr("listening on", Deadline);
         int port = _config.Port;
         string root = _config.Section["Root"]!.GetValue<string>();
-        await using var load = new SiteLoad(port, "x.stay.test", "/who.txt", "stay", Clients);
+        await using var load = Load(port, "x.stay.test", "/who.txt", "stay");
         await load.WaitForProgressAsync(200);
 
         for (int cycle = 0; cycle < 2; cycle++)
@@ -126,7 +134,7 @@ public sealed class SiteReloadTests : IDisposable
         using ChildProcess server = ServiceProcess.StartStaticD(_config.Path);
         server.WaitForStderr("listening on", Deadline);
         int port = _config.Port;
-        await using var load = new SiteLoad(port, "stay.test", "/who.txt", "stay", Clients);
+        await using var load = Load(port, "stay.test", "/who.txt", "stay");
         await load.WaitForProgressAsync(100);
 
         // added.test claimed twice: the whole new table is refused, the old one keeps serving.
@@ -143,81 +151,5 @@ public sealed class SiteReloadTests : IDisposable
 
         await load.StopAsync();
         Assert.True(load.Failures.Count == 0, string.Join('\n', load.Failures.Take(20)));
-    }
-}
-
-/// <summary>Keep-alive clients requesting one site's file as fast as they can; every answer but 200 with the
-/// expected body is a failure, and every (re)connect is counted.</summary>
-internal sealed class SiteLoad : IAsyncDisposable
-{
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task[] _clients;
-    private readonly List<string> _failures = [];
-    private long _ok, _connects;
-
-    public SiteLoad(int port, string host, string target, string body, int clients) =>
-        _clients = Enumerable.Range(0, clients).Select(_ => Task.Run(() => Run(port, host, target, body))).ToArray();
-
-    public long Succeeded => Interlocked.Read(ref _ok);
-
-    public long Connects => Interlocked.Read(ref _connects);
-
-    public IReadOnlyList<string> Failures
-    {
-        get
-        {
-            lock (_failures) return [.. _failures];
-        }
-    }
-
-    private async Task Run(int port, string host, string target, string body)
-    {
-        RawHttpClient? client = null;
-        string request = SitesKit.Get(host, target);
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                if (client is null)
-                {
-                    client = await RawHttpClient.ConnectAsync(port);
-                    Interlocked.Increment(ref _connects);
-                }
-                HttpResponse r = await client.RoundTripAsync(request);
-                if (r.Status != 200 || r.BodyText != body) throw new InvalidOperationException($"status {r.Status}, body \"{r.BodyText}\"");
-                Interlocked.Increment(ref _ok);
-                if (r.ConnectionTokens.Contains("close")) throw new InvalidOperationException("Connection: close on a keep-alive request");
-            }
-            catch (Exception e)
-            {
-                lock (_failures) _failures.Add($"{e.GetType().Name}: {e.Message}");
-                client?.Dispose();
-                client = null;
-            }
-        }
-        client?.Dispose();
-    }
-
-    public async Task WaitForProgressAsync(long more)
-    {
-        long goal = Succeeded + more;
-        var clock = Stopwatch.StartNew();
-        while (Succeeded < goal)
-        {
-            if (clock.Elapsed > SitesKit.Deadline) throw new TimeoutException($"load made no progress: {Succeeded} ok, failures: {string.Join("; ", Failures)}");
-            await Task.Delay(10);
-        }
-    }
-
-    public async Task StopAsync()
-    {
-        _stop.Cancel();
-        await Task.WhenAll(_clients);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        _stop.Dispose();
     }
 }

@@ -64,21 +64,24 @@ internal static class Kit
 /// Clients requesting as fast as they can until stopped, each failure recorded with its reason: the measure of
 /// "no request fails" across a reload or a restart. Each client uses a fresh connection per request
 /// (<paramref name="keepAlive"/> false: what a restart must not refuse) or keeps one open (a reload must not
-/// close it).
+/// close it). <paramref name="request"/> replaces the plain GET of <paramref name="target"/> (another Host), and
+/// <see cref="Connects"/> counts every (re)connect.
 /// </summary>
 internal sealed class LoadClients : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _clients;
     private readonly List<string> _failures = [];
-    private long _ok;
+    private long _ok, _connects;
 
-    public LoadClients(int port, string target, int clients, bool keepAlive, Action<HttpResponse>? check = null)
+    public LoadClients(int port, string target, int clients, bool keepAlive, Action<HttpResponse>? check = null, string? request = null)
     {
-        _clients = Enumerable.Range(0, clients).Select(_ => Task.Run(() => Run(port, target, keepAlive, check))).ToArray();
+        _clients = Enumerable.Range(0, clients).Select(_ => Task.Run(() => Run(port, request ?? Http.Get(target), keepAlive, check))).ToArray();
     }
 
     public long Succeeded => Interlocked.Read(ref _ok);
+
+    public long Connects => Interlocked.Read(ref _connects);
 
     public IReadOnlyList<string> Failures
     {
@@ -88,7 +91,7 @@ internal sealed class LoadClients : IAsyncDisposable
         }
     }
 
-    private async Task Run(int port, string target, bool keepAlive, Action<HttpResponse>? check)
+    private async Task Run(int port, string request, bool keepAlive, Action<HttpResponse>? check)
     {
         RawHttpClient? client = null;
         while (!_stop.IsCancellationRequested)
@@ -96,8 +99,12 @@ internal sealed class LoadClients : IAsyncDisposable
             var clock = Stopwatch.StartNew();
             try
             {
-                client ??= await RawHttpClient.ConnectAsync(port);
-                HttpResponse response = await client.RoundTripAsync(Http.Get(target));
+                if (client is null)
+                {
+                    client = await RawHttpClient.ConnectAsync(port);
+                    Interlocked.Increment(ref _connects);
+                }
+                HttpResponse response = await client.RoundTripAsync(request);
                 if (response.Status != 200) throw new InvalidOperationException($"status {response.Status}");
                 check?.Invoke(response);
                 Interlocked.Increment(ref _ok);
@@ -129,9 +136,11 @@ internal sealed class LoadClients : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public async Task StopAsync()
     {
         _stop.Cancel();
         await Task.WhenAll(_clients);
     }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
 }
