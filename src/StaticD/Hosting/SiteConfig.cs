@@ -120,7 +120,10 @@ internal static class SiteConfig
             GlobalHeaders = Render(global.Where(h => h.Value.Length > 0).Select(h => (h.Key, h.Value)).ToList()),
             PathHeaders = [.. pathHeaders],
             CacheRules = cacheRules,
-            Cors = CorsConfig.Load(Pick("Cors").GetSection("Cors")),
+            // A site that names Cors at all has its own, even "Cors": null (which the JSON provider keeps as a key
+            // without value, so Pick's Exists() would inherit): that is how a site turns an inherited preset off.
+            Cors = CorsConfig.Load((defaults is null || section.GetChildren().Any(c => c.Key.Equals("Cors", StringComparison.OrdinalIgnoreCase))
+                ? section : defaults).GetSection("Cors")),
         };
     }
 

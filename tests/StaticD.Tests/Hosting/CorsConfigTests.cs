@@ -98,7 +98,8 @@ public sealed class CorsConfigTests : IDisposable
             ("StaticD:Cors:Origins:0", "https://top.example"), ("StaticD:Cors:Credentials", "true"), ("StaticD:Cors:MaxAge", "60"),
             ("StaticD:Sites:0:Hosts", "inherits.test"),
             ("StaticD:Sites:1:Hosts", "overrides.test"), ("StaticD:Sites:1:Cors:Origins:0", "*"),
-            ("StaticD:Sites:2:Hosts", "off.test"), ("StaticD:Sites:2:Cors", ""));
+            ("StaticD:Sites:2:Hosts", "off.test"), ("StaticD:Sites:2:Cors", null),
+            ("StaticD:Sites:3:Hosts", "empty.test"), ("StaticD:Sites:3:Cors:Origins", null));
         Assert.Equal(["https://top.example"], o.Sites[0].Cors!.Origins);
         Assert.True(o.Sites[0].Cors!.Credentials);
         // The site's own object replaces the top level's: no inherited Credentials (which "*" would refuse) or MaxAge.
@@ -106,6 +107,7 @@ public sealed class CorsConfigTests : IDisposable
         Assert.False(o.Sites[1].Cors!.Credentials);
         Assert.Equal(600, o.Sites[1].Cors!.MaxAge);
         Assert.Null(o.Sites[2].Cors); // "Cors": null
+        Assert.Null(o.Sites[3].Cors); // "Cors": { "Origins": [] }
     }
 
     [Fact]
