@@ -18,10 +18,11 @@ internal static class SiteConfig
     [
         "ServeHiddenFiles", "DirectoryListing", "SpaFallback", "Precompressed", "ErrorPages", "MimeTypes",
         "Headers", "PathHeaders", "CacheControl", "DefaultCacheControl", "AccessLog", "Redirects", "RedirectTo",
+        "Cors",
     ];
 
     // Headers whose value staticd computes per response: letting configuration set them would corrupt framing
-    // (Content-Length, Transfer-Encoding), validators or negotiation.
+    // (Content-Length, Transfer-Encoding), validators or negotiation. Access-Control-* (Cors) too, by prefix.
     private static readonly string[] Reserved =
     [
         "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade", "Date", "Server",
@@ -119,6 +120,10 @@ internal static class SiteConfig
             GlobalHeaders = Render(global.Where(h => h.Value.Length > 0).Select(h => (h.Key, h.Value)).ToList()),
             PathHeaders = [.. pathHeaders],
             CacheRules = cacheRules,
+            // A site that names Cors at all has its own, even "Cors": null (which the JSON provider keeps as a key
+            // without value, so Pick's Exists() would inherit): that is how a site turns an inherited preset off.
+            Cors = CorsConfig.Load((defaults is null || section.GetChildren().Any(c => c.Key.Equals("Cors", StringComparison.OrdinalIgnoreCase))
+                ? section : defaults).GetSection("Cors")),
         };
     }
 
@@ -147,6 +152,9 @@ internal static class SiteConfig
             if (Reserved.Contains(header.Key, StringComparer.OrdinalIgnoreCase))
                 throw new ConfigException(header.Path, $"\"{header.Key}\" is set by staticd itself and cannot be configured" +
                     (header.Key.Equals("Cache-Control", StringComparison.OrdinalIgnoreCase) ? "; use \"CacheControl\" rules" : ""));
+            // The CORS fields depend on the request's Origin and must agree with Vary and the preflight answer.
+            if (header.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase))
+                throw new ConfigException(header.Path, $"\"{header.Key}\" is set by staticd itself and cannot be configured; use \"Cors\", e.g. \"Cors\": {{ \"Origins\": [\"*\"] }}");
             if (header.Value is null || (header.Value.Length > 0 && !IsFieldValue(header.Value)))
                 throw new ConfigException(header.Path, $"\"{header.Value}\" is not a valid header value (printable ASCII, no line breaks)");
             result.Add((header.Key, header.Value));

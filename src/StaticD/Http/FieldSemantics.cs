@@ -44,6 +44,8 @@ internal static class FieldSemantics
                 return OnHost(value, segment, ref head);
             case 6 when Ascii.EqualsIgnoreCase(name, "accept"u8):
                 return SetFirst(ref head.Accept, ref head.AcceptRepeated, segment);
+            case 6 when Ascii.EqualsIgnoreCase(name, "origin"u8):
+                return SetOnce(ref head.Origin, segment);
             case 5 when Ascii.EqualsIgnoreCase(name, "range"u8):
                 return SetOnce(ref head.Range, segment);
             case 7 when Ascii.EqualsIgnoreCase(name, "referer"u8):
@@ -68,6 +70,10 @@ internal static class FieldSemantics
                 return ParseTransferEncoding(value, ref head, ref chunkedSeen);
             case 19 when Ascii.EqualsIgnoreCase(name, "if-unmodified-since"u8):
                 return SetOnce(ref head.IfUnmodifiedSince, segment);
+            case 29 when Ascii.EqualsIgnoreCase(name, "access-control-request-method"u8):
+                return SetOnce(ref head.AccessControlRequestMethod, segment);
+            case 30 when Ascii.EqualsIgnoreCase(name, "access-control-request-headers"u8):
+                return SetFirst(ref head.AccessControlRequestHeaders, ref head.AccessControlRequestHeadersRepeated, segment);
             default:
                 return ParseError.None;
         }

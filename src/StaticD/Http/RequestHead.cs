@@ -106,6 +106,13 @@ internal struct RequestHead
     public Segment Accept;
     public bool AcceptRepeated;
 
+    /// <summary>CORS request fields (Fetch standard §3.2.2): Origin and Access-Control-Request-Method are
+    /// singletons (a repeat is a 400, like Referer); Access-Control-Request-Headers is a list, first line kept.</summary>
+    public Segment Origin, AccessControlRequestMethod, AccessControlRequestHeaders;
+
+    /// <summary>Access-Control-Request-Headers appeared on more than one field line (only the first is kept).</summary>
+    public bool AccessControlRequestHeadersRepeated;
+
     /// <summary>If-None-Match appeared on more than one field line (only the first is in <see cref="IfNoneMatch"/>).</summary>
     public bool IfNoneMatchRepeated;
 
@@ -151,5 +158,9 @@ internal struct RequestHead
         IfNoneMatchRepeated = false;
         IfMatchRepeated = false;
         AcceptEncodingRepeated = false;
+        Origin = Segment.None;
+        AccessControlRequestMethod = Segment.None;
+        AccessControlRequestHeaders = Segment.None;
+        AccessControlRequestHeadersRepeated = false;
     }
 }

@@ -60,7 +60,11 @@ internal static class RequestLine
         int methodLength = line.IndexOfAnyExcept(Tokens.Tchar);
         if (methodLength < 0)
         {
-            return LineNeedsMore(line.Length, maxLine, bufferLength, maxHead, out error);
+            // A valid token that fills the whole line limit is an unknown method (501), not a long URI (414):
+            // the target was never reached. Invalid bytes stop the scan above and are a 400 below.
+            return line.Length >= maxLine
+                ? RequestParser.Fail(ParseError.MethodNotImplemented, out error)
+                : LineNeedsMore(line.Length, maxLine, bufferLength, maxHead, out error);
         }
 
         if (methodLength == 0 || line[methodLength] != SP)

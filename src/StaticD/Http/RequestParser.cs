@@ -30,6 +30,11 @@ internal enum ParseError : byte
 
     /// <summary>505: a well-formed HTTP-version whose major version is not 1.</summary>
     VersionNotSupported,
+
+    /// <summary>501: the method token alone fills <see cref="ParserLimits.MaxRequestLineBytes"/>. No method staticd
+    /// knows is that long, so it is an unknown method (RFC 9110 §15.6.2), not a long URI: the target was never
+    /// reached.</summary>
+    MethodNotImplemented,
 }
 
 /// <summary>

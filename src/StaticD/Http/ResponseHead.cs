@@ -3,7 +3,7 @@ namespace StaticD.Http;
 /// <summary>The fields that describe one representation in a 200, 206 or 304 head.</summary>
 internal readonly ref struct RepresentationFields(
     ReadOnlySpan<byte> contentType, ReadOnlySpan<byte> cacheControl, ReadOnlySpan<byte> etag, long lastModified,
-    long length, ContentCoding coding, bool negotiable)
+    long length, ContentCoding coding, bool negotiable, bool varyOrigin = false)
 {
     public readonly ReadOnlySpan<byte> ContentType = contentType;
     public readonly ReadOnlySpan<byte> CacheControl = cacheControl;
@@ -14,6 +14,9 @@ internal readonly ref struct RepresentationFields(
     public readonly ContentCoding Coding = coding;
     /// <summary>Variants exist, so the response depends on Accept-Encoding (Vary).</summary>
     public readonly bool Negotiable = negotiable;
+    /// <summary>The site's CORS answer depends on Origin (an origin list), so Vary names it too: one Vary field
+    /// with both names rather than two fields.</summary>
+    public readonly bool VaryOrigin = varyOrigin;
 }
 
 /// <summary>
@@ -88,10 +91,12 @@ internal static class ResponseHead
     }
 
     /// <summary>A directory listing: it changes whenever the directory does, and its form depends on Accept.</summary>
-    public static void Listing(ref ResponseWriter w, bool json, int length)
+    public static void Listing(ref ResponseWriter w, bool json, int length, bool varyOrigin = false)
     {
         w.Write(json ? "Content-Type: application/json; charset=utf-8\r\n"u8 : "Content-Type: text/html; charset=utf-8\r\n"u8);
-        w.Write("Cache-Control: no-cache\r\nVary: Accept\r\nContent-Length: "u8);
+        w.Write(varyOrigin
+            ? "Cache-Control: no-cache\r\nVary: Accept, Origin\r\nContent-Length: "u8
+            : "Cache-Control: no-cache\r\nVary: Accept\r\nContent-Length: "u8);
         w.WriteDecimal(length);
         w.Write("\r\n"u8);
     }
@@ -157,7 +162,7 @@ internal static class ResponseHead
     /// 503, "Content-Range: bytes */length" with 416 (§15.5.17; <paramref name="unsatisfiedLength"/> ≥ 0).</summary>
     public static void ErrorFields(ref ResponseWriter w, int status, long unsatisfiedLength)
     {
-        if (status == 405) w.Write("Allow: GET, HEAD\r\n"u8);
+        if (status == 405) w.Write(AllowLine);
         if (status == 503) w.Write("Retry-After: 5\r\n"u8);
         if (unsatisfiedLength >= 0)
         {
@@ -165,6 +170,32 @@ internal static class ResponseHead
             w.Advance(ByteRanges.WriteUnsatisfiedContentRange(w.Free, unsatisfiedLength));
             w.Write("\r\n"u8);
         }
+    }
+
+    /// <summary>The methods staticd answers (RFC 9110 §10.2.1), in 405 and OPTIONS responses.</summary>
+    public static ReadOnlySpan<byte> AllowLine => "Allow: GET, HEAD, OPTIONS\r\n"u8;
+
+    /// <summary>Vary for a response without one of its own, on a site whose CORS answer depends on Origin.</summary>
+    public static ReadOnlySpan<byte> VaryOrigin => "Vary: Origin\r\n"u8;
+
+    /// <summary>204 to OPTIONS (RFC 9110 §9.3.7): Allow, and no Content-Length — §8.6 forbids it in a 204,
+    /// whose end is the end of the head (§15.3.5).</summary>
+    public static void Options(ref ResponseWriter w) => w.Write(AllowLine);
+
+    /// <summary>The fields of an accepted CORS preflight (Fetch standard §3.2.3), all pre-rendered by the site
+    /// except the echoed request headers: <paramref name="allowOrigin"/> (Access-Control-Allow-Origin, with
+    /// Access-Control-Allow-Credentials when configured), <paramref name="preflightFields"/>
+    /// (Access-Control-Allow-Methods and -Max-Age), then Access-Control-Allow-Headers when headers were asked
+    /// for.</summary>
+    public static void Preflight(ref ResponseWriter w, scoped ReadOnlySpan<byte> allowOrigin, scoped ReadOnlySpan<byte> preflightFields,
+        scoped ReadOnlySpan<byte> requestHeaders)
+    {
+        w.Write(allowOrigin);
+        w.Write(preflightFields);
+        if (requestHeaders.IsEmpty) return;
+        w.Write("Access-Control-Allow-Headers: "u8);
+        w.Write(requestHeaders);
+        w.Write("\r\n"u8);
     }
 
     /// <summary>The fields for one of staticd's own small HTML pages as the body.</summary>
@@ -216,7 +247,8 @@ internal static class ResponseHead
         w.Write("Last-Modified: "u8);
         w.WriteHttpDate(f.LastModified);
         w.Write("\r\n"u8);
-        if (f.Negotiable) w.Write("Vary: Accept-Encoding\r\n"u8);
+        if (f.Negotiable) w.Write(f.VaryOrigin ? "Vary: Accept-Encoding, Origin\r\n"u8 : "Vary: Accept-Encoding\r\n"u8);
+        else if (f.VaryOrigin) w.Write(VaryOrigin);
         if (f.Coding != ContentCoding.Identity)
         {
             w.Write("Content-Encoding: "u8);

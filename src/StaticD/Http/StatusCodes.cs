@@ -7,6 +7,7 @@ internal static class StatusCodes
     public static ReadOnlySpan<byte> Line(int status) => status switch
     {
         200 => "HTTP/1.1 200 OK\r\n"u8,
+        204 => "HTTP/1.1 204 No Content\r\n"u8,
         206 => "HTTP/1.1 206 Partial Content\r\n"u8,
         301 => "HTTP/1.1 301 Moved Permanently\r\n"u8,
         302 => "HTTP/1.1 302 Found\r\n"u8,
@@ -36,6 +37,7 @@ internal static class StatusCodes
         ParseError.UriTooLong => 414,
         ParseError.HeadersTooLarge => 431,
         ParseError.VersionNotSupported => 505,
+        ParseError.MethodNotImplemented => 501,
         _ => 400,
     };
 

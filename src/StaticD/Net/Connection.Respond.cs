@@ -18,14 +18,22 @@ internal sealed partial class Connection
         _status = status;
         _bytesSent = 0;
         _logPending = true;
+        _varyWritten = false;
         var w = new ResponseWriter(_loop.Scratch);
         ResponseHead.Begin(ref w, status, _loop.DateHeader);
         return w;
     }
 
-    /// <summary>Configured fields (nosniff by default, those of matching path rules), then the framing.</summary>
+    /// <summary>The site's CORS fields (Access-Control-Allow-Origin for an allowed Origin, Vary: Origin unless the
+    /// kind's fields had a Vary), configured fields (nosniff by default, those of matching path rules), then the
+    /// framing.</summary>
     private void EndHead(ref ResponseWriter w)
     {
+        if (_site?.Policy.Cors is { } cors)
+        {
+            if (_corsMatch >= 0) w.Write(cors.AllowLines(_corsMatch));
+            if (cors.VaryOrigin && !_varyWritten) w.Write(ResponseHead.VaryOrigin);
+        }
         SitePolicy site = Policy;
         w.Write(site.GlobalHeaders);
         if (_pathValid)
@@ -91,11 +99,12 @@ internal sealed partial class Connection
 
         ReadOnlySpan<byte> contentType = ContentTypeOf(effectivePath);
         var fields = new RepresentationFields(contentType, Policy.CacheRules.For(effectivePath, contentType), etag,
-            lastModified, file.Length, _resource.Coding, _resource.Negotiable);
+            lastModified, file.Length, _resource.Coding, _resource.Negotiable, VaryOrigin);
         if (kind == ResponseKind.NotModified)
         {
             scoped ResponseWriter head = BeginHead(304);
             ResponseHead.NotModified(ref head, fields);
+            _varyWritten = fields.Negotiable || fields.VaryOrigin;
             EndHead(ref head);
             _resource.Release();
             SendHead(head.Length);
@@ -107,6 +116,7 @@ internal sealed partial class Connection
         boundary = boundary[..(kind == ResponseKind.MultipleRanges ? MultipartByteRanges.WriteBoundary(boundary) : 0)];
         scoped ResponseWriter w = BeginHead(kind == ResponseKind.Full ? 200 : 206);
         ResponseHead.Representation(ref w, kind, fields, ranges, boundary);
+        _varyWritten = fields.Negotiable || fields.VaryOrigin;
         EndHead(ref w);
 
         int fd = file.Fd;
@@ -138,9 +148,11 @@ internal sealed partial class Connection
         if (!chunked) _keepAlive = false;
         ReadOnlySpan<byte> contentType = ContentTypeOf(effectivePath);
         var fields = new RepresentationFields(contentType, Policy.CacheRules.For(effectivePath, contentType), default,
-            RepresentationDecision.LastModified(_resource.File.MtimeSeconds, _loop.UnixSeconds), -1, ContentCoding.Identity, _resource.Negotiable);
+            RepresentationDecision.LastModified(_resource.File.MtimeSeconds, _loop.UnixSeconds), -1, ContentCoding.Identity, _resource.Negotiable,
+            VaryOrigin);
         ResponseWriter w = BeginHead(200);
         ResponseHead.Decoded(ref w, fields, chunked);
+        _varyWritten = fields.Negotiable || fields.VaryOrigin;
         EndHead(ref w);
         if (_isHead)
         {
@@ -159,9 +171,42 @@ internal sealed partial class Connection
         byte[] body = _resource.Listing!;
         _resource.Listing = null;
         ResponseWriter w = BeginHead(200);
-        ResponseHead.Listing(ref w, _resource.ListingIsJson, body.Length);
+        ResponseHead.Listing(ref w, _resource.ListingIsJson, body.Length, VaryOrigin);
+        _varyWritten = true;
         EndHead(ref w);
         if (!_isHead) _body.SetMemory(body);
+        SendHead(w.Length);
+    }
+
+    /// <summary>Whether Vary must name Origin: the site's Access-Control-Allow-Origin depends on it.</summary>
+    private bool VaryOrigin => _site?.Policy.Cors?.VaryOrigin == true;
+
+    /// <summary>OPTIONS (RFC 9110 §9.3.7): 204 with Allow, for "*" and any path alike, without looking at the
+    /// files. A CORS preflight (Origin and Access-Control-Request-Method) on a site with Cors also gets the
+    /// Access-Control-* fields when its origin, method and headers are allowed. When they are not, the answer is
+    /// the same 204 without them rather than a 403: the Fetch standard's CORS check fails on the missing
+    /// Access-Control-Allow-Origin alone, the status would tell the page nothing more, and a plain OPTIONS
+    /// stays a truthful answer about the resource's methods (rs/cors and the usual nginx/Caddy presets do the same).</summary>
+    private void RespondOptions()
+    {
+        ResponseWriter w = BeginHead(204);
+        ResponseHead.Options(ref w);
+        if (_site!.Policy.Cors is { } cors && _head.Origin.IsPresent && _head.AccessControlRequestMethod.IsPresent)
+        {
+            ReadOnlySpan<byte> requested = Field(_head.AccessControlRequestHeaders);
+            if (_corsMatch >= 0 && CorsPolicy.IsAllowedMethod(Field(_head.AccessControlRequestMethod))
+                && !_head.AccessControlRequestHeadersRepeated && CorsPolicy.CanEcho(requested))
+            {
+                // The requested headers are echoed rather than checked against a list: staticd serves the same
+                // bytes whatever they say (only Range and the conditionals, all CORS-safe to read, change the
+                // answer), so refusing e.g. Authorization or X-Requested-With would only break pages.
+                ResponseHead.Preflight(ref w, cors.AllowLines(_corsMatch), cors.PreflightFields, requested);
+            }
+            w.Write(cors.PreflightVary);
+            _varyWritten = true;
+            _corsMatch = -1; // the preflight's own fields are written: none from EndHead
+        }
+        EndHead(ref w);
         SendHead(w.Length);
     }
 

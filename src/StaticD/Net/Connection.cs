@@ -65,6 +65,11 @@ internal sealed partial class Connection : IThreadPoolWorkItem
 
     // ── the response ──
     private ResponseBody _body = new();
+    /// <summary>Which of the site's CORS origins the request's Origin is (CorsPolicy.Match), -1 for none: then
+    /// no Access-Control-Allow-Origin.</summary>
+    private int _corsMatch = -1;
+    /// <summary>The kind's own fields already carried Vary (with Origin when the site needs it).</summary>
+    private bool _varyWritten;
     private DecodedBody? _decoded;
     private ByteRange[]? _ranges;
 
@@ -153,6 +158,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
                 ReadOnlySpan<byte> input = _in.Unparsed;
                 _context = _loop.Context;
                 _site = null;
+                _corsMatch = -1;
                 _head.Reset();
                 ParseStatus status = RequestParser.TryParse(input, _context.ParserLimits, ref _head, out int consumed, out ParseError error);
                 _requestStart = Stopwatch.GetTimestamp();
@@ -240,6 +246,15 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         {
             // RFC 9110 §15.5.20: this server is not configured to answer for that host.
             RespondError(421, close: !_keepAlive);
+            return;
+        }
+
+        if (_site.Policy.Cors is { } cors) _corsMatch = cors.Match(Field(_head.Origin), _head.Origin.IsPresent);
+        if (_head.Method == HttpMethod.Options)
+        {
+            // Before RedirectTo and the path: a preflight must not be redirected, and OPTIONS is about the
+            // server's methods, which do not depend on whether the resource exists (nginx answers the same way).
+            RespondOptions();
             return;
         }
 

@@ -38,6 +38,8 @@ internal sealed class SitePolicy
     public byte[] GlobalHeaders { get; init; } = "X-Content-Type-Options: nosniff\r\n"u8.ToArray();
     public PathHeaderRule[] PathHeaders { get; init; } = [];
     public CacheRules CacheRules { get; init; } = CacheRules.Default;
+    /// <summary>The CORS preset, or null: no Access-Control-* fields, OPTIONS answered with Allow alone.</summary>
+    public CorsPolicy? Cors { get; init; }
 
     private FrozenDictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>>? _mimeLookup;
 

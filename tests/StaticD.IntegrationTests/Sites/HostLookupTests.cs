@@ -186,6 +186,12 @@ public sealed class NoDefaultSiteTests(NoDefaultSiteFixture fixture) : IClassFix
     [InlineData("a.test.example")]
     public async Task UnknownHost_Gets421(string host) => Assert421(await GetAsync(Port, host, "/who.txt"));
 
+    [Theory]
+    [InlineData("*")]
+    [InlineData("/who.txt")]
+    public async Task OptionsForAnUnknownHost_Gets421(string target) =>
+        Assert421(await SendAsync(Port, Request("OPTIONS", target, "unknown.test")));
+
     [Fact]
     public async Task Http10WithoutHost_Gets421() =>
         Assert421(await SendAsync(Port, Request("GET", "/who.txt", host: null, "HTTP/1.0")));

@@ -150,6 +150,60 @@ public class FieldSemanticsTests
     }
 
     [Fact]
+    public void CorsFieldsAreRecorded()
+    {
+        byte[] buffer = Bytes(
+            "OPTIONS /api/data.json HTTP/1.1\r\nHost: h\r\nORIGIN:  https://app.example.com \r\n" +
+            "Access-Control-Request-Method: GET\r\naccess-control-request-headers: x-requested-with, range\r\n\r\n");
+        RequestHead head = ParseComplete(buffer);
+        Assert.Equal(HttpMethod.Options, head.Method);
+        Assert.Equal("https://app.example.com", Str(buffer, head.Origin));
+        Assert.Equal("GET", Str(buffer, head.AccessControlRequestMethod));
+        Assert.Equal("x-requested-with, range", Str(buffer, head.AccessControlRequestHeaders));
+        Assert.False(head.AccessControlRequestHeadersRepeated);
+    }
+
+    [Fact]
+    public void CorsFieldsAbsentAreNone()
+    {
+        RequestHead head = ParseComplete(Bytes("GET /x HTTP/1.1\r\nHost: h\r\n\r\n"));
+        Assert.False(head.Origin.IsPresent);
+        Assert.False(head.AccessControlRequestMethod.IsPresent);
+        Assert.False(head.AccessControlRequestHeaders.IsPresent);
+    }
+
+    [Fact]
+    public void AccessControlRequestHeadersIsAListFirstLineKept()
+    {
+        byte[] buffer = Bytes(
+            "OPTIONS / HTTP/1.1\r\nHost: h\r\nAccess-Control-Request-Headers: a\r\nAccess-Control-Request-Headers: b\r\n\r\n");
+        RequestHead head = ParseComplete(buffer);
+        Assert.Equal("a", Str(buffer, head.AccessControlRequestHeaders));
+        Assert.True(head.AccessControlRequestHeadersRepeated);
+    }
+
+    [Theory]
+    [InlineData("Origin: https://a.example\r\nOrigin: https://b.example\r\n")]
+    [InlineData("Access-Control-Request-Method: GET\r\naccess-control-request-method: GET\r\n")]
+    public void RepeatedSingletonCorsFieldIs400(string fields)
+    {
+        ParseStatus status = Parse(Bytes("OPTIONS / HTTP/1.1\r\nHost: h\r\n" + fields + "\r\n"), out _, out _, out ParseError error);
+        Assert.Equal(ParseStatus.Invalid, status);
+        Assert.Equal(ParseError.BadRequest, error);
+    }
+
+    [Fact]
+    public void OptionsAsteriskFormIsComplete_OtherMethodsWithAsteriskAre400()
+    {
+        byte[] buffer = Bytes("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
+        RequestHead head = ParseComplete(buffer);
+        Assert.Equal(HttpMethod.Options, head.Method);
+        Assert.Equal("*", Str(buffer, head.Target));
+        Assert.Equal(ParseStatus.Invalid, Parse(Bytes("GET * HTTP/1.1\r\nHost: h\r\n\r\n"), out _, out _, out ParseError error));
+        Assert.Equal(ParseError.BadRequest, error);
+    }
+
+    [Fact]
     public void FieldValuesAreTrimmedAndMayBeEmptyOrContainObsText()
     {
         byte[] buffer = Bytes(

@@ -40,6 +40,7 @@ internal static class ParserTestSupport
         ParseError.UriTooLong => 414,
         ParseError.HeadersTooLarge => 431,
         ParseError.VersionNotSupported => 505,
+        ParseError.MethodNotImplemented => 501,
         _ => -1,
     };
 

@@ -188,6 +188,12 @@ public class RequestParserTests
     [InlineData("GET /a HTTP/1.1\r\nHost: h\r\n\r\n", 16, 100, 10, 414)]
     [InlineData("GET /aaaaaaaaaaaaaaaaaa", 16, 100, 10, 414)]
     [InlineData("GET /aaaaaaaaa", 16, 100, 10, Incomplete)]
+    // a method token that fills the request-line limit is an unknown method, not a long URI
+    [InlineData("ABCDEFGHIJKLMNOP", 16, 100, 10, 501)]
+    [InlineData("ABCDEFGHIJKLMNOPQRS / HTTP/1.1\r\n", 16, 100, 10, 501)]
+    [InlineData("ABCDEFGHIJKLMNO", 16, 100, 10, Incomplete)]
+    [InlineData("ABCDEFGH(JKLMNOPQRS", 16, 100, 10, 400)]   // '(' is no tchar: a malformed method
+    [InlineData("ABCDEFGHIJKLMNO /aaaaaaa", 16, 100, 10, 414)]  // the method ended: the target is what is long
     [InlineData("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 16, 100, 10, Complete)]
     // head: the sample is 27 bytes
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\n\r\n", 100, 27, 10, Complete)]
@@ -232,6 +238,23 @@ public class RequestParserTests
         // The longest acceptable line: 8192 bytes including CRLF.
         string fits = "/" + new string('a', 8192 - "GET / HTTP/1.1\r\n".Length);
         ParseComplete(Bytes($"GET {fits} HTTP/1.1\r\nHost: h\r\n\r\n"));
+    }
+
+    [Fact]
+    public void DefaultLimitMethodTokenLongerThanTheLineIs501NotUriTooLong()
+    {
+        string method = new('M', 8192);
+        Assert.Equal(ParseStatus.Invalid, Parse(Bytes($"{method} / HTTP/1.1\r\nHost: h\r\n\r\n"), out _, out _, out ParseError error));
+        Assert.Equal(ParseError.MethodNotImplemented, error);
+        Assert.Equal(501, StatusCodes.ForParseError(error));
+
+        // Decided as soon as the limit is reached, without the rest of the line.
+        Assert.Equal(ParseStatus.Invalid, Parse(Bytes(method), out _, out _, out error));
+        Assert.Equal(ParseError.MethodNotImplemented, error);
+
+        // Invalid bytes in a long method stay a 400.
+        Assert.Equal(ParseStatus.Invalid, Parse(Bytes(new string('M', 100) + "\u00e9" + method), out _, out _, out error));
+        Assert.Equal(ParseError.BadRequest, error);
     }
 
     [Fact]

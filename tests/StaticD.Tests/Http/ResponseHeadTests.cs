@@ -41,8 +41,8 @@ public class ResponseHeadTests
 
     private static RepresentationFields Representation(string type = "text/css", string cacheControl = "max-age=60",
         string etag = Tag, long lastModified = Mtime, long length = 1234, ContentCoding coding = ContentCoding.Identity,
-        bool negotiable = false) =>
-        new(B(type), B(cacheControl), B(etag), lastModified, length, coding, negotiable);
+        bool negotiable = false, bool varyOrigin = false) =>
+        new(B(type), B(cacheControl), B(etag), lastModified, length, coding, negotiable, varyOrigin);
 
     // ───────────────────────────── 200 ─────────────────────────────
 
@@ -337,7 +337,7 @@ public class ResponseHeadTests
     }
 
     [Theory]
-    [InlineData(405, -1L, "HTTP/1.1 405 Method Not Allowed", "Allow: GET, HEAD\r\n")]
+    [InlineData(405, -1L, "HTTP/1.1 405 Method Not Allowed", "Allow: GET, HEAD, OPTIONS\r\n")]
     [InlineData(503, -1L, "HTTP/1.1 503 Service Unavailable", "Retry-After: 5\r\n")]
     [InlineData(416, 10000L, "HTTP/1.1 416 Range Not Satisfiable", "Content-Range: bytes */10000\r\n")]
     [InlineData(416, 0L, "HTTP/1.1 416 Range Not Satisfiable", "Content-Range: bytes */0\r\n")]
@@ -356,6 +356,79 @@ public class ResponseHeadTests
             Start(statusLine) + fields +
             "Content-Type: text/html; charset=utf-8\r\nContent-Length: " + bodyLength + "\r\n" + Site + "\r\n",
             head);
+    }
+
+    // ───────────────────────────── OPTIONS and CORS ─────────────────────────────
+
+    private const string Cors = "Access-Control-Allow-Origin: https://app.example.com\r\n";
+
+    [Fact]
+    public void Options204HasAllowAndNoContentLength()
+    {
+        string head = Compose(204, (ref ResponseWriter w) => ResponseHead.Options(ref w));
+        Assert.Equal(Start("HTTP/1.1 204 No Content") + "Allow: GET, HEAD, OPTIONS\r\n" + Site + "\r\n", head);
+    }
+
+    [Fact]
+    public void PreflightWithEchoedHeaders()
+    {
+        string head = Compose(204, (ref ResponseWriter w) =>
+        {
+            ResponseHead.Options(ref w);
+            ResponseHead.Preflight(ref w, B(Cors + "Access-Control-Allow-Credentials: true\r\n"),
+                B("Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\nAccess-Control-Max-Age: 600\r\n"), B("x-requested-with, range"));
+            w.Write("Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers\r\n"u8);
+        });
+        Assert.Equal(
+            Start("HTTP/1.1 204 No Content") + "Allow: GET, HEAD, OPTIONS\r\n" + Cors +
+            "Access-Control-Allow-Credentials: true\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n" +
+            "Access-Control-Max-Age: 600\r\nAccess-Control-Allow-Headers: x-requested-with, range\r\n" +
+            "Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers\r\n" + Site + "\r\n",
+            head);
+    }
+
+    [Fact]
+    public void PreflightWithoutRequestedHeadersHasNoAllowHeaders()
+    {
+        string head = Compose(204, (ref ResponseWriter w) =>
+            ResponseHead.Preflight(ref w, B("Access-Control-Allow-Origin: *\r\n"), B("Access-Control-Max-Age: 5\r\n"), default));
+        Assert.Equal(Start("HTTP/1.1 204 No Content") + "Access-Control-Allow-Origin: *\r\nAccess-Control-Max-Age: 5\r\n" + Site + "\r\n", head);
+    }
+
+    [Theory]
+    [InlineData(false, false, "")]
+    [InlineData(true, false, "Vary: Accept-Encoding\r\n")]
+    [InlineData(false, true, "Vary: Origin\r\n")]
+    [InlineData(true, true, "Vary: Accept-Encoding, Origin\r\n")]   // one field, both names
+    public void VaryMergesAcceptEncodingAndOrigin(bool negotiable, bool varyOrigin, string vary)
+    {
+        string head = Compose(200, (ref ResponseWriter w) =>
+            ResponseHead.Representation(ref w, ResponseKind.Full, Representation(negotiable: negotiable, varyOrigin: varyOrigin), default, default),
+            site: Cors + Site);
+        Assert.Equal(
+            Start("HTTP/1.1 200 OK") +
+            "Content-Type: text/css\r\nCache-Control: max-age=60\r\nContent-Length: 1234\r\n" +
+            "ETag: " + Tag + "\r\n" + LastModified + vary +
+            "Accept-Ranges: bytes\r\n" + Cors + Site + "\r\n",
+            head);
+    }
+
+    [Fact]
+    public void NotModifiedVariesByOriginToo()
+    {
+        string head = Compose(304, (ref ResponseWriter w) => ResponseHead.NotModified(ref w, Representation(negotiable: true, varyOrigin: true)));
+        Assert.Equal(
+            Start("HTTP/1.1 304 Not Modified") + "Cache-Control: max-age=60\r\nETag: " + Tag + "\r\n" + LastModified +
+            "Vary: Accept-Encoding, Origin\r\n" + Site + "\r\n",
+            head);
+    }
+
+    [Fact]
+    public void ListingVariesByAcceptAndOrigin()
+    {
+        string head = Compose(200, (ref ResponseWriter w) => ResponseHead.Listing(ref w, json: true, 12, varyOrigin: true));
+        Assert.Contains("\r\nVary: Accept, Origin\r\nContent-Length: 12\r\n", head);
+        Assert.Equal(2, head.Split("Vary:").Length); // exactly one Vary field
     }
 
     [Fact]

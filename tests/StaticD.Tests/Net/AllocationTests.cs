@@ -29,13 +29,22 @@ public sealed class AllocationTests
     [InlineData("/small.html", "a.b.wild.test.", true)]
     [InlineData("/small.html", "nobody.test", true)]
     [InlineData("/old.html?x=1", "s7.test", true)]
-    public void CachedKeepAliveRequests_AllocateNothingOnTheLoop(string path, string host, bool manySites)
+    // Sites with a CORS preset of three origins: an allowed Origin on a file and on a cached 404, a refused one,
+    // a preflight with echoed headers and OPTIONS *.
+    [InlineData("/small.html", "s7.test", true, "GET", "Origin: https://c.example")]
+    [InlineData("/missing.html", "s7.test", true, "GET", "Origin: https://c.example")]
+    [InlineData("/small.html", "s7.test", true, "GET", "Origin: https://evil.example")]
+    [InlineData("/small.html", "s7.test", true, "OPTIONS", "Origin: https://b.example\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: x-a")]
+    [InlineData("*", "s7.test", true, "OPTIONS", "Origin: https://b.example")]
+    public void CachedKeepAliveRequests_AllocateNothingOnTheLoop(string path, string host, bool manySites, string method = "GET", string fields = "")
     {
+        bool cors = fields.Length > 0;
         using var h = new LoopHarness(fileCache: true, transport: (fd, _) => new SocketTransport(fd),
-            context: manySites ? ThousandSites : null);
+            context: !manySites ? null : cors ? ThousandCorsSites : ThousandSites);
         h.AddFile("small.html", new string('x', 1000));
         h.AddRandomFile("large.bin", 100_000);
-        byte[] request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: alloc-test\r\n\r\n");
+        byte[] request = Encoding.ASCII.GetBytes(
+            $"{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: alloc-test\r\n{(cors ? fields + "\r\n" : "")}\r\n");
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Connect(new IPEndPoint(IPAddress.Loopback, h.Port));
@@ -76,7 +85,13 @@ public sealed class AllocationTests
     }
 
     /// <summary>1,000 exact sites and a wildcard on the harness's root, each with a redirect, plus the default.</summary>
-    private static ServeContext ThousandSites(Limits limits, bool fileCache, SiteRoot root)
+    private static ServeContext ThousandCorsSites(Limits limits, bool fileCache, SiteRoot root) =>
+        ThousandSites(limits, fileCache, root,
+            CorsPolicy.Create(["https://a.example", "https://b.example", "https://c.example"], credentials: true, 600, out _, out _));
+
+    private static ServeContext ThousandSites(Limits limits, bool fileCache, SiteRoot root) => ThousandSites(limits, fileCache, root, null);
+
+    private static ServeContext ThousandSites(Limits limits, bool fileCache, SiteRoot root, CorsPolicy? cors)
     {
         var roots = new RootGroup();
         roots.Adopt(root);
@@ -86,7 +101,7 @@ public sealed class AllocationTests
         for (int i = 0; i < sites.Length; i++)
         {
             string name = i < 1000 ? $"s{i}.test" : "*.wild.test";
-            sites[i] = new ServedSite(i, new SitePolicy { Root = root.Path, Hosts = [name], Redirects = redirects }, root);
+            sites[i] = new ServedSite(i, new SitePolicy { Root = root.Path, Hosts = [name], Redirects = redirects, Cors = cors }, root);
             names.Add((name, i));
         }
         var fallback = new SitePolicy { Root = root.Path };
@@ -106,8 +121,9 @@ public sealed class AllocationTests
             int end = buffer.AsSpan(0, have).IndexOf("\r\n\r\n"u8);
             if (end < 0) continue;
             string head = Encoding.ASCII.GetString(buffer, 0, end);
-            string line = head.Split("\r\n").Single(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
-            int total = end + 4 + int.Parse(line["Content-Length:".Length..].Trim());
+            // A 204 (OPTIONS) has no Content-Length and no body.
+            string? line = head.Split("\r\n").SingleOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+            int total = end + 4 + (line is null ? 0 : int.Parse(line["Content-Length:".Length..].Trim()));
             return have >= total ? total : ReadExactly(socket, buffer, total, have);
         }
     }

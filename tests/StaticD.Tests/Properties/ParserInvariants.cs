@@ -64,6 +64,9 @@ internal static class ParserInvariants
                 CheckSegment(head.Accept, consumed, "Accept", required: false);
                 CheckSegment(head.UserAgent, consumed, "UserAgent", required: false);
                 CheckSegment(head.Referer, consumed, "Referer", required: false);
+                CheckSegment(head.Origin, consumed, "Origin", required: false);
+                CheckSegment(head.AccessControlRequestMethod, consumed, "AccessControlRequestMethod", required: false);
+                CheckSegment(head.AccessControlRequestHeaders, consumed, "AccessControlRequestHeaders", required: false);
                 Check(head.MethodToken.Length > 0, "empty method");
                 Check(!(head.HasTransferEncoding && !head.Chunked), "a non-chunked final coding was accepted");
                 Check(!(head.HasTransferEncoding && head.ContentLength >= 0), "Transfer-Encoding and Content-Length accepted together");
@@ -194,6 +197,8 @@ internal static class ParserInvariants
         && Same(a.IfNoneMatch, b.IfNoneMatch) && Same(a.IfModifiedSince, b.IfModifiedSince) && Same(a.IfMatch, b.IfMatch)
         && Same(a.IfUnmodifiedSince, b.IfUnmodifiedSince) && Same(a.AcceptEncoding, b.AcceptEncoding)
         && Same(a.UserAgent, b.UserAgent) && Same(a.Referer, b.Referer) && Same(a.Accept, b.Accept)
+        && Same(a.Origin, b.Origin) && Same(a.AccessControlRequestMethod, b.AccessControlRequestMethod)
+        && Same(a.AccessControlRequestHeaders, b.AccessControlRequestHeaders)
         && a.AcceptRepeated == b.AcceptRepeated && a.IfNoneMatchRepeated == b.IfNoneMatchRepeated
         && a.IfMatchRepeated == b.IfMatchRepeated && a.AcceptEncodingRepeated == b.AcceptEncodingRepeated;
 
