@@ -15,9 +15,15 @@ namespace StaticD.Site;
 /// the response, i.e. the Content-Type up to any ';';</item>
 /// <item>the built-in defaults:
 ///   <list type="bullet">
-///   <item>a file name carrying a content hash (<see cref="HashedNames.LooksContentHashed"/>) →
-///   "public, max-age=31536000, immutable": its URL changes whenever its bytes do, so it can be
-///   cached for a year (RFC 9111 §5.2.2.1) and never revalidated (immutable, RFC 8246);</item>
+///   <item>a fingerprinted path (<see cref="HashedNames.IsFingerprintedPath"/>): a file name carrying
+///   the content hash that Vite/Rollup/Rolldown ("index-CJ-nxh_-.css", 8 base64url characters),
+///   esbuild ("app-5XQZ2JDN.js", 8 base32), webpack, Create React App, Parcel and Next.js
+///   ("main.3f9a1c2b.chunk.js", 8 to 20 hex digits) write, or anything under "/_next/static/"
+///   (Next.js's chunks, CSS, media and build-ID directories) → "public, max-age=31536000, immutable":
+///   its URL changes whenever its bytes do, so it can be cached for a year (RFC 9111 §5.2.2.1) and
+///   never revalidated (immutable, RFC 8246). Names that only look like words ("my-app-settings.js",
+///   "UserCard", "report.20240131.pdf") are not taken for hashes: a wrong guess would pin a mutable
+///   file for a year, a missed hash only costs an hour;</item>
 ///   <item>text/html → "no-cache": pages are the entry points that reference hashed assets and
 ///   must be revalidated on every use (RFC 9111 §5.2.2.4) or a deploy would not be seen;</item>
 ///   <item>everything else → "public, max-age=3600", or the configured default: an hour bounds how
@@ -144,7 +150,7 @@ internal sealed class CacheRules
             }
         }
 
-        if (HashedNames.LooksContentHashed(normalizedPath[(normalizedPath.LastIndexOf((byte)'/') + 1)..]))
+        if (HashedNames.IsFingerprintedPath(normalizedPath))
         {
             return ImmutableValue;
         }
