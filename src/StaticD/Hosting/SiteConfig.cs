@@ -62,15 +62,21 @@ internal static class SiteConfig
             mime[ext.ToLowerInvariant()] = Encoding.ASCII.GetBytes(entry.Value);
         }
 
+        // A site that names Cors at all has its own, even "Cors": null (which the JSON provider keeps as a key
+        // without value, so Pick's Exists() would inherit): that is how a site turns an inherited preset off.
+        var cors = CorsConfig.Load((defaults is null || section.GetChildren().Any(c => c.Key.Equals("Cors", StringComparison.OrdinalIgnoreCase))
+            ? section : defaults).GetSection("Cors"));
+        bool corsOn = cors is not null;
+
         var global = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["X-Content-Type-Options"] = "nosniff" };
-        foreach ((string name, string value) in layers.SelectMany(l => ReadHeaders(l.GetSection("Headers"))))
+        foreach ((string name, string value) in layers.SelectMany(l => ReadHeaders(l.GetSection("Headers"), corsOn)))
             global[name] = value; // an empty value removes a default header
         var pathHeaders = new List<PathHeaderRule>();
         foreach (IConfigurationSection rule in layers.Reverse().SelectMany(l => l.GetSection("PathHeaders").GetChildren()))
         {
             ServerOptions.RejectUnknownKeys(rule, ["Path", "Headers"]);
             PathPattern pattern = Pattern(rule.GetSection("Path"));
-            var headers = ReadHeaders(rule.GetSection("Headers")).Where(h => h.Value.Length > 0).ToList();
+            var headers = ReadHeaders(rule.GetSection("Headers"), corsOn).Where(h => h.Value.Length > 0).ToList();
             if (headers.Count == 0)
                 throw new ConfigException(rule.Path + ":Headers", "missing; expected an object of header names and values");
             pathHeaders.Add(new PathHeaderRule(pattern, Render(headers)));
@@ -120,10 +126,7 @@ internal static class SiteConfig
             GlobalHeaders = Render(global.Where(h => h.Value.Length > 0).Select(h => (h.Key, h.Value)).ToList()),
             PathHeaders = [.. pathHeaders],
             CacheRules = cacheRules,
-            // A site that names Cors at all has its own, even "Cors": null (which the JSON provider keeps as a key
-            // without value, so Pick's Exists() would inherit): that is how a site turns an inherited preset off.
-            Cors = CorsConfig.Load((defaults is null || section.GetChildren().Any(c => c.Key.Equals("Cors", StringComparison.OrdinalIgnoreCase))
-                ? section : defaults).GetSection("Cors")),
+            Cors = cors,
         };
     }
 
@@ -142,7 +145,10 @@ internal static class SiteConfig
         return pattern!;
     }
 
-    private static List<(string Name, string Value)> ReadHeaders(IConfigurationSection section)
+    /// <param name="cors">The site has a Cors preset: the Access-Control-* fields are then staticd's, computed per
+    /// request from the Origin; without one, an operator may still set them as plain fields (per path, as with
+    /// nginx's add_header).</param>
+    private static List<(string Name, string Value)> ReadHeaders(IConfigurationSection section, bool cors)
     {
         var result = new List<(string, string)>();
         foreach (IConfigurationSection header in section.GetChildren())
@@ -152,9 +158,10 @@ internal static class SiteConfig
             if (Reserved.Contains(header.Key, StringComparer.OrdinalIgnoreCase))
                 throw new ConfigException(header.Path, $"\"{header.Key}\" is set by staticd itself and cannot be configured" +
                     (header.Key.Equals("Cache-Control", StringComparison.OrdinalIgnoreCase) ? "; use \"CacheControl\" rules" : ""));
-            // The CORS fields depend on the request's Origin and must agree with Vary and the preflight answer.
-            if (header.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase))
-                throw new ConfigException(header.Path, $"\"{header.Key}\" is set by staticd itself and cannot be configured; use \"Cors\", e.g. \"Cors\": {{ \"Origins\": [\"*\"] }}");
+            // With Cors, the CORS fields depend on the request's Origin and must agree with Vary and the preflight
+            // answer: a fixed copy would contradict them.
+            if (cors && header.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase))
+                throw new ConfigException(header.Path, $"\"{header.Key}\" is set by staticd itself on a site with \"Cors\"; configure it there, or remove \"Cors\" to set CORS fields by hand");
             if (header.Value is null || (header.Value.Length > 0 && !IsFieldValue(header.Value)))
                 throw new ConfigException(header.Path, $"\"{header.Value}\" is not a valid header value (printable ASCII, no line breaks)");
             result.Add((header.Key, header.Value));

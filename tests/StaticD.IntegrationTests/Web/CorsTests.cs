@@ -246,10 +246,13 @@ public sealed class CorsConfigErrorTests : IDisposable
     }
 
     [Fact]
-    public async Task AccessControlHeaderInHeaders_Exits78PointingToCors()
+    public async Task AccessControlHeaderInHeadersOfASiteWithCors_Exits78PointingToCors()
     {
-        string line = await RejectedLine(s => s["Headers"] = new JsonObject { ["Access-Control-Allow-Origin"] = "*" });
-        Assert.Contains("StaticD:Headers:Access-Control-Allow-Origin: \"Access-Control-Allow-Origin\" is set by staticd itself", line, StringComparison.Ordinal);
-        Assert.Contains("use \"Cors\"", line, StringComparison.Ordinal);
+        string line = await RejectedLine(s =>
+        {
+            s["Cors"] = new JsonObject { ["Origins"] = new JsonArray("*") };
+            s["Headers"] = new JsonObject { ["Access-Control-Allow-Origin"] = "*" };
+        });
+        Assert.Contains("StaticD:Headers:Access-Control-Allow-Origin: \"Access-Control-Allow-Origin\" is set by staticd itself on a site with \"Cors\"", line, StringComparison.Ordinal);
     }
 }

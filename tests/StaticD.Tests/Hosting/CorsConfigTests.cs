@@ -81,14 +81,38 @@ public sealed class CorsConfigTests : IDisposable
     [Theory]
     [InlineData("Access-Control-Allow-Origin")]
     [InlineData("access-control-max-age")]
-    [InlineData("Vary")]
-    public void CorsFieldsAreNotConfigurableHeaders(string name)
+    public void CorsFieldsAreStaticdsOnASiteWithCors(string name)
     {
-        ConfigException ex = Fails(($"StaticD:Headers:{name}", "*"));
+        ConfigException ex = Fails(("StaticD:Cors:Origins:0", "*"), ($"StaticD:Headers:{name}", "*"));
         Assert.Equal($"StaticD:Headers:{name}", ex.Key);
-        Assert.Contains("is set by staticd itself", ex.Message);
-        ex = Fails(("StaticD:PathHeaders:0:Path", "/a/**"), ($"StaticD:PathHeaders:0:Headers:{name}", "*"));
+        Assert.Contains("is set by staticd itself on a site with \"Cors\"", ex.Message);
+        ex = Fails(("StaticD:Cors:Origins:0", "*"), ("StaticD:PathHeaders:0:Path", "/a/**"), ($"StaticD:PathHeaders:0:Headers:{name}", "*"));
         Assert.Equal($"StaticD:PathHeaders:0:Headers:{name}", ex.Key);
+        // Inherited Cors counts too: the site's own header would contradict it.
+        ex = Fails(("StaticD:Cors:Origins:0", "*"), ("StaticD:Sites:0:Hosts", "a.test"), ($"StaticD:Sites:0:Headers:{name}", "*"));
+        Assert.Equal($"StaticD:Sites:0:Headers:{name}", ex.Key);
+    }
+
+    [Fact]
+    public void WithoutCorsTheFieldsMayBeSetByHandPerPath()
+    {
+        ServerOptions o = Load(("StaticD:PathHeaders:0:Path", "/fonts/**"), ("StaticD:PathHeaders:0:Headers:Access-Control-Allow-Origin", "*"),
+            ("StaticD:Sites:0:Hosts", "a.test"));
+        Assert.Null(o.Site.Cors);
+        Assert.Equal("Access-Control-Allow-Origin: *\r\n", System.Text.Encoding.ASCII.GetString(o.Site.PathHeaders[0].Headers));
+        Assert.Equal("Access-Control-Allow-Origin: *\r\n", System.Text.Encoding.ASCII.GetString(o.Sites[0].PathHeaders[0].Headers));
+        // A site that adds Cors cannot also inherit the hand-written field.
+        ConfigException ex = Fails(("StaticD:PathHeaders:0:Path", "/fonts/**"), ("StaticD:PathHeaders:0:Headers:Access-Control-Allow-Origin", "*"),
+            ("StaticD:Sites:0:Hosts", "a.test"), ("StaticD:Sites:0:Cors:Origins:0", "https://app.test"));
+        Assert.Equal("StaticD:PathHeaders:0:Headers:Access-Control-Allow-Origin", ex.Key);
+    }
+
+    [Fact]
+    public void VaryIsNeverConfigurable()
+    {
+        ConfigException ex = Fails(("StaticD:Headers:Vary", "*"));
+        Assert.Equal("StaticD:Headers:Vary", ex.Key);
+        Assert.Contains("is set by staticd itself", ex.Message);
     }
 
     [Fact]
