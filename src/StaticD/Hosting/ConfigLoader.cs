@@ -9,6 +9,9 @@ namespace StaticD.Hosting;
 /// and, for broken JSON, the position.</summary>
 internal static class ConfigLoader
 {
+    /// <summary>The one key read outside the StaticD section.</summary>
+    public const string LogLevelKey = "Logging:LogLevel:Default";
+
     public static IConfigurationRoot Load(string path)
     {
         if (!File.Exists(path))
@@ -43,7 +46,7 @@ internal static class ConfigLoader
     /// <summary><c>Logging:LogLevel:Default</c> (Microsoft.Extensions.Logging names), mapped to Serilog's levels.</summary>
     public static LogEventLevel ReadLogLevel(IConfiguration configuration)
     {
-        const string Key = "Logging:LogLevel:Default";
+        const string Key = LogLevelKey;
         string? value = configuration[Key];
         return value?.Trim().ToLowerInvariant() switch
         {
