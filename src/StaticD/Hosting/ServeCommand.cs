@@ -80,7 +80,8 @@ internal static class ServeCommand
         var levelSwitch = new LoggingLevelSwitch(level);
         Serilog.ILogger serilog = new LoggerConfiguration()
             .MinimumLevel.ControlledBy(levelSwitch)
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            // The host's own "failed to start" error repeats the exception reported below as one line.
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Fatal)
             .WriteTo.Sink(new TerminalSink(Console.Out, Console.Error))
             .CreateLogger();
         // SIGHUP re-reads the same settings: it re-opens DIR.
