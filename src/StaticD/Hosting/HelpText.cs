@@ -100,7 +100,7 @@ internal static class HelpText
         int defaultWidth = rows.Max(r => r.Default.Length) + 2;
         var text = new StringBuilder(Usage).Append("\n\n");
         text.Append("Configuration keys (section \"StaticD\" of the JSON file; StaticD__Limits__MaxRanges=4 overrides one):\n");
-        text.Append("  ").Append("KEY".PadRight(keyWidth)).Append("DEFAULT".PadRight(defaultWidth)).Append('\n');
+        text.Append("  ").Append("KEY".PadRight(keyWidth)).Append("DEFAULT").Append('\n');
         foreach ((string key, string value, string words) in rows)
             text.Append("  ").Append(key.PadRight(keyWidth)).Append(value.PadRight(defaultWidth)).Append(words).Append('\n');
         text.Append("Details: man staticd");

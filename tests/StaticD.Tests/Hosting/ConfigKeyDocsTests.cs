@@ -95,7 +95,7 @@ public sealed partial class ConfigKeyDocsTests
         Assert.Matches(@"\n  Limits:MaxRanges +16 +", help);
         Assert.Matches(@"\n  Port +\(required\) +", help);
         Assert.True(!help.Contains(" ? ", StringComparison.Ordinal), "a key in --help has no default or description: add it to HelpText.Described");
-        Assert.All(help.Split('\n'), line => Assert.True(line.Length <= 120, $"--help line longer than 120 characters: {line}"));
+        Assert.All(help.Split('\n'), line => Assert.True(line.Length <= 120 && line == line.TrimEnd(), $"--help line longer than 120 characters or with trailing blanks: \"{line}\""));
     }
 
     [Fact]
