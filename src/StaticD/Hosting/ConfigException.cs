@@ -35,6 +35,6 @@ internal sealed class ConfigException(string? key, string problem) : Exception(p
         : $"staticd: {file}: {Key}: {Message}");
 
     /// <summary>The message is one line even when the bad value held line breaks or control characters.</summary>
-    private static string OneLine(string text) =>
+    internal static string OneLine(string text) =>
         string.Concat(text.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
 }

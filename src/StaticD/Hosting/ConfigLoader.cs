@@ -9,6 +9,9 @@ namespace StaticD.Hosting;
 /// and, for broken JSON, the position.</summary>
 internal static class ConfigLoader
 {
+    /// <summary>The one key read outside the StaticD section.</summary>
+    public const string LogLevelKey = "Logging:LogLevel:Default";
+
     public static IConfigurationRoot Load(string path)
     {
         if (!File.Exists(path))
@@ -55,7 +58,7 @@ internal static class ConfigLoader
 
     private static LogEventLevel ReadLogLevel(ConfigTree configuration)
     {
-        const string Key = "Logging:LogLevel:Default";
+        const string Key = LogLevelKey;
         string? value = configuration[Key];
         return value?.Trim().ToLowerInvariant() switch
         {

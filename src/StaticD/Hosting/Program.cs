@@ -25,22 +25,11 @@ internal static class Program
     public static string Version { get; } =
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private const string Usage = """
-        Usage: staticd [--config PATH] [--check-config]
-        Serve a directory over HTTP/1.1.
-
-          --config PATH    configuration file (default: /etc/staticd/appsettings.json)
-          --check-config   validate the configuration and exit: 0 if valid, 78 if not
-          --help           show this help and exit
-          --version        show the version and exit
-
-        Configuration keys (section "StaticD"): Port, Root, Listen, Loops, ShutdownTimeoutSeconds, Limits.
-        See staticd(8).
-        """;
-
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "serve") return ServeCommand.Run(args[1..]);
         string configPath = DefaultConfigPath;
+        bool configGiven = false;
         bool checkOnly = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -48,7 +37,7 @@ internal static class Program
             switch (arg)
             {
                 case "--help" or "-h":
-                    Console.Out.WriteLine(Usage);
+                    Console.Out.WriteLine(HelpText.Full());
                     return 0;
                 case "--version" or "-V":
                     Console.Out.WriteLine($"staticd {Version}");
@@ -58,17 +47,22 @@ internal static class Program
                     break;
                 case "--config" or "-c" when i + 1 < args.Length:
                     configPath = args[++i];
+                    configGiven = true;
                     break;
+                case "serve":
+                    Console.Error.WriteLine(configGiven ? ServeCommand.NoConfigFile : "staticd: serve must be the first argument: staticd serve [DIR] [options]");
+                    return ExitUsage;
                 default:
                     if (arg.StartsWith("--config=", StringComparison.Ordinal))
                     {
                         configPath = arg["--config=".Length..];
+                        configGiven = true;
                         break;
                     }
                     Console.Error.WriteLine(arg is "--config" or "-c"
                         ? "staticd: --config needs a file path"
                         : $"staticd: unknown argument \"{arg}\"");
-                    Console.Error.WriteLine(Usage);
+                    Console.Error.WriteLine(HelpText.Usage);
                     return ExitUsage;
             }
         }
@@ -109,25 +103,10 @@ internal static class Program
             ? logging.WriteTo.Sink(journal)
             : logging.WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}",
                 standardErrorFromLevel: LogEventLevel.Verbose);
-        Serilog.ILogger serilog = logging.CreateLogger();
-
-        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Trace); // Serilog's level switch decides, and it is reloadable
-        builder.Logging.AddSerilog(serilog, dispose: true);
-        builder.Services.AddSingleton(new LoadedConfiguration(options, context));
-        builder.Services.AddSingleton(levelSwitch);
-        builder.Services.AddSingleton(new LogTargets(journal));
-        builder.Services.AddSingleton(new StartupSettings(configPath));
-        builder.Services.AddSingleton<ServerService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerService>());
-        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds + 5));
-        builder.Services.AddSystemd();
 
         try
         {
-            using IHost host = builder.Build();
+            using IHost host = BuildHost(new LoadedConfiguration(options, context), new StartupSettings(configPath), levelSwitch, journal, logging.CreateLogger());
             host.Run();
             return 0;
         }
@@ -138,9 +117,30 @@ internal static class Program
         }
     }
 
+    /// <summary>The one host both the daemon and <c>staticd serve</c> run: the hosted <see cref="ServerService"/>
+    /// with the loaded configuration, logging through <paramref name="serilog"/>.</summary>
+    internal static IHost BuildHost(LoadedConfiguration loaded, StartupSettings settings, LoggingLevelSwitch levelSwitch,
+        JournalSink? journal, Serilog.ILogger serilog)
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace); // Serilog's level switch decides, and it is reloadable
+        builder.Logging.AddSerilog(serilog, dispose: true);
+        builder.Services.AddSingleton(loaded);
+        builder.Services.AddSingleton(levelSwitch);
+        builder.Services.AddSingleton(new LogTargets(journal));
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<ServerService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerService>());
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(loaded.Options.ShutdownTimeoutSeconds + 5));
+        builder.Services.AddSystemd();
+        return builder.Build();
+    }
+
     /// <summary>Every connection is a descriptor; raise the soft limit to the hard one (nginx's
     /// worker_rlimit_nofile) so the unit's LimitNOFILE is what counts.</summary>
-    private static void RaiseFileLimit()
+    internal static void RaiseFileLimit()
     {
         if (Syscall.GetOpenFileLimit(out RLimit limit) == Errno.None && limit.Current < limit.Maximum)
         {

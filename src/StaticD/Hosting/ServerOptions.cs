@@ -39,7 +39,7 @@ internal sealed class ServerOptions
 
     /// <summary>Keys that belong to the server as a whole; a site that sets one is refused.</summary>
     public static readonly string[] ServerKeys = ["Port", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "FileCache", "Sites"];
-    private static readonly string[] Keys = [.. ServerKeys, "Root", .. SiteConfig.Keys];
+    internal static readonly string[] Keys = [.. ServerKeys, "Root", .. SiteConfig.Keys];
 
     /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
     /// A relative <c>Root</c> is taken relative to the configuration file's directory.</summary>
@@ -202,7 +202,7 @@ internal sealed class ServerOptions
 /// <summary>Reads <c>StaticD:Limits</c> into <see cref="Limits"/>.</summary>
 internal static class LimitsConfig
 {
-    private static readonly string[] Keys =
+    internal static readonly string[] Keys =
     [
         "MaxRequestLineBytes", "MaxHeaderBytes", "MaxHeaderCount", "HeaderTimeoutSeconds",
         "KeepAliveTimeoutSeconds", "SendTimeoutSeconds", "MaxConnections", "MaxRanges",

@@ -77,6 +77,9 @@ internal sealed partial class ServerService(
         return Task.CompletedTask;
     }
 
+    /// <summary>The addresses being served, once started (for <c>staticd serve</c>'s start line).</summary>
+    public IReadOnlyList<IPEndPoint> EndPoints => _endPoints;
+
     private static string Describe(IEnumerable<IPEndPoint> endPoints) =>
         string.Join(", ", endPoints.Select(e => "http://" + ListenException.Format(e)));
 
@@ -186,7 +189,7 @@ internal sealed partial class ServerService(
             _notifier?.Notify($"RELOADING=1\nMONOTONIC_USEC={monotonicUsec}\nSTATUS=Reloading the configuration");
             try
             {
-                IConfigurationRoot configuration = ConfigLoader.Load(settings.ConfigPath);
+                IConfigurationRoot configuration = settings.LoadConfiguration();
                 ServerOptions options = ServerOptions.Load(configuration, settings.ConfigPath);
                 Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
                 ServeContext next = options.OpenContext();
@@ -295,7 +298,12 @@ internal sealed partial class ServerService(
 internal sealed record LoadedConfiguration(ServerOptions Options, ServeContext Context);
 
 /// <summary>What the command line decided, for the parts that run after start-up (reload).</summary>
-internal sealed record StartupSettings(string ConfigPath);
+internal sealed record StartupSettings(string ConfigPath)
+{
+    /// <summary>Reads the configuration again on reload: the file plus the environment, or for <c>staticd
+    /// serve</c> the command line's settings.</summary>
+    public Func<IConfigurationRoot> LoadConfiguration { get; init; } = () => ConfigLoader.Load(ConfigPath);
+}
 
 /// <summary>Where logs go: the journal sink when staticd runs under systemd (the access log writes to it
 /// directly), else null.</summary>

@@ -10,7 +10,7 @@ namespace StaticD.Hosting;
 /// </summary>
 internal static class SitesConfig
 {
-    private static readonly string[] SiteKeys = ["Hosts", "Root", .. SiteConfig.Keys];
+    internal static readonly string[] SiteKeys = ["Hosts", "Root", .. SiteConfig.Keys];
 
     public static List<SitePolicy> Load(IConfigurationSection top, string? topRoot, string configFile, List<ConfigException> problems)
     {

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using StaticD.Net;
+
+namespace StaticD.Hosting;
+
+/// <summary>
+/// What <c>staticd --help</c> prints: the usage, then one line per configuration key with its default. The keys
+/// come from the loaders' own arrays (<see cref="KeysInCode"/>), so a key added to a loader shows up here even
+/// before anyone describes it; <c>ConfigKeyDocsTests</c> then fails until it has a line in <see cref="Described"/>,
+/// a row in README.md and an entry in staticd(8).
+/// </summary>
+internal static class HelpText
+{
+    public const string Usage = """
+        Usage: staticd [-c PATH | --config PATH] [-t | --check-config]
+               staticd serve [DIR] [--port N] [--listen ADDR]... [--spa] [--list]
+               staticd --help | --version
+        Serve static files over HTTP/1.1.
+
+          -c, --config PATH    configuration file (default: /etc/staticd/appsettings.json)
+          -t, --check-config   validate the configuration and exit: 0 if valid, 78 if not
+          -h, --help           show this help and exit
+          -V, --version        show the version and exit
+
+        staticd serve: serve DIR (default: .) without a configuration file until Ctrl-C, one line per request on stdout.
+          --port N             TCP port (default: 8080)
+          --listen ADDR        an IP address to listen on, repeatable (default: 127.0.0.1 and ::1)
+          --spa                answer missing paths without an extension with /index.html (SpaFallback)
+          --list               list directories that have no index.html (DirectoryListing)
+          StaticD__KEY variables apply as below, except Root, Port and Listen, which serve decides.
+
+        Exit status: 0 stopped, 1 cannot listen, 64 bad command line, 78 bad configuration or value.
+        """;
+
+    private static readonly Limits L = new();
+
+    /// <summary>Default and a few words for each key, in the order of the table.</summary>
+    internal static readonly (string Key, string Default, string Text)[] Described =
+    [
+        ("Port", "(required)", "TCP port, 1-65535"),
+        ("Root", "(required)", "the default site's directory (optional with Sites)"),
+        ("Listen", "0.0.0.0, ::", "IP addresses to listen on"),
+        ("Loops", "cores", "event loops, 1-1024"),
+        ("ShutdownTimeoutSeconds", "10", "how long a stop waits for responses in flight"),
+        ("Limits:MaxRequestLineBytes", Num(L.MaxRequestLineBytes), "a longer request line gets 414"),
+        ("Limits:MaxHeaderBytes", Num(L.MaxHeaderBytes), "a larger request head gets 431"),
+        ("Limits:MaxHeaderCount", Num(L.MaxHeaderCount), "more header fields get 431"),
+        ("Limits:HeaderTimeoutSeconds", Num(L.HeaderTimeoutSeconds), "the whole head must arrive within this"),
+        ("Limits:KeepAliveTimeoutSeconds", Num(L.KeepAliveTimeoutSeconds), "idle keep-alive connections close; 0 disables"),
+        ("Limits:SendTimeoutSeconds", Num(L.SendTimeoutSeconds), "a client that reads nothing is dropped"),
+        ("Limits:MaxConnections", Num(L.MaxConnections), "beyond this, 503 and close"),
+        ("Limits:MaxRanges", Num(L.MaxRanges), "more ranges get the whole file (200)"),
+        ("FileCache", "true", "keep open files and small files in memory"),
+        ("ServeHiddenFiles", "false", "serve dotfiles (/.well-known/ always is)"),
+        ("DirectoryListing", "false", "list directories without an index"),
+        ("SpaFallback", "none", "e.g. /index.html for missing extension-less paths"),
+        ("Precompressed", "true", "serve FILE.br, .zst, .gz by Accept-Encoding"),
+        ("ErrorPages", "none", "{ \"404\": \"/404.html\" }"),
+        ("MimeTypes", "none", "{ \"m3u8\": \"application/vnd.apple.mpegurl\" }"),
+        ("Headers", "nosniff", "headers on every response (X-Content-Type-Options)"),
+        ("PathHeaders", "none", "headers for paths matching a pattern"),
+        ("CacheControl", "none", "Cache-Control rules by Path or ContentType"),
+        ("DefaultCacheControl", "public, max-age=3600", "Cache-Control when no rule applies"),
+        ("AccessLog", "true", "one log entry per request"),
+        ("Redirects", "none", "[ { \"From\": \"/old\", \"To\": \"/new\" } ], 301 by default"),
+        ("RedirectTo", "none", "send every request of the site to this origin"),
+        ("Cors", "none", "CORS preset: { \"Origins\": [\"https://app.example\"] }"),
+        ("Sites", "none", "more sites on the same listeners, by host name"),
+        ("Sites:*:Hosts", "(required)", "the names a site answers to"),
+        ("Logging:LogLevel:Default", "Information", "Trace, Debug, Information, Warning, Error, Critical, None"),
+    ];
+
+    /// <summary>Every key the loaders accept, as written in the table: nested keys joined with ':', a key of
+    /// each site in Sites as <c>Sites:*:KEY</c>, and the log level outside the StaticD section.</summary>
+    public static IReadOnlyList<string> KeysInCode() =>
+    [
+        .. ServerOptions.Keys.SelectMany(k => k == "Limits" ? LimitsConfig.Keys.Select(l => "Limits:" + l) : new[] { k }),
+        .. SitesConfig.SiteKeys.Except(ServerOptions.Keys, StringComparer.OrdinalIgnoreCase).Select(k => "Sites:*:" + k),
+        ConfigLoader.LogLevelKey,
+    ];
+
+    /// <summary>The rows of the key table: the described keys in their order, then any key the code has and
+    /// the table does not describe yet.</summary>
+    public static IReadOnlyList<(string Key, string Default, string Text)> Rows()
+    {
+        IReadOnlyList<string> keys = KeysInCode();
+        var rows = Described.Where(d => keys.Contains(d.Key)).ToList();
+        foreach (string key in keys)
+        {
+            if (!rows.Any(r => r.Key == key)) rows.Add((key, "?", "see staticd(8)"));
+        }
+        return rows;
+    }
+
+    /// <summary>The whole of <c>--help</c>: usage, then the key table.</summary>
+    public static string Full()
+    {
+        var rows = Rows();
+        int keyWidth = rows.Max(r => r.Key.Length) + 2;
+        int defaultWidth = rows.Max(r => r.Default.Length) + 2;
+        var text = new StringBuilder(Usage).Append("\n\n");
+        text.Append("Configuration keys (section \"StaticD\" of the JSON file; StaticD__Limits__MaxRanges=4 overrides one):\n");
+        text.Append("  ").Append("KEY".PadRight(keyWidth)).Append("DEFAULT").Append('\n');
+        foreach ((string key, string value, string words) in rows)
+            text.Append("  ").Append(key.PadRight(keyWidth)).Append(value.PadRight(defaultWidth)).Append(words).Append('\n');
+        text.Append("Details: man staticd");
+        return text.ToString();
+    }
+
+    private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
