@@ -20,6 +20,8 @@ internal static class Program
 
     // sysexits.h: what systemd and shell scripts expect from a daemon's exit code.
     public const int ExitUsage = 64;
+    public const int ExitUnavailable = 69;
+    public const int ExitNoPermission = 77;
     public const int ExitConfig = 78;
 
     public static string Version { get; } =
@@ -83,7 +85,7 @@ internal static class Program
             configuration = ConfigLoader.Load(configPath);
             options = ServerOptions.Load(configuration, configPath);
             level = ConfigLoader.ReadLogLevel(configuration);
-            context = options.OpenContext();
+            context = StartupChecks.OpenContext(options);
         }
         catch (ConfigException ex)
         {
@@ -93,6 +95,7 @@ internal static class Program
         if (checkOnly)
         {
             context.Dispose();
+            foreach (string warning in StartupChecks.Warnings(options, configPath)) Console.Error.WriteLine(warning);
             Console.Out.WriteLine($"staticd: {configPath}: configuration is valid");
             return 0;
         }
@@ -101,7 +104,9 @@ internal static class Program
         var levelSwitch = new LoggingLevelSwitch(level);
         LoggerConfiguration logging = new LoggerConfiguration()
             .MinimumLevel.ControlledBy(levelSwitch)
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning);
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            // The host logs a failed start with its stack trace; a listen failure is said once, below, in one line.
+            .Filter.ByExcluding(e => e.Exception is not null && StartupFailure.Find(e.Exception) is not null);
         // Under systemd, the native journal protocol keeps every structured property as a field; elsewhere a
         // console line. If the journal socket goes away, the sink itself falls back to stderr.
         JournalSink? journal = JournalSink.ShouldUseJournal() ? new JournalSink("staticd") : null;
@@ -131,9 +136,14 @@ internal static class Program
             host.Run();
             return 0;
         }
-        catch (Exception ex) when (ex is ListenException or InvalidOperationException)
+        catch (Exception ex) when (StartupFailure.Find(ex) is ListenException listen)
         {
-            Console.Error.WriteLine($"staticd: {ex.Message}");
+            Console.Error.WriteLine(StartupFailure.Line(listen));
+            return StartupFailure.ExitCode(listen);
+        }
+        catch (InvalidOperationException ex)
+        {
+            Console.Error.WriteLine(StartupFailure.Line(ex));
             return 1;
         }
     }
