@@ -72,6 +72,20 @@ public sealed class StartupErrorTests : IDisposable
             r.StderrLines.Where(l => l.Length > 0).ToArray());
     }
 
+    [Fact]
+    public async Task OtherStartFailure_OneLineWithoutStackTraceAndExit1()
+    {
+        // A "socket" from the service manager that is a regular file.
+        string path = Write(Section(StaticDProcess.FreePort()));
+        var r = await ChildProcess.RunAsync("/bin/sh",
+            ["-c", "export LISTEN_PID=$$ LISTEN_FDS=1; exec \"$0\" --config \"$1\" 3<\"$1\"", StaticDProcess.BinaryPath, path],
+            ExitTimeout, StaticDProcess.Options(null, Path.GetTempPath(), ExitTimeout));
+
+        Assert.False(r.TimedOut, r.ToString());
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Equal(["staticd: socket activation: fd 3 (\"unknown\") is not a listening stream socket"], r.StderrLines.Where(l => l.Length > 0).ToArray());
+    }
+
     // ───────────────────────────── the file itself ─────────────────────────────
 
     [Theory]

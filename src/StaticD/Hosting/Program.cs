@@ -106,7 +106,7 @@ internal static class Program
             .MinimumLevel.ControlledBy(levelSwitch)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             // The host logs a failed start with its stack trace; a listen failure is said once, below, in one line.
-            .Filter.ByExcluding(e => e.Exception is not null && StartupFailure.Find(e.Exception) is not null);
+            .Filter.ByExcluding(StartupFailure.IsReportedByProgram);
         // Under systemd, the native journal protocol keeps every structured property as a field; elsewhere a
         // console line. If the journal socket goes away, the sink itself falls back to stderr.
         JournalSink? journal = JournalSink.ShouldUseJournal() ? new JournalSink("staticd") : null;
@@ -136,15 +136,10 @@ internal static class Program
             host.Run();
             return 0;
         }
-        catch (Exception ex) when (StartupFailure.Find(ex) is ListenException listen)
+        catch (Exception ex) when (StartupFailure.Find(ex) is Exception failure)
         {
-            Console.Error.WriteLine(StartupFailure.Line(listen));
-            return StartupFailure.ExitCode(listen);
-        }
-        catch (InvalidOperationException ex)
-        {
-            Console.Error.WriteLine(StartupFailure.Line(ex));
-            return 1;
+            Console.Error.WriteLine(StartupFailure.Line(failure));
+            return StartupFailure.ExitCode(failure);
         }
     }
 

@@ -116,7 +116,10 @@ public sealed class JsonDiagnosticsTests
 
         Assert.Same(denied, StartupFailure.Find(wrapped));
         Assert.Same(inUse, StartupFailure.Find(inUse));
-        Assert.Null(StartupFailure.Find(new InvalidOperationException("x")));
+        var epoll = new InvalidOperationException("epoll_create1: Too many open files (EMFILE)");
+        Assert.Same(epoll, StartupFailure.Find(new AggregateException(epoll)));
+        Assert.Equal(1, StartupFailure.ExitCode(epoll));
+        Assert.Null(StartupFailure.Find(new NullReferenceException("a bug keeps its stack trace")));
         Assert.Equal(69, StartupFailure.ExitCode(inUse));
         Assert.Equal(77, StartupFailure.ExitCode(denied));
         Assert.Equal(69, StartupFailure.ExitCode(new ListenException(new IPEndPoint(IPAddress.Loopback, 8080), Errno.EADDRNOTAVAIL)));
