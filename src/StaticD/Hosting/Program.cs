@@ -105,7 +105,7 @@ internal static class Program
         LoggerConfiguration logging = new LoggerConfiguration()
             .MinimumLevel.ControlledBy(levelSwitch)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            // The host logs a failed start with its stack trace; a listen failure is said once, below, in one line.
+            // The host logs a failed start with its stack trace; the failures caught below are said once, in one line.
             .Filter.ByExcluding(StartupFailure.IsReportedByProgram);
         // Under systemd, the native journal protocol keeps every structured property as a field; elsewhere a
         // console line. If the journal socket goes away, the sink itself falls back to stderr.
