@@ -240,7 +240,7 @@ public sealed partial class ServeCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task PortInUse_Exits1()
+    public async Task PortInUse_Exits69LikeTheDaemon()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
@@ -248,7 +248,7 @@ public sealed partial class ServeCommandTests : IDisposable
 
         var r = await StaticDProcess.RunAsync(Timeout, "serve", _root.RootPath, "--listen", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture));
 
-        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.True(r.ExitCode == 69, r.ToString());
         Assert.Equal($"staticd: cannot listen on 127.0.0.1:{port}: Address already in use (EADDRINUSE)", r.Stderr);
     }
 

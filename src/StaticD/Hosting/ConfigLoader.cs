@@ -18,6 +18,16 @@ internal static class ConfigLoader
             throw new ConfigException(null, Directory.Exists(path)
                 ? "is a directory; expected a JSON configuration file"
                 : "cannot read the configuration file: it does not exist");
+        byte[] text;
+        try
+        {
+            text = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(null, $"cannot read the configuration file: {ex.Message}");
+        }
+        if (JsonDiagnostics.Problem(text) is string problem) throw new ConfigException(null, problem);
         try
         {
             var json = new OpenJsonSource { Path = path, Optional = false, ReloadOnChange = false };
@@ -28,9 +38,9 @@ internal static class ConfigLoader
         {
             for (Exception? e = ex; e is not null; e = e.InnerException)
             {
+                // JsonDiagnostics has looked at the text first; this is only a safety net, without the library's words.
                 if (e is JsonException json)
-                    throw new ConfigException(null,
-                        $"invalid JSON at line {json.LineNumber + 1}, position {json.BytePositionInLine + 1}: {FirstSentence(json.Message)}");
+                    throw new ConfigException(null, $"invalid JSON at line {json.LineNumber + 1}: this is not valid JSON here");
             }
             throw new ConfigException(null, $"cannot read the configuration file: {FirstSentence((ex.InnerException ?? ex).Message)}");
         }

@@ -30,7 +30,8 @@ internal static class HelpText
           --list               list directories that have no index.html (DirectoryListing)
           StaticD__KEY variables apply as below, except Root, Port and Listen, which serve decides.
 
-        Exit status: 0 stopped, 1 cannot listen, 64 bad command line, 78 bad configuration or value.
+        Exit status: 0 stopped, 64 bad command line, 69 cannot listen, 77 port not allowed, 78 bad configuration
+        or value, 1 any other failure to start.
         """;
 
     private static readonly Limits L = new();

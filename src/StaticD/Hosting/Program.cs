@@ -20,6 +20,8 @@ internal static class Program
 
     // sysexits.h: what systemd and shell scripts expect from a daemon's exit code.
     public const int ExitUsage = 64;
+    public const int ExitUnavailable = 69;
+    public const int ExitNoPermission = 77;
     public const int ExitConfig = 78;
 
     public static string Version { get; } =
@@ -77,7 +79,7 @@ internal static class Program
             configuration = ConfigLoader.Load(configPath);
             options = ServerOptions.Load(configuration, configPath);
             level = ConfigLoader.ReadLogLevel(configuration);
-            context = options.OpenContext();
+            context = StartupChecks.OpenContext(options);
         }
         catch (ConfigException ex)
         {
@@ -87,6 +89,7 @@ internal static class Program
         if (checkOnly)
         {
             context.Dispose();
+            foreach (string warning in StartupChecks.Warnings(options, configPath)) Console.Error.WriteLine(warning);
             Console.Out.WriteLine($"staticd: {configPath}: configuration is valid");
             return 0;
         }
@@ -95,7 +98,9 @@ internal static class Program
         var levelSwitch = new LoggingLevelSwitch(level);
         LoggerConfiguration logging = new LoggerConfiguration()
             .MinimumLevel.ControlledBy(levelSwitch)
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning);
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            // The host logs a failed start with its stack trace; the failures caught below are said once, in one line.
+            .Filter.ByExcluding(StartupFailure.IsReportedByProgram);
         // Under systemd, the native journal protocol keeps every structured property as a field; elsewhere a
         // console line. If the journal socket goes away, the sink itself falls back to stderr.
         JournalSink? journal = JournalSink.ShouldUseJournal() ? new JournalSink("staticd") : null;
@@ -110,10 +115,10 @@ internal static class Program
             host.Run();
             return 0;
         }
-        catch (Exception ex) when (ex is ListenException or InvalidOperationException)
+        catch (Exception ex) when (StartupFailure.Find(ex) is Exception failure)
         {
-            Console.Error.WriteLine($"staticd: {ex.Message}");
-            return 1;
+            Console.Error.WriteLine(StartupFailure.Line(failure));
+            return StartupFailure.ExitCode(failure);
         }
     }
 

@@ -95,10 +95,11 @@ internal static class ServeCommand
             Console.Out.WriteLine("staticd: stopped");
             return 0;
         }
-        catch (Exception ex) when (ex is ListenException or InvalidOperationException)
+        catch (Exception ex) when (StartupFailure.Find(ex) is Exception failure)
         {
-            Console.Error.WriteLine($"staticd: {ex.Message}");
-            return 1;
+            // The daemon's one line and exit code: 69 in use or not this host's, 77 refused, 1 anything else.
+            Console.Error.WriteLine(StartupFailure.Line(failure));
+            return StartupFailure.ExitCode(failure);
         }
     }
 

@@ -23,6 +23,8 @@ internal sealed class ServerOptions
     /// <summary>The default site's directory; null when only Sites are served (unknown hosts then get 421).</summary>
     public string? Root { get; init; }
     public IReadOnlyList<IPAddress> Listen { get; init; } = [];
+    /// <summary>The key each <see cref="Listen"/> address was read from ("StaticD:Listen:1"), for messages.</summary>
+    public IReadOnlyList<string> ListenKeys { get; init; } = [];
     public bool ListenIsDefault { get; init; }
     public int Loops { get; init; }
     public int ShutdownTimeoutSeconds { get; init; } = 10;
@@ -66,7 +68,7 @@ internal sealed class ServerOptions
         bool hasSites = section.GetSection("Sites").GetChildren().Any();
         // With Sites, the top-level Root is optional: without it there is no default site.
         string? root = hasSites && section["Root"] is null ? null : ReadRoot(section, configFile);
-        (IReadOnlyList<IPAddress> listen, bool isDefault) = ReadListen(section);
+        (IReadOnlyList<IPAddress> listen, bool isDefault, IReadOnlyList<string> listenKeys) = ReadListen(section);
         int loops = ConfigReader.Int(section, "Loops", 1, 1024, required: false, fallback: Environment.ProcessorCount);
         int shutdown = ConfigReader.Int(section, "ShutdownTimeoutSeconds", 0, 3600, required: false, fallback: 10);
         Limits limits = LimitsConfig.Load(section.GetSection("Limits"));
@@ -92,6 +94,7 @@ internal sealed class ServerOptions
             Port = port,
             Root = root,
             Listen = listen,
+            ListenKeys = listenKeys,
             ListenIsDefault = isDefault,
             Loops = loops,
             ShutdownTimeoutSeconds = shutdown,
@@ -168,7 +171,7 @@ internal sealed class ServerOptions
         return full;
     }
 
-    private static (IReadOnlyList<IPAddress>, bool) ReadListen(IConfigurationSection section)
+    private static (IReadOnlyList<IPAddress>, bool, IReadOnlyList<string>) ReadListen(IConfigurationSection section)
     {
         IConfigurationSection listen = section.GetSection("Listen");
         const string Allowed = "expected a list of IPv4 or IPv6 addresses such as [\"127.0.0.1\", \"::1\"]";
@@ -183,9 +186,10 @@ internal sealed class ServerOptions
                 throw new ConfigException(listen.Path, $"empty; {Allowed}");
             // Default: every IPv4 and every IPv6 address, as two sockets (the IPv6 one IPV6_V6ONLY) so that a host
             // without IPv6 still serves IPv4.
-            return ([IPAddress.Any, IPAddress.IPv6Any], true);
+            return ([IPAddress.Any, IPAddress.IPv6Any], true, [listen.Path, listen.Path]);
         }
         List<IPAddress> addresses = [];
+        List<string> keys = [];
         foreach ((string path, string? value) in entries)
         {
             string text = (value ?? "").Trim();
@@ -193,9 +197,13 @@ internal sealed class ServerOptions
             if (!IPAddress.TryParse(text, out IPAddress? address) ||
                 (address.AddressFamily != AddressFamily.InterNetwork && address.AddressFamily != AddressFamily.InterNetworkV6))
                 throw new ConfigException(path, $"\"{value}\" is not an IP address; {Allowed}");
-            if (!addresses.Contains(address)) addresses.Add(address);
+            if (!addresses.Contains(address))
+            {
+                addresses.Add(address);
+                keys.Add(path);
+            }
         }
-        return (addresses, false);
+        return (addresses, false, keys);
     }
 }
 

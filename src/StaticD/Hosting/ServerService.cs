@@ -192,7 +192,7 @@ internal sealed partial class ServerService(
                 IConfigurationRoot configuration = settings.LoadConfiguration();
                 ServerOptions options = ServerOptions.Load(configuration, settings.ConfigPath);
                 Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
-                ServeContext next = options.OpenContext();
+                ServeContext next = StartupChecks.OpenContext(options);
                 ServerOptions previous = _options;
 
                 Listener[][]? perLoop = null;

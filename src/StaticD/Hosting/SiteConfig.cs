@@ -44,11 +44,13 @@ internal static class SiteConfig
             defaults is not null && !section.GetSection(key).Exists() ? defaults : section;
 
         var errorPages = new Dictionary<int, byte[]>();
+        var errorPageKeys = new Dictionary<int, string>();
         foreach (IConfigurationSection page in layers.SelectMany(l => l.GetSection("ErrorPages").GetChildren()))
         {
             if (!int.TryParse(page.Key, out int status) || status < 400 || status > 599)
                 throw new ConfigException(page.Path, $"\"{page.Key}\" is not an error status; expected a status code from 400 to 599 mapped to a file in the root, e.g. \"404\": \"/404.html\"");
             errorPages[status] = SitePath(page.Path, page.Value);
+            errorPageKeys[status] = page.Path;
         }
 
         var mime = new Dictionary<string, byte[]>(StringComparer.OrdinalIgnoreCase);
@@ -122,6 +124,8 @@ internal static class SiteConfig
             Precompressed = ConfigReader.Bool(Pick("Precompressed"), "Precompressed", true),
             SpaFallback = string.IsNullOrEmpty(spa.Value) ? null : SitePath(spa.Path, spa.Value),
             ErrorPages = errorPages.ToFrozenDictionary(),
+            ErrorPageKeys = errorPageKeys.ToFrozenDictionary(),
+            SpaFallbackKey = string.IsNullOrEmpty(spa.Value) ? null : spa.Path,
             MimeOverrides = mime.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             GlobalHeaders = Render(global.Where(h => h.Value.Length > 0).Select(h => (h.Key, h.Value)).ToList()),
             PathHeaders = [.. pathHeaders],

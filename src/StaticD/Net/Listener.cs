@@ -101,10 +101,19 @@ internal sealed class Listener : IDisposable
 }
 
 internal sealed class ListenException(IPEndPoint endPoint, Errno errno)
-    : Exception($"cannot listen on {Format(endPoint)}: {errno.Describe()}")
+    : Exception($"cannot listen on {Format(endPoint)}: {Explain(endPoint, errno)}")
 {
     public Errno Errno { get; } = errno;
     public IPEndPoint EndPoint { get; } = endPoint;
+
+    /// <summary>strerror's words where they help; where they do not ("Cannot assign requested address"), ours.</summary>
+    private static string Explain(IPEndPoint ep, Errno errno) => errno switch
+    {
+        Errno.EADDRNOTAVAIL => "not an address of this host (EADDRNOTAVAIL)",
+        Errno.EACCES or Errno.EPERM when ep.Port < 1024 =>
+            $"{errno.Describe()}; a port below 1024 needs root or CAP_NET_BIND_SERVICE",
+        _ => errno.Describe(),
+    };
 
     public static string Format(IPEndPoint ep) =>
         ep.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ep.Address}]:{ep.Port}" : $"{ep.Address}:{ep.Port}";

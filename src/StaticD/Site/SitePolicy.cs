@@ -33,6 +33,10 @@ internal sealed class SitePolicy
     public byte[]? SpaFallback { get; init; }
     public bool Precompressed { get; init; } = true;
     public FrozenDictionary<int, byte[]> ErrorPages { get; init; } = FrozenDictionary<int, byte[]>.Empty;
+    /// <summary>The configuration key each error page came from (the site's own, or the top level's when
+    /// inherited), and SpaFallback's: for start-up checks that name the key.</summary>
+    public FrozenDictionary<int, string> ErrorPageKeys { get; init; } = FrozenDictionary<int, string>.Empty;
+    public string? SpaFallbackKey { get; init; }
     public FrozenDictionary<string, byte[]> MimeOverrides { get; init; } = FrozenDictionary<string, byte[]>.Empty;
     /// <summary>Pre-rendered "Name: value\r\n" lines sent on every response (nosniff included by default).</summary>
     public byte[] GlobalHeaders { get; init; } = "X-Content-Type-Options: nosniff\r\n"u8.ToArray();

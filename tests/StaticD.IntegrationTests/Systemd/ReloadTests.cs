@@ -120,6 +120,9 @@ public sealed class ReloadTests
         { "unknown key", s => Json(s, c => c["Prot"] = 1), "StaticD:Prot: unknown key" },
         { "missing root", s => Json(s, c => c["Root"] = "/nonexistent/staticd-root"), "StaticD:Root: \"/nonexistent/staticd-root\" does not exist" },
         { "bad log level", s => Json(s, _ => { }, level: "Loud"), "Logging:LogLevel:Default: \"Loud\" is not allowed" },
+        { "empty file", _ => " \n", "the file is empty; expected a JSON object" },
+        { "missing error page", s => Json(s, c => c["ErrorPages"] = new JsonObject { ["404"] = "/gone.html" }), "StaticD:ErrorPages:404: \"/gone.html\" does not exist in " },
+        { "missing SPA fallback", s => Json(s, c => c["SpaFallback"] = "/app.html"), "StaticD:SpaFallback: \"/app.html\" does not exist in " },
     };
 
     private static string Json(SiteConfig site, Action<JsonObject> change, string? level = null)

@@ -31,12 +31,12 @@ public sealed partial class ConfigKeyDocsTests
             .Select(l => l.Trim().Split(' ')[0])];
     }
 
-    /// <summary>`key` in the first cell of each row of the table under "## Running it".</summary>
+    /// <summary>`key` in the first cell of each row of the table under "## Configuration".</summary>
     internal static List<string> ReadmeKeys(string readme)
     {
         string[] lines = readme.Split('\n');
-        int start = Array.FindIndex(lines, l => l.StartsWith("## Running it", StringComparison.Ordinal));
-        Assert.True(start >= 0, "README.md has no \"## Running it\" section");
+        int start = Array.FindIndex(lines, l => l.StartsWith("## Configuration", StringComparison.Ordinal));
+        Assert.True(start >= 0, "README.md has no \"## Configuration\" section");
         return [.. lines.Skip(start + 1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal))
             .Select(l => ReadmeRow().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value)];
     }
@@ -73,7 +73,7 @@ public sealed partial class ConfigKeyDocsTests
         {
             ("staticd --help", HelpKeys(HelpText.Full())),
             ("the descriptions of --help (HelpText.Described)", [.. HelpText.Described.Select(d => d.Key)]),
-            ("README.md (the key table under \"Running it\")", ReadmeKeys(File.ReadAllText(Path.Combine(root, "README.md")))),
+            ("README.md (the key table under \"Configuration\")", ReadmeKeys(File.ReadAllText(Path.Combine(root, "README.md")))),
             ("docs/staticd.8 (.TP/.B entries under CONFIGURATION)", ManKeys(File.ReadAllText(Path.Combine(root, "docs", "staticd.8")))),
         };
         var problems = new List<string>();
@@ -101,7 +101,7 @@ public sealed partial class ConfigKeyDocsTests
     [Fact]
     public void ParsersFindTheirKeys()
     {
-        Assert.Equal(["Port", "Limits:MaxRanges"], ReadmeKeys("## Running it\n| key | default | allowed |\n|---|---|---|\n| `Port` | x | y |\n| `Limits:MaxRanges` | 16 | z |\n## Next\n| `Other` | a | b |\n"));
+        Assert.Equal(["Port", "Limits:MaxRanges"], ReadmeKeys("## Configuration\n| key | default | allowed |\n|---|---|---|\n| `Port` | x | y |\n| `Limits:MaxRanges` | 16 | z |\n## Next\n| `Other` | a | b |\n"));
         Assert.Equal(["Port", "Limits:MaxRanges"], ManKeys(".SH CONFIGURATION\ntext\n.B NotAKey\n.TP\n.B Port\nPort.\n.TP\n.B Limits:MaxRanges\nx\n.SH ENVIRONMENT\n.TP\n.B Other\n"));
     }
 }

