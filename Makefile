@@ -10,7 +10,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: build run test format bench fuzz deb e2e clean deps
+.PHONY: build run test format bench fuzz deb e2e clean deps deps-test
 
 ## build: publish the Native AOT binary to out/staticd (trim/AOT warnings are errors)
 build: $(BINARY)
@@ -26,7 +26,7 @@ run: build
 
 ## test: every test — code format, unit tests, integration tests against the AOT binary, then the .deb on a booted
 ##       Debian (root; installs debootstrap and systemd-container); ends with "N passed, N failed, N skipped"
-test: build format
+test: build format deps-test
 	STATICD_BINARY=$(CURDIR)/$(BINARY) tests/all.sh
 
 ## format: the code follows .editorconfig (`dotnet format` fixes what this reports)
@@ -54,6 +54,12 @@ fuzz:
 deps:
 	@command -v $(DOTNET) >/dev/null || { echo "the .NET 10 SDK (dotnet) is required"; exit 1; }
 	@command -v clang >/dev/null || command -v gcc >/dev/null || { echo "installing clang (Native AOT links with it)"; apt-get install -y --no-install-recommends clang; }
+
+## deps-test: what the tests need beyond the build: promtool (Debian package prometheus) checks the /metrics output
+deps-test:
+	@command -v promtool >/dev/null || { echo "installing prometheus (its promtool checks staticd's /metrics)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }; }
 
 clean:
 	rm -rf $(OUT) src/*/bin src/*/obj tests/*/bin tests/*/obj

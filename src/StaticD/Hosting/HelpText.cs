@@ -53,6 +53,7 @@ internal static class HelpText
         ("Limits:MaxConnections", Num(L.MaxConnections), "beyond this, 503 and close"),
         ("Limits:MaxRanges", Num(L.MaxRanges), "more ranges get the whole file (200)"),
         ("FileCache", "true", "keep open files and small files in memory"),
+        ("Metrics:Listen", "off", "serve Prometheus GET /metrics on this ADDRESS:PORT"),
         ("ServeHiddenFiles", "false", "serve dotfiles (/.well-known/ always is)"),
         ("DirectoryListing", "false", "list directories without an index"),
         ("SpaFallback", "none", "e.g. /index.html for missing extension-less paths"),
@@ -76,7 +77,8 @@ internal static class HelpText
     /// each site in Sites as <c>Sites:*:KEY</c>, and the log level outside the StaticD section.</summary>
     public static IReadOnlyList<string> KeysInCode() =>
     [
-        .. ServerOptions.Keys.SelectMany(k => k == "Limits" ? LimitsConfig.Keys.Select(l => "Limits:" + l) : new[] { k }),
+        .. ServerOptions.Keys.SelectMany(k => k == "Limits" ? LimitsConfig.Keys.Select(l => "Limits:" + l)
+            : k == "Metrics" ? MetricsConfig.Keys.Select(m => "Metrics:" + m) : new[] { k }),
         .. SitesConfig.SiteKeys.Except(ServerOptions.Keys, StringComparer.OrdinalIgnoreCase).Select(k => "Sites:*:" + k),
         ConfigLoader.LogLevelKey,
     ];

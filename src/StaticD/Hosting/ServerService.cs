@@ -39,6 +39,9 @@ internal sealed partial class ServerService(
     private StatusReporter? _status;
     /// <summary>Re-opens the root when its path starts naming another directory (a deploy by symlink swap).</summary>
     private RootWatcher? _rootWatcher;
+    /// <summary>What GET /metrics reports; kept for the life of the server (counters survive reloads).</summary>
+    private readonly MetricsRegistry _metrics = new(Program.Version, initial.Context.Counters);
+    private MetricsServer? _metricsServer;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -47,6 +50,18 @@ internal sealed partial class ServerService(
         AdoptPassedSockets(options);
 
         Listener[][] perLoop = _shared is null ? BindPerLoop(ChooseEndPoints(options), options.Loops) : [];
+        if (options.MetricsListen is { } metricsAt)
+        {
+            try
+            {
+                _metricsServer = new MetricsServer(metricsAt, _metrics, _logger);
+            }
+            catch
+            {
+                foreach (Listener l in perLoop.SelectMany(set => set)) l.Dispose();
+                throw;
+            }
+        }
         var loops = new List<EventLoop>();
         try
         {
@@ -59,6 +74,8 @@ internal sealed partial class ServerService(
             throw;
         }
         _loops = [.. loops];
+        AccessLog accessLog = _accessLog;
+        _metrics.Attach(_loops.Select(l => l.Metrics), () => accessLog.Dropped);
         // Before the loops serve anything, so a deploy that swaps a root from the first request on is followed;
         // and before SIGHUP can reach Reload, which registers the next roots with it.
         _rootWatcher = new RootWatcher(_logger);
@@ -74,6 +91,7 @@ internal sealed partial class ServerService(
         _notifier?.Notify("READY=1\nSTATUS=Serving");
         Log.Started(_logger, Program.Version, Describe(_endPoints), options.DescribeSites(), options.Loops);
         if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints));
+        if (_metricsServer is not null) Log.MetricsListening(_logger, ListenException.Format(_metricsServer.EndPoint));
         return Task.CompletedTask;
     }
 
@@ -223,11 +241,13 @@ internal sealed partial class ServerService(
                     }
                 }
                 if (options.Loops != previous.Loops) Log.ReloadLoopsIgnored(_logger, previous.Loops, options.Loops);
+                if (!Equals(options.MetricsListen, previous.MetricsListen)) Log.ReloadMetricsIgnored(_logger);
 
                 ServeContext old = _context;
                 _rootWatcher?.Register(next.Roots.Roots);
                 _context = next;
                 _options = options;
+                _metrics.ReloadSucceeded(next.Counters);
                 var applied = new CountdownEvent(_loops.Length);
                 for (int i = 0; i < _loops.Length; i++)
                 {
@@ -260,6 +280,7 @@ internal sealed partial class ServerService(
             }
             catch (ConfigException ex)
             {
+                _metrics.ReloadFailed();
                 Log.ReloadFailed(_logger, ex.Format(settings.ConfigPath));
             }
             _notifier?.Notify("READY=1\nSTATUS=Serving");
@@ -273,6 +294,7 @@ internal sealed partial class ServerService(
         _hangup?.Dispose();
         _notifier?.Notify("STOPPING=1\nSTATUS=Finishing responses in flight");
         _status?.Dispose();
+        _metricsServer?.Dispose();
         Log.Stopping(_logger, _options.ShutdownTimeoutSeconds);
         foreach (EventLoop loop in _loops) loop.RequestStop();
         // Each loop enforces the shutdown timeout itself; the extra seconds only guard against a wedged loop.

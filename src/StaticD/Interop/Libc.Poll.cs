@@ -9,6 +9,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] internal static partial int poll(PollFd* fds, nuint count, int timeoutMs);
 
     public const short POLLIN = 0x001;
+    public const short POLLOUT = 0x004;
 }
 
 /// <summary>struct pollfd (8 bytes on every Linux architecture).</summary>

@@ -26,4 +26,14 @@ internal static unsafe partial class Syscall
         secondReady = fds[1].Revents != 0;
         return true;
     }
+
+    /// <summary>Waits until <paramref name="fd"/> can take more bytes (POLLOUT; an error or hang-up also ends the
+    /// wait, and the send that follows reports it). False when <paramref name="timeoutMs"/> passed first.</summary>
+    public static bool WaitWritable(int fd, int timeoutMs)
+    {
+        PollFd one = new() { Fd = fd, Events = Libc.POLLOUT };
+        int n;
+        while ((n = Libc.poll(&one, 1, timeoutMs)) < 0 && ErrnoExtensions.Last() == Errno.EINTR) { }
+        return n > 0;
+    }
 }

@@ -83,4 +83,13 @@ internal static partial class Log
 
     [LoggerMessage(45, LogLevel.Warning, "root watcher: {Operation:l} failed ({Reason:l}); the root is checked again every {Seconds} s")]
     public static partial void RootWatchFailed(ILogger logger, string operation, string reason, int seconds, Exception? exception);
+
+    [LoggerMessage(46, LogLevel.Warning, "metrics: {Operation:l} failed ({Reason:l})")]
+    public static partial void MetricsFailed(ILogger logger, string operation, string reason);
+
+    [LoggerMessage(47, LogLevel.Information, "metrics: serving GET /metrics on http://{Address:l}/metrics")]
+    public static partial void MetricsListening(ILogger logger, string address);
+
+    [LoggerMessage(48, LogLevel.Warning, "reload: Metrics:Listen changed; this takes effect at the next restart")]
+    public static partial void ReloadMetricsIgnored(ILogger logger);
 }

@@ -376,8 +376,9 @@ internal sealed partial class Connection
     private void LogAccess()
     {
         _logPending = false;
-        if (_loop.AccessLog is not { } log || !Policy.AccessLog) return;
         long usec = (long)Stopwatch.GetElapsedTime(_requestStart).TotalMicroseconds;
+        CountResponse(usec);
+        if (_loop.AccessLog is not { } log || !Policy.AccessLog) return;
         ReadOnlySpan<byte> site = _site is null ? default : _site.Policy.LogName;
         if (_headParsed)
         {

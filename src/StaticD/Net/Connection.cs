@@ -308,7 +308,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             RespondPathRedirect(rule, rest);
             return;
         }
-        if (TryServeFromCache()) return;
+        if (TryServeFromCacheCounted()) return;
         _cacheEventCount = _loop.Cache.EventCount;
         _state = State.Resolving;
         Deadline = long.MaxValue;
@@ -336,6 +336,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     private void FinishResponse()
     {
         if (_logPending) LogAccess();
+        _answered = true;
         ReleaseResponse();
         if (!_keepAlive)
         {

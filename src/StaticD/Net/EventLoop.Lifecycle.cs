@@ -44,6 +44,7 @@ internal sealed partial class EventLoop
     /// already accepted on an old listener keep going.</summary>
     public void ApplyConfiguration(ServeContext context, Listener[]? listeners)
     {
+        context.Counters.Attach(Index);
         _context = context;
         Cache.Clear();
         int scratch = ScratchSize(context);

@@ -45,6 +45,8 @@ internal sealed partial class EventLoop : IDisposable
     // Live figures for systemd's STATUS=: written by this loop only, read by the status reporter.
     public long Requests;
     public long BytesSent;
+    /// <summary>Prometheus counters: written by this loop only, read and summed by the scrape.</summary>
+    public LoopMetrics Metrics { get; } = new();
     /// <summary>Loop clock when the last round ended; the watchdog reads it from another thread.</summary>
     public long LastIterationMs => Volatile.Read(ref _lastIterationMs);
 
@@ -87,6 +89,7 @@ internal sealed partial class EventLoop : IDisposable
         _time = time ?? TimeProvider.System;
         AccessLog = accessLog;
         _context = context;
+        context.Counters.Attach(index);
         _listeners = listeners;
         Logger = logger;
         ReceiveBuffers = new ReceiveBufferPool(context.Limits.MaxHeaderBytes);
@@ -229,8 +232,10 @@ internal sealed partial class EventLoop : IDisposable
                 // At MaxConnections a new client gets a one-shot 503 (best effort, never blocks) and a close.
                 Syscall.SendDontWait(fd, Scratch.AsSpan(0, ResponseHead.OverCapacity(Scratch, DateHeader)), out _);
                 Syscall.Close(fd);
+                Metrics.RejectedMaxConnections++;
                 continue;
             }
+            Metrics.Accepted++;
             var connection = new Connection(this, CreateTransport(fd), peer);
             if (Add(connection)) connection.OnAccepted();
         }
@@ -281,11 +286,22 @@ internal sealed partial class EventLoop : IDisposable
         if (_wedgeAtMs > 0 && NowMs >= _wedgeAtMs)
             Thread.Sleep(Timeout.Infinite); // test hook only: see WedgeAfterVariable
         long now = NowMs;
+        int reading = 0, writing = 0, idle = 0;
         for (int i = 0; i < _table.HighWater; i++)
         {
             Connection? c = _table[i];
             if (c is not null && c.Deadline <= now) c.OnTimeout();
+            if (c is null || c.IsClosed) continue;
+            switch (c.MetricsState)
+            {
+                case ConnectionState.Reading: reading++; break;
+                case ConnectionState.Writing: writing++; break;
+                default: idle++; break;
+            }
         }
+        Volatile.Write(ref Metrics.States[(int)ConnectionState.Reading], reading);
+        Volatile.Write(ref Metrics.States[(int)ConnectionState.Writing], writing);
+        Volatile.Write(ref Metrics.States[(int)ConnectionState.Idle], idle);
         if (_acceptPausedUntil != 0 && now >= _acceptPausedUntil)
         {
             _acceptPausedUntil = 0;

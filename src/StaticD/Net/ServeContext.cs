@@ -21,6 +21,7 @@ internal sealed class ServeContext : IDisposable
         Roots = roots;
         FileCache = fileCache;
         ShutdownTimeoutSeconds = shutdownTimeoutSeconds;
+        Counters = new SiteCounters(this);
         ParserLimits = new ParserLimits(limits.MaxRequestLineBytes, limits.MaxHeaderBytes, limits.MaxHeaderCount);
         MaxRedirectBytes = sites.Append(defaultSite).Max(s => s is null ? 0 :
             Math.Max(s.Policy.RedirectTo?.Length ?? 0, s.Policy.Redirects.Length == 0 ? 0 : s.Policy.Redirects.Max(r => r.To.Length)));
@@ -51,6 +52,10 @@ internal sealed class ServeContext : IDisposable
     public ParserLimits ParserLimits { get; }
     /// <summary>The longest configured redirect target, which a Location may hold on top of the request's path.</summary>
     public int MaxRedirectBytes { get; }
+
+    /// <summary>This configuration's per-site request counters (a reload starts a new set; the metrics registry
+    /// folds them by site name).</summary>
+    public SiteCounters Counters { get; }
 
     /// <summary>Sites served, the default site included.</summary>
     public int SiteCount => Sites.Length + (Default is null ? 0 : 1);
