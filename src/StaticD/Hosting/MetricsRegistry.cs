@@ -55,6 +55,7 @@ internal sealed class MetricsRegistry
     {
         lock (_lock)
         {
+            FoldOld(); // also here, so that reloads without scrapes do not pile up old counters
             _retired.Add((_current, _time.GetTimestamp()));
             _current = next;
             _reloadSuccesses++;
