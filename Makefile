@@ -57,9 +57,7 @@ deps:
 
 ## deps-test: what the tests need beyond the build: promtool (Debian package prometheus) checks the /metrics output
 deps-test:
-	@command -v promtool >/dev/null || { echo "installing prometheus (its promtool checks staticd's /metrics)"; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }; }
+	@tests/install-deps.sh
 
 clean:
 	rm -rf $(OUT) src/*/bin src/*/obj tests/*/bin tests/*/obj
