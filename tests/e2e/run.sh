@@ -214,11 +214,13 @@ step_broken_edit() {
 	check "the old configuration keeps serving (200 on :8081)" test "$(http_code http://127.0.0.1:8081/)" = 200
 	check "the service is still active" is_active
 	# journald reads ExecReload's output from a stream on its own time: poll for the line (up to 5 s).
-	check "the journal names the file and the problem" csh "for i in \$(seq 1 25); do journalctl -u staticd --since @$t0 -o cat --no-pager | grep -F '$CONF' | grep -v 'configuration is valid' | grep -q . && exit 0; sleep 0.2; done; exit 1"
+	# ... as an error: journalctl -p err (ExecReload's stderr carries the <3> prefix).
+	check "the journal names the file and the problem, at priority err" csh "for i in \$(seq 1 25); do journalctl -u staticd -p err --since @$t0 -o cat --no-pager | grep -F '$CONF' | grep -v 'configuration is valid' | grep -q . && exit 0; sleep 0.2; done; exit 1"
 	# The server's own guard: SIGHUP straight to the process (no --check-config in front).
 	local pid; pid="$(c systemctl show -p MainPID --value staticd)"
 	check "SIGHUP with the broken file: still serving" csh "systemctl kill -s HUP --kill-who=main staticd && sleep 1 && curl -fsS --max-time 5 http://127.0.0.1:8081/ | grep -q 'site two'"
 	check "SIGHUP with the broken file: same process, still active" csh "test \"\$(systemctl show -p MainPID --value staticd)\" = $pid && systemctl is-active -q staticd"
+	check "SIGHUP with the broken file: 'reload failed' at priority err" csh "for i in \$(seq 1 25); do journalctl -u staticd -p err --since @$t0 -o cat --no-pager | grep -q 'reload failed' && exit 0; sleep 0.2; done; exit 1"
 	journal_since "$t0" | tail -4 | sed 's/^/          journal: /'
 	csh "cp /root/appsettings.good.json $CONF"
 	check "reload with the good file again" c systemctl reload staticd
@@ -269,6 +271,8 @@ step_security() {
 	local score; score="$(sed -n 's/.*Overall exposure level for staticd.service: \([0-9.]*\).*/\1/p' "$WORK/security.txt")"
 	note "systemd-analyze security: exposure ${score:-?} (must be <= $MAX_EXPOSURE)"
 	check "exposure $score <= $MAX_EXPOSURE" awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s != "" && s + 0 <= m + 0) }'
+	check "the unit: RestartPreventExitStatus=77 78, journal rate limit off, PrivateMounts=yes" \
+		csh 'systemctl show -p RestartPreventExitStatus --value staticd | grep -qx "77 78" && systemctl show -p LogRateLimitIntervalUSec --value staticd | grep -qx 0 && systemctl show -p PrivateMounts --value staticd | grep -qx yes'
 	check "MemoryDenyWriteExecute=yes is in force and the server runs under it" \
 		csh "systemctl show -p MemoryDenyWriteExecute --value staticd | grep -qx yes && systemctl is-active -q staticd"
 	check "no writable+executable mapping in the server" \
