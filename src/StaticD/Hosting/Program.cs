@@ -52,7 +52,7 @@ internal static class Program
                     configGiven = true;
                     break;
                 case "serve":
-                    Console.Error.WriteLine(configGiven ? ServeCommand.NoConfigFile : "staticd: serve must be the first argument: staticd serve [DIR] [options]");
+                    ErrorOutput.Error(configGiven ? ServeCommand.NoConfigFile : "staticd: serve must be the first argument: staticd serve [DIR] [options]");
                     return ExitUsage;
                 default:
                     if (arg.StartsWith("--config=", StringComparison.Ordinal))
@@ -61,10 +61,9 @@ internal static class Program
                         configGiven = true;
                         break;
                     }
-                    Console.Error.WriteLine(arg is "--config" or "-c"
+                    ErrorOutput.Error((arg is "--config" or "-c"
                         ? "staticd: --config needs a file path"
-                        : $"staticd: unknown argument \"{arg}\"");
-                    Console.Error.WriteLine(HelpText.Usage);
+                        : $"staticd: unknown argument \"{arg}\"") + "\n" + HelpText.Usage);
                     return ExitUsage;
             }
         }
@@ -83,13 +82,13 @@ internal static class Program
         }
         catch (ConfigException ex)
         {
-            Console.Error.WriteLine(ex.Format(configPath));
+            ErrorOutput.Error(ex.Format(configPath));
             return ExitConfig;
         }
         if (checkOnly)
         {
             context.Dispose();
-            foreach (string warning in StartupChecks.Warnings(options, configPath)) Console.Error.WriteLine(warning);
+            foreach (string warning in StartupChecks.Warnings(options, configPath)) ErrorOutput.Warning(warning);
             Console.Out.WriteLine($"staticd: {configPath}: configuration is valid");
             return 0;
         }
@@ -117,7 +116,7 @@ internal static class Program
         }
         catch (Exception ex) when (StartupFailure.Find(ex) is Exception failure)
         {
-            Console.Error.WriteLine(StartupFailure.Line(failure));
+            ErrorOutput.Error(StartupFailure.Line(failure));
             return StartupFailure.ExitCode(failure);
         }
     }

@@ -16,11 +16,17 @@ namespace StaticD.Logging;
 /// An event loop only copies bytes into a pooled buffer and enqueues (no strings, no formatting, no I/O); a
 /// background task turns entries into log events. The queue is bounded: if the journal cannot keep up, entries
 /// are dropped — a loop never waits for logging — and the number dropped is logged once per interval.
+/// When journald's queue is full (EAGAIN) the writer waits and sends again, with backoff, for up to
+/// <see cref="BusyBudget"/> per entry; an entry still not taken is counted as dropped. It is never downgraded
+/// to an unstructured stderr line: only a journal that is gone (any other error) sends entries to stderr.
 /// </summary>
 internal sealed class AccessLog : IDisposable
 {
     public const int Capacity = 8192;
     private static readonly TimeSpan DropReportInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the writer keeps re-sending one entry while journald's queue is full.</summary>
+    internal static readonly TimeSpan BusyBudget = TimeSpan.FromMilliseconds(100);
 
     internal struct Entry
     {
@@ -40,6 +46,7 @@ internal sealed class AccessLog : IDisposable
     private readonly ILogger _logger;
     private readonly Task _writer;
     private long _dropped;
+    private volatile bool _abandon; // stopping and out of time: count what is left instead of sending it
     private readonly JournalSink? _journal;
     private readonly LoggingLevelSwitch _level;
     // Owned by the writer task (a single reader): the direct journal path reuses them from entry to entry.
@@ -118,7 +125,8 @@ internal sealed class AccessLog : IDisposable
                 more = true;
             }
             while (reader.TryRead(out Entry entry)) Write(entry);
-            if (DateTime.UtcNow >= nextReport)
+            // At the end too: what was dropped in the last interval is said before "stopped".
+            if (DateTime.UtcNow >= nextReport || !more)
             {
                 nextReport = DateTime.UtcNow + DropReportInterval;
                 long dropped = Dropped;
@@ -137,6 +145,11 @@ internal sealed class AccessLog : IDisposable
         try
         {
             ReadOnlySpan<byte> text = e.Text;
+            if (_abandon)
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
             if (_journal is not null && WriteToJournal(e)) return;
             int at = 0;
             string method = e.MethodLength == 0 ? "-" : Encoding.ASCII.GetString(text.Slice(at, e.MethodLength)); at += e.MethodLength;
@@ -218,10 +231,35 @@ internal sealed class AccessLog : IDisposable
         f.Add("HTTP_USER_AGENT"u8, agent);
         f.Add("HTTP_HOST"u8, host);
         f.Add("SITE"u8, site);
-        // Not taken (journald gone, or its queue full): the logger path writes the entry to stderr, which under
-        // systemd is the journal's stream socket, so nothing is lost; when even that cannot keep up, the bounded
-        // queue in front of this writer fills and entries are dropped and counted.
-        return _journal!.TrySendFields(f.Payload) == Errno.None;
+        Errno sent = SendWhileBusy(_journal!, f.Payload);
+        if (sent == Errno.EAGAIN)
+        {
+            // journald is there but did not take it within the budget: a drop, counted and reported like the
+            // queue's own, rather than the same entry as unstructured text on stderr.
+            Interlocked.Increment(ref _dropped);
+            return true;
+        }
+        // Journald gone (ECONNREFUSED, ENOENT, ...): the logger path writes the entry to stderr, as documented.
+        return sent == Errno.None;
+    }
+
+    /// <summary>
+    /// Sends, and while journald's queue is full (EAGAIN) sleeps 1, 2, 4, … ms and sends again, for at most
+    /// <see cref="BusyBudget"/> in all. This is the writer's own task: no event loop ever waits here. (poll(2)
+    /// cannot wait for room: the socket is not connected, so it has no peer whose queue POLLOUT could report.)
+    /// </summary>
+    internal static Errno SendWhileBusy(JournalSink journal, ReadOnlySpan<byte> fields)
+    {
+        Errno sent = journal.TrySendFields(fields);
+        long budget = (long)BusyBudget.TotalMilliseconds;
+        for (int pause = 1; sent == Errno.EAGAIN && budget > 0; pause *= 2)
+        {
+            int wait = (int)Math.Min(pause, budget);
+            Thread.Sleep(wait);
+            budget -= wait;
+            sent = journal.TrySendFields(fields);
+        }
+        return sent;
     }
 
     private static void Append(Span<byte> destination, ref int at, ReadOnlySpan<byte> bytes)
@@ -244,9 +282,13 @@ internal sealed class AccessLog : IDisposable
         return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
     }
 
+    /// <summary>Drains the queue. If journald is too slow to take the rest within 2 s, what is left is counted as
+    /// dropped (not sent) so the final drop report accounts for every entry recorded.</summary>
     public void Dispose()
     {
         _queue.Writer.TryComplete();
-        _writer.Wait(TimeSpan.FromSeconds(2));
+        if (_writer.Wait(TimeSpan.FromSeconds(2))) return;
+        _abandon = true;
+        _writer.Wait(TimeSpan.FromSeconds(1));
     }
 }

@@ -11,6 +11,9 @@
                  unix-listen        a listening AF_UNIX stream socket (not TCP)
 --env N=V      set an environment variable for PROGRAM
 --env-self N   set N to this process's pid: execve keeps the pid, so LISTEN_PID / WATCHDOG_PID name PROGRAM.
+--stderr-journal IDENT
+               connect stderr to journald's stream socket as StandardError=journal does (identifier IDENT,
+               default priority 6, "<N>" prefixes honoured) and set JOURNAL_STREAM to its DEVICE:INODE.
 
 .NET's Process class cannot pass descriptors beyond 0-2 to a child, and LISTEN_PID must equal the pid of the
 process that reads it; exec-ing in place solves both.
@@ -44,6 +47,19 @@ def open_kind(kind):
     raise SystemExit(f"systemd_exec.py: unknown fd kind {kind!r}")
 
 
+def stderr_to_journal(identifier):
+    """sd_journal_stream_fd(3): the header is identifier, unit id, priority, level prefix, forward to syslog,
+    kmsg, console, one per line."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect("/run/systemd/journal/stdout")
+    s.shutdown(socket.SHUT_RD)
+    s.sendall(f"{identifier}\n\n6\n1\n0\n0\n0\n".encode())
+    st = os.fstat(s.fileno())
+    os.dup2(s.fileno(), 2, inheritable=True)
+    s.close()
+    return f"{st.st_dev}:{st.st_ino}"
+
+
 def main(argv):
     if "--" not in argv:
         raise SystemExit("systemd_exec.py: missing -- PROGRAM")
@@ -60,6 +76,8 @@ def main(argv):
             env[name] = val
         elif flag == "--env-self":
             env[value] = str(os.getpid())
+        elif flag == "--stderr-journal":
+            env["JOURNAL_STREAM"] = stderr_to_journal(value)
         else:
             raise SystemExit(f"systemd_exec.py: unknown option {flag!r}")
         i += 2

@@ -104,6 +104,41 @@ public sealed class AccessLogTests
         Assert.Equal("journal", F(e, "_TRANSPORT"));
     }
 
+    /// <summary>A flood from four threads against the real journald: every entry is either in the journal with its
+    /// fields or counted as dropped (the queue in front of the writer, or journald busy past the retry budget);
+    /// none is written to stderr as text.</summary>
+    [Fact]
+    public void FloodedEntriesAreInTheJournalWithTheirFieldsOrCountedAsDropped()
+    {
+        const int Threads = 4, PerThread = 1500;
+        string id;
+        long dropped;
+        string fallback;
+        using (var h = new Harness())
+        {
+            id = h.Id;
+            Parallel.For(0, Threads, t =>
+            {
+                for (int i = 0; i < PerThread; i++)
+                    h.Log.Record(B("GET"), B($"/flood/{t}/{i}"), B("flood/1.0"), default, B("example.com"), B("_"), 200, 100, 10, Peer("192.0.2.3"));
+            });
+            h.Log.Dispose();
+            dropped = h.Log.Dropped;
+            fallback = h.Fallback.ToString();
+        }
+        long expected = Threads * PerThread - dropped;
+        List<JsonElement> entries = JournaldFixture.Query(id, (int)expected, "HTTP_STATUS=200");
+        Assert.True(entries.Count == expected, $"{entries.Count} entries in the journal, {dropped} dropped, {Threads * PerThread} recorded");
+        Assert.All(entries, e =>
+        {
+            Assert.StartsWith("/flood/", F(e, "HTTP_PATH"), StringComparison.Ordinal);
+            Assert.Equal("GET", F(e, "HTTP_METHOD"));
+            Assert.Equal("flood/1.0", F(e, "HTTP_USER_AGENT"));
+        });
+        Assert.Equal(expected, entries.Select(e => F(e, "HTTP_PATH")).Distinct().Count());
+        Assert.DoesNotContain("/flood/", fallback, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void JournalctlCanFilterOnTheRequestFields()
     {
