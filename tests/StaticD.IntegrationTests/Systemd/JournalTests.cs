@@ -142,29 +142,6 @@ public sealed class JournalTests
         Assert.True(all.All(e => !e.TryGetProperty("HTTP_STATUS", out _)), "access entries with AccessLog false:\n" + transcript);
     }
 
-    /// <summary>A reload that fails inside the running process (the file changed between ExecReload's check and the
-    /// signal, or a bare SIGHUP) is an error entry: <c>journalctl -p err</c> shows it.</summary>
-    [Fact]
-    public async Task FailedReloadIsAnErrorEntry()
-    {
-        using var site = new SiteConfig(Populate);
-        var since = DateTimeOffset.UtcNow;
-        using var server = ServiceProcess.StartStaticD(site.Path, UnderSystemd());
-        server.WaitUntilAccepting(site.Port, Timeout);
-
-        site.Section["Port"] = "eighty";
-        site.Save();
-        server.Signal(TestLibc.SIGHUP);
-        JsonElement failed = WaitForEntry(server.Pid, since, "reload failed, still serving with the previous configuration: ");
-        Assert.Equal("3", Field(failed, "PRIORITY"));
-        Assert.Equal("journal", Field(failed, "_TRANSPORT"));
-        HttpAssert.Status(200, await GetAsync(site.Port, "/index.html"));
-        Stop(server);
-
-        JsonElement err = Assert.Single(JournaldFixture.QueryPid(server.Pid, since, 1, "PRIORITY=3"));
-        Assert.StartsWith("reload failed", JournaldFixture.Field(err, "MESSAGE"), StringComparison.Ordinal);
-    }
-
     /// <summary>Warning suppresses the Information-level access log and start-up line; editing the file to
     /// Information and sending SIGHUP turns both on for what happens next.</summary>
     [Fact]
