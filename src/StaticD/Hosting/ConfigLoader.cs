@@ -30,8 +30,7 @@ internal static class ConfigLoader
         if (JsonDiagnostics.Problem(text) is string problem) throw new ConfigException(null, problem);
         try
         {
-            var json = new OpenJsonSource { Path = path, Optional = false, ReloadOnChange = false };
-            json.ResolveFileProvider();
+            var json = new OpenJsonSource { Stream = new MemoryStream(text, writable: false) };
             return new ConfigurationBuilder().Add(json).Add(new OpenEnvironmentSource()).Build();
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or JsonException or IOException or UnauthorizedAccessException)

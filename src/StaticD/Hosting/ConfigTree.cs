@@ -107,18 +107,15 @@ internal sealed class ConfigTree : IConfigurationSection
         path is null ? null : (GetSection(path) as ConfigTree)?.EnvironmentVariable;
 }
 
-/// <summary>The JSON file provider, showing the keys it read (its data is otherwise only reachable one
-/// <c>GetChildKeys</c> scan at a time).</summary>
-internal sealed class OpenJsonSource : JsonConfigurationSource
+/// <summary>The JSON provider, fed the bytes <see cref="ConfigLoader"/> already read and checked (so the file is
+/// read once, and what was checked is what is loaded), showing the keys it read (its data is otherwise only
+/// reachable one <c>GetChildKeys</c> scan at a time).</summary>
+internal sealed class OpenJsonSource : JsonStreamConfigurationSource
 {
-    public override IConfigurationProvider Build(IConfigurationBuilder builder)
-    {
-        EnsureDefaults(builder);
-        return new OpenJsonProvider(this);
-    }
+    public override IConfigurationProvider Build(IConfigurationBuilder builder) => new OpenJsonProvider(this);
 }
 
-internal sealed class OpenJsonProvider(JsonConfigurationSource source) : JsonConfigurationProvider(source)
+internal sealed class OpenJsonProvider(JsonStreamConfigurationSource source) : JsonStreamConfigurationProvider(source)
 {
     public IEnumerable<KeyValuePair<string, string?>> Entries => Data;
 }

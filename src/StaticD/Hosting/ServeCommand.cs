@@ -194,8 +194,12 @@ internal static class ServeCommand
     }
 
     /// <summary>The environment as the daemon's configuration sees it (StaticD__Port → StaticD:Port).</summary>
-    private static IEnumerable<KeyValuePair<string, string?>> EnvironmentSettings() =>
-        new ConfigurationBuilder().AddEnvironmentVariables().Build().AsEnumerable();
+    private static IEnumerable<KeyValuePair<string, string?>> EnvironmentSettings()
+    {
+        var environment = new OpenEnvironmentProvider();
+        environment.Load();
+        return environment.Entries;
+    }
 
     /// <summary>What a refused value is called on serve's command line; any other key came from the environment
     /// and is named as its variable.</summary>
