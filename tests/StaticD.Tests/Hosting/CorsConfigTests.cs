@@ -12,14 +12,8 @@ public sealed class CorsConfigTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private ServerOptions Load(params (string Key, string? Value)[] values)
-    {
-        IConfiguration config = new ConfigurationBuilder()
-            .AddInMemoryCollection(new (string Key, string? Value)[] { ("StaticD:Port", "80"), ("StaticD:Root", _dir) }.Concat(values)
-                .Select(v => new KeyValuePair<string, string?>(v.Item1, v.Item2)))
-            .Build();
-        return ServerOptions.Load(config, Path.Combine(_dir, "appsettings.json"));
-    }
+    private ServerOptions Load(params (string Key, string? Value)[] values) =>
+        InMemoryConfig.Load(_dir, [("StaticD:Port", "80"), ("StaticD:Root", _dir), .. values]);
 
     private ConfigException Fails(params (string Key, string? Value)[] values) => Assert.Throws<ConfigException>(() => Load(values));
 

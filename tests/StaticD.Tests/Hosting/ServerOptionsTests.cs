@@ -10,13 +10,7 @@ public sealed class ServerOptionsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private ServerOptions Load(params (string Key, string? Value)[] values)
-    {
-        IConfiguration config = new ConfigurationBuilder()
-            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))
-            .Build();
-        return ServerOptions.Load(config, Path.Combine(_dir, "appsettings.json"));
-    }
+    private ServerOptions Load(params (string Key, string? Value)[] values) => InMemoryConfig.Load(_dir, values);
 
     [Fact]
     public void DefaultsApply()

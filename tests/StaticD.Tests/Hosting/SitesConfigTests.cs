@@ -21,13 +21,7 @@ public sealed class SitesConfigTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private ServerOptions Load(params (string Key, string? Value)[] values)
-    {
-        IConfiguration config = new ConfigurationBuilder()
-            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))
-            .Build();
-        return ServerOptions.Load(config, Path.Combine(_dir, "appsettings.json"));
-    }
+    private ServerOptions Load(params (string Key, string? Value)[] values) => InMemoryConfig.Load(_dir, values);
 
     private ConfigException Fails(params (string Key, string? Value)[] values) => Assert.Throws<ConfigException>(() => Load(values));
 
