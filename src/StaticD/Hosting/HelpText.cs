@@ -41,6 +41,7 @@ internal static class HelpText
     [
         ("Port", "(required)", "TCP port, 1-65535"),
         ("Root", "(required)", "the default site's directory (optional with Sites)"),
+        ("HttpsPort", "off", "TLS port on every Listen address (needs Tls)"),
         ("Listen", "0.0.0.0, ::", "IP addresses to listen on"),
         ("Loops", "cores", "event loops, 1-1024"),
         ("ShutdownTimeoutSeconds", "10", "how long a stop waits for responses in flight"),
@@ -54,6 +55,11 @@ internal static class HelpText
         ("Limits:MaxRanges", Num(L.MaxRanges), "more ranges get the whole file (200)"),
         ("FileCache", "true", "keep open files and small files in memory"),
         ("Metrics:Listen", "off", "serve Prometheus GET /metrics on this ADDRESS:PORT"),
+        ("Tls:Certificate", "none", "PEM certificate chain (also per site: Sites:*:Tls)"),
+        ("Tls:Key", "none", "PEM private key of that certificate"),
+        ("Tls:Ktls", "auto", "kernel TLS where the kernel has it; off"),
+        ("RedirectHttp", "false", "plain HTTP gets 308 to https:// (ACME challenges excepted)"),
+        ("Hsts", "none", "Strict-Transport-Security on HTTPS, e.g. max-age=63072000"),
         ("ServeHiddenFiles", "false", "serve dotfiles (/.well-known/ always is)"),
         ("DirectoryListing", "false", "list directories without an index"),
         ("SpaFallback", "none", "e.g. /index.html for missing extension-less paths"),
@@ -78,7 +84,8 @@ internal static class HelpText
     public static IReadOnlyList<string> KeysInCode() =>
     [
         .. ServerOptions.Keys.SelectMany(k => k == "Limits" ? LimitsConfig.Keys.Select(l => "Limits:" + l)
-            : k == "Metrics" ? MetricsConfig.Keys.Select(m => "Metrics:" + m) : new[] { k }),
+            : k == "Metrics" ? MetricsConfig.Keys.Select(m => "Metrics:" + m)
+            : k == "Tls" ? TlsConfig.TopKeys.Select(t => "Tls:" + t) : new[] { k }),
         .. SitesConfig.SiteKeys.Except(ServerOptions.Keys, StringComparer.OrdinalIgnoreCase).Select(k => "Sites:*:" + k),
         ConfigLoader.LogLevelKey,
     ];

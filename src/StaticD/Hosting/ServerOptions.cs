@@ -40,9 +40,15 @@ internal sealed class ServerOptions
     public bool FileCache { get; init; } = true;
     /// <summary>StaticD:Metrics:Listen, where GET /metrics is served; null (the default) for no metrics listener.</summary>
     public IPEndPoint? MetricsListen { get; init; }
+    /// <summary>StaticD:HttpsPort: TLS listeners on every Listen address; 0 for none.</summary>
+    public int HttpsPort { get; init; }
+    /// <summary>StaticD:Tls:Ktls is "auto" (the default).</summary>
+    public bool KernelTls { get; init; } = true;
+    /// <summary>Some site (or the top level) has a certificate.</summary>
+    public bool HasCertificates => Site.TlsCertificate is not null || Sites.Any(s => s.TlsCertificate is not null);
 
     /// <summary>Keys that belong to the server as a whole; a site that sets one is refused.</summary>
-    public static readonly string[] ServerKeys = ["Port", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "FileCache", "Metrics", "Sites"];
+    public static readonly string[] ServerKeys = ["Port", "HttpsPort", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "FileCache", "Metrics", "Sites"];
     internal static readonly string[] Keys = [.. ServerKeys, "Root", .. SiteConfig.Keys];
 
     /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
@@ -78,7 +84,7 @@ internal sealed class ServerOptions
         SitePolicy site = new();
         try
         {
-            site = SiteConfig.Load(section, null, root ?? "", []);
+            site = SiteConfig.Load(section, null, root ?? "", [], configFile);
             if (root is null && site.RedirectTo is null && site.Redirects.Length > 0)
                 throw new ConfigException(section.Path + ":Redirects",
                     "there is no default site (no top-level \"Root\") for these redirects to apply to; move them into the site they belong to");
@@ -88,6 +94,17 @@ internal sealed class ServerOptions
             problems.Add(ex);
         }
         List<SitePolicy> sites = SitesConfig.Load(section, root, configFile, problems);
+        int httpsPort = ConfigReader.Int(section, "HttpsPort", 1, 65535, required: false, fallback: 0);
+        bool kernelTls = true;
+        try
+        {
+            kernelTls = TlsConfig.LoadKernelTls(section.GetSection("Tls"));
+        }
+        catch (ConfigException ex)
+        {
+            problems.Add(ex);
+        }
+        if (problems.Count == 0) CheckHttps(section, port, httpsPort, site, sites, problems);
         if (problems.Count > 0)
             throw ConfigException.Combine([.. problems.DistinctBy(p => (p.Key, p.Message))]);
 
@@ -105,7 +122,26 @@ internal sealed class ServerOptions
             Sites = sites,
             FileCache = ConfigReader.Bool(section, "FileCache", true),
             MetricsListen = MetricsConfig.Load(section.GetSection("Metrics")),
+            HttpsPort = httpsPort,
+            KernelTls = kernelTls,
         };
+    }
+
+    /// <summary>HTTPS settings that cannot work together: a TLS port without a certificate, the same port for
+    /// both, redirects to HTTPS that nothing would answer.</summary>
+    private static void CheckHttps(IConfigurationSection section, int port, int httpsPort, SitePolicy top,
+        List<SitePolicy> sites, List<ConfigException> problems)
+    {
+        bool certificates = top.TlsCertificate is not null || sites.Any(s => s.TlsCertificate is not null);
+        if (httpsPort == port)
+            problems.Add(new ConfigException(section.Path + ":HttpsPort", $"{httpsPort} is also \"Port\"; plain HTTP and HTTPS need ports of their own (usually 80 and 443)"));
+        if (httpsPort > 0 && !certificates)
+            problems.Add(new ConfigException(section.Path + ":HttpsPort", "HTTPS needs a certificate: add \"Tls\": { \"Certificate\": …, \"Key\": … } at the top level or to a site"));
+        if (!certificates)
+        {
+            foreach (SitePolicy s in sites.Prepend(top).Where(s => s.RedirectHttp))
+                problems.Add(new ConfigException(s.ConfigPath + ":RedirectHttp", "redirects to HTTPS, but no certificate is configured (\"Tls\"), so nothing would answer there"));
+        }
     }
 
     /// <summary>Opens every root (each directory once, however many sites serve it) and bundles what the loops
@@ -121,7 +157,11 @@ internal sealed class ServerOptions
             ServedSite? fallback = !ServesDefault ? null
                 : new ServedSite(Sites.Count, Site, Root is null ? null : OpenRoot(roots, Site));
             var hosts = new HostTable(Sites.SelectMany((s, i) => s.Hosts.Select(name => (name, i))));
-            return new ServeContext(Limits, Site, served, fallback, hosts, roots, FileCache, ShutdownTimeoutSeconds);
+            return new ServeContext(Limits, Site, served, fallback, hosts, roots, FileCache, ShutdownTimeoutSeconds)
+            {
+                Tls = TlsConfig.Open(this, hosts),
+                HttpsPort = HttpsPort > 0 ? HttpsPort : 443,
+            };
         }
         catch
         {

@@ -32,6 +32,8 @@ internal sealed partial class ServerService(
     private EventLoop[] _loops = [];
     private AccessLog? _accessLog;
     private List<IPEndPoint> _endPoints = [];
+    /// <summary>The HTTPS addresses (HttpsPort on each Listen address, or the socket unit's "https" sockets).</summary>
+    private List<IPEndPoint> _tlsEndPoints = [];
     /// <summary>Sockets passed by systemd (socket unit or fd store), shared by all loops; null when staticd binds.</summary>
     private Listener[]? _shared;
     private bool _fromSocketUnit;
@@ -49,7 +51,7 @@ internal sealed partial class ServerService(
         _accessLog = new AccessLog(loggerFactory, logTargets.Journal, levelSwitch);
         AdoptPassedSockets(options);
 
-        Listener[][] perLoop = _shared is null ? BindPerLoop(ChooseEndPoints(options), options.Loops) : [];
+        Listener[][] perLoop = _shared is null ? BindPerLoop(ChooseEndPoints(options), _tlsEndPoints, options.Loops) : [];
         if (options.MetricsListen is { } metricsAt)
         {
             try
@@ -89,8 +91,8 @@ internal sealed partial class ServerService(
         });
         _status = new StatusReporter(_notifier, _loops, _connectionCount, _logger);
         _notifier?.Notify("READY=1\nSTATUS=Serving");
-        Log.Started(_logger, Program.Version, Describe(_endPoints), options.DescribeSites(), options.Loops);
-        if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints));
+        Log.Started(_logger, Program.Version, Describe(_endPoints, _tlsEndPoints), options.DescribeSites(), options.Loops);
+        if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints, _tlsEndPoints));
         if (_metricsServer is not null) Log.MetricsListening(_logger, ListenException.Format(_metricsServer.EndPoint));
         return Task.CompletedTask;
     }
@@ -98,8 +100,12 @@ internal sealed partial class ServerService(
     /// <summary>The addresses being served, once started (for <c>staticd serve</c>'s start line).</summary>
     public IReadOnlyList<IPEndPoint> EndPoints => _endPoints;
 
-    private static string Describe(IEnumerable<IPEndPoint> endPoints) =>
-        string.Join(", ", endPoints.Select(e => "http://" + ListenException.Format(e)));
+    /// <summary>The HTTPS addresses being served, once started.</summary>
+    public IReadOnlyList<IPEndPoint> TlsEndPoints => _tlsEndPoints;
+
+    private static string Describe(IEnumerable<IPEndPoint> endPoints, IEnumerable<IPEndPoint> tlsEndPoints) =>
+        string.Join(", ", endPoints.Select(e => "http://" + ListenException.Format(e))
+            .Concat(tlsEndPoints.Select(e => "https://" + ListenException.Format(e))));
 
     // ───────────────────────────── listeners ─────────────────────────────
 
@@ -112,29 +118,35 @@ internal sealed partial class ServerService(
     {
         List<ListenFds.Passed> passed = ListenFds.Take();
         if (passed.Count == 0) return;
-        var fromUnit = passed.Where(p => p.Name != ListenFds.StoreName).ToList();
-        var stored = passed.Where(p => p.Name == ListenFds.StoreName).ToList();
+        var stored = passed.Where(p => p.Name is ListenFds.StoreName or ListenFds.StoreNameTls).ToList();
+        var fromUnit = passed.Except(stored).ToList();
         if (fromUnit.Count > 0)
         {
             foreach (ListenFds.Passed p in stored) Syscall.Close(p.Fd);
-            if (stored.Count > 0) _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreName}");
-            _shared = [.. fromUnit.Select(p => Listener.Adopt(p.Fd))];
+            foreach (string name in stored.Select(p => p.Name).Distinct()) _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={name}");
+            // The socket named "https" (FileDescriptorName=https in its socket unit) speaks TLS; the others HTTP.
+            _shared = [.. fromUnit.Select(p => Listener.Adopt(p.Fd, tls: p.Name == ListenFds.HttpsName))];
             _fromSocketUnit = true;
-            _endPoints = [.. _shared.Select(l => l.EndPoint).Distinct()];
+            _endPoints = [.. _shared.Where(l => !l.Tls).Select(l => l.EndPoint).Distinct()];
+            _tlsEndPoints = [.. _shared.Where(l => l.Tls).Select(l => l.EndPoint).Distinct()];
             return;
         }
-        Listener[] adopted = [.. stored.Select(p => Listener.Adopt(p.Fd))];
+        Listener[] adopted = [.. stored.Select(p => Listener.Adopt(p.Fd, tls: p.Name == ListenFds.StoreNameTls))];
         var wanted = options.Listen.Select(a => new IPEndPoint(a, options.Port)).ToHashSet();
-        var have = adopted.Select(l => l.EndPoint).ToHashSet();
-        if (wanted.SetEquals(have))
+        var wantedTls = options.HttpsPort == 0 ? [] : options.Listen.Select(a => new IPEndPoint(a, options.HttpsPort)).ToHashSet();
+        var have = adopted.Where(l => !l.Tls).Select(l => l.EndPoint).ToHashSet();
+        var haveTls = adopted.Where(l => l.Tls).Select(l => l.EndPoint).ToHashSet();
+        if (wanted.SetEquals(have) && wantedTls.SetEquals(haveTls))
         {
             _shared = adopted;
             _endPoints = [.. have];
+            _tlsEndPoints = [.. haveTls];
             Log.ListenersRestored(_logger, adopted.Length);
             return;
         }
         foreach (Listener l in adopted) l.Dispose();
         _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreName}");
+        _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreNameTls}");
     }
 
     /// <summary>Checks each address once without SO_REUSEPORT (see <see cref="Listener.ProbeExclusive"/>). With the
@@ -157,20 +169,25 @@ internal sealed partial class ServerService(
             }
         }
         _endPoints = result;
+        // HTTPS on the same addresses: those IPv6 left out above stay out; any other failure is the operator's to see.
+        _tlsEndPoints = options.HttpsPort == 0 ? [] : [.. result.Select(e => new IPEndPoint(e.Address, options.HttpsPort))];
+        foreach (IPEndPoint endPoint in _tlsEndPoints) Listener.ProbeExclusive(endPoint);
         return result;
     }
 
     /// <summary>Each loop gets its own SO_REUSEPORT socket per address. All are bound before any is used, so a
     /// failure leaves nothing half-open.</summary>
-    private static Listener[][] BindPerLoop(List<IPEndPoint> endPoints, int loops)
+    private static Listener[][] BindPerLoop(List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, int loops)
     {
         var result = new Listener[loops][];
         try
         {
             for (int i = 0; i < loops; i++)
             {
-                result[i] = new Listener[endPoints.Count];
+                result[i] = new Listener[endPoints.Count + tlsEndPoints.Count];
                 for (int j = 0; j < endPoints.Count; j++) result[i][j] = Listener.Bind(endPoints[j], reusePort: true);
+                for (int j = 0; j < tlsEndPoints.Count; j++)
+                    result[i][endPoints.Count + j] = Listener.Bind(tlsEndPoints[j], reusePort: true, tls: true);
             }
             return result;
         }
@@ -188,8 +205,10 @@ internal sealed partial class ServerService(
     private void StoreListeners(Listener[][] perLoop)
     {
         if (_notifier is null) return;
-        int[] fds = [.. perLoop.SelectMany(set => set).Select(l => l.Fd)];
+        int[] fds = [.. perLoop.SelectMany(set => set).Where(l => !l.Tls).Select(l => l.Fd)];
         if (fds.Length > 0) _notifier.Notify($"FDSTORE=1\nFDNAME={ListenFds.StoreName}", fds);
+        int[] tlsFds = [.. perLoop.SelectMany(set => set).Where(l => l.Tls).Select(l => l.Fd)];
+        if (tlsFds.Length > 0) _notifier.Notify($"FDSTORE=1\nFDNAME={ListenFds.StoreNameTls}", tlsFds);
     }
 
     // ───────────────────────────── reload ─────────────────────────────
@@ -214,7 +233,8 @@ internal sealed partial class ServerService(
                 ServerOptions previous = _options;
 
                 Listener[][]? perLoop = null;
-                bool addressesChanged = options.Port != previous.Port || !options.Listen.SequenceEqual(previous.Listen);
+                bool addressesChanged = options.Port != previous.Port || options.HttpsPort != previous.HttpsPort ||
+                                        !options.Listen.SequenceEqual(previous.Listen);
                 if (addressesChanged && _fromSocketUnit)
                 {
                     Log.ReloadAddressesIgnored(_logger);
@@ -224,15 +244,21 @@ internal sealed partial class ServerService(
                     try
                     {
                         var endPoints = new List<IPEndPoint>();
+                        var tlsEndPoints = new List<IPEndPoint>();
                         foreach (IPAddress address in options.Listen)
                         {
                             var ep = new IPEndPoint(address, options.Port);
                             // Addresses kept from before are already ours; only new ones must be free.
-                            if (!_endPoints.Contains(ep)) Listener.ProbeExclusive(ep);
+                            if (!_endPoints.Contains(ep) && !_tlsEndPoints.Contains(ep)) Listener.ProbeExclusive(ep);
                             endPoints.Add(ep);
+                            if (options.HttpsPort == 0) continue;
+                            var tls = new IPEndPoint(address, options.HttpsPort);
+                            if (!_endPoints.Contains(tls) && !_tlsEndPoints.Contains(tls)) Listener.ProbeExclusive(tls);
+                            tlsEndPoints.Add(tls);
                         }
-                        perLoop = BindPerLoop(endPoints, _loops.Length);
+                        perLoop = BindPerLoop(endPoints, tlsEndPoints, _loops.Length);
                         _endPoints = endPoints;
+                        _tlsEndPoints = tlsEndPoints;
                     }
                     catch (ListenException ex)
                     {
@@ -270,13 +296,14 @@ internal sealed partial class ServerService(
                         _shared = null;
                     }
                     _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreName}");
+                    _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreNameTls}");
                     StoreListeners(perLoop);
                 }
                 levelSwitch.MinimumLevel = level;
                 // The old root descriptor is only used while a request is being resolved on the thread pool,
                 // which takes milliseconds; a minute is a wide margin before closing it.
                 _ = Task.Delay(TimeSpan.FromMinutes(1)).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
-                Log.Reloaded(_logger, Describe(_endPoints), options.DescribeSites());
+                Log.Reloaded(_logger, Describe(_endPoints, _tlsEndPoints), options.DescribeSites());
             }
             catch (ConfigException ex)
             {

@@ -18,7 +18,7 @@ internal static class SiteConfig
     [
         "ServeHiddenFiles", "DirectoryListing", "SpaFallback", "Precompressed", "ErrorPages", "MimeTypes",
         "Headers", "PathHeaders", "CacheControl", "DefaultCacheControl", "AccessLog", "Redirects", "RedirectTo",
-        "Cors",
+        "Cors", "RedirectHttp", "Hsts", "Tls",
     ];
 
     // Headers whose value staticd computes per response: letting configuration set them would corrupt framing
@@ -37,7 +37,8 @@ internal static class SiteConfig
     /// entries winning (an empty header value removes an inherited header); rule lists (PathHeaders, CacheControl)
     /// hold the site's rules first, then the inherited ones.
     /// </summary>
-    public static SitePolicy Load(IConfigurationSection section, IConfigurationSection? defaults, string root, string[] hosts)
+    public static SitePolicy Load(IConfigurationSection section, IConfigurationSection? defaults, string root, string[] hosts,
+        string configFile)
     {
         IConfigurationSection[] layers = defaults is null ? [section] : [defaults, section];
         IConfigurationSection Pick(string key) =>
@@ -110,6 +111,7 @@ internal static class SiteConfig
         if (cacheError is not null) throw new ConfigException(Pick("CacheControl").Path + ":CacheControl", cacheError);
 
         IConfigurationSection spa = Pick("SpaFallback").GetSection("SpaFallback");
+        (string Certificate, string Key)? tls = TlsConfig.LoadFiles(section.GetSection("Tls"), defaults is null, configFile);
         return new SitePolicy
         {
             Root = root,
@@ -131,7 +133,24 @@ internal static class SiteConfig
             PathHeaders = [.. pathHeaders],
             CacheRules = cacheRules,
             Cors = cors,
+            RedirectHttp = ConfigReader.Bool(Pick("RedirectHttp"), "RedirectHttp", false),
+            Hsts = HstsHeader(Pick("Hsts").GetSection("Hsts")),
+            TlsCertificate = tls?.Certificate,
+            TlsKey = tls?.Key,
         };
+    }
+
+    /// <summary>Hsts: the Strict-Transport-Security value (RFC 6797), which must carry max-age; "" turns an
+    /// inherited one off.</summary>
+    private static byte[]? HstsHeader(IConfigurationSection hsts)
+    {
+        string? value = hsts.Value;
+        if (string.IsNullOrEmpty(value)) return null;
+        bool hasMaxAge = value.Split(';').Select(d => d.Trim()).Any(d =>
+            d.StartsWith("max-age=", StringComparison.OrdinalIgnoreCase) && d.Length > 8 && d[8..].Trim('"').All(char.IsAsciiDigit));
+        if (!IsFieldValue(value) || !hasMaxAge)
+            throw new ConfigException(hsts.Path, $"\"{value}\" is not a Strict-Transport-Security value; expected e.g. \"max-age=63072000; includeSubDomains\"");
+        return Encoding.ASCII.GetBytes($"Strict-Transport-Security: {value}\r\n");
     }
 
     /// <summary>A file in the root named in configuration: "/404.html". Must not climb out with "..".</summary>

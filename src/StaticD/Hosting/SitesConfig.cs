@@ -40,7 +40,7 @@ internal static class SitesConfig
                 else if (site["RedirectTo"] is not null) root = "";
                 else root = topRoot ?? throw new ConfigException(site.Path + ":Root",
                     $"missing; a site needs a directory to serve, its own \"Root\" or one at the top level of {top.Path}, unless it only redirects (\"RedirectTo\")");
-                sites.Add(SiteConfig.Load(site, top, root, hosts));
+                sites.Add(SiteConfig.Load(site, top, root, hosts, configFile));
             }
             catch (ConfigException ex)
             {

@@ -42,6 +42,10 @@ internal static class StatusCodes
     };
 
     /// <summary>A minimal HTML page naming the status, so a browser shows something better than a blank page.</summary>
+    /// <summary>The 400 page for a plain HTTP request on the HTTPS port, which says what went wrong.</summary>
+    public static ReadOnlySpan<byte> PlainHttpOnTlsPortBody =>
+        "<!DOCTYPE html>\n<html><head><title>400 Bad Request</title></head><body><h1>400 Bad Request</h1><p>A plain HTTP request was sent to the HTTPS port.</p></body></html>\n"u8;
+
     public static ReadOnlySpan<byte> ErrorBody(int status) => status switch
     {
         301 => "<!DOCTYPE html>\n<html><head><title>301 Moved Permanently</title></head><body><h1>301 Moved Permanently</h1></body></html>\n"u8,

@@ -136,4 +136,21 @@ internal static unsafe partial class Syscall
         errno = Errno.None;
         return n;
     }
+
+    /// <summary>Looks at the first bytes waiting on the socket without taking them (MSG_PEEK): how the TLS port tells a
+    /// ClientHello from a plain HTTP request.</summary>
+    public static nint Peek(int fd, Span<byte> buffer, out Errno errno)
+    {
+        nint n;
+        fixed (byte* p = buffer)
+        {
+            while ((n = Libc.recv(fd, p, (nuint)buffer.Length, Libc.MSG_PEEK)) < 0)
+            {
+                errno = ErrnoExtensions.Last();
+                if (errno != Errno.EINTR) return -1;
+            }
+        }
+        errno = Errno.None;
+        return n;
+    }
 }

@@ -72,6 +72,9 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     private bool _varyWritten;
     private DecodedBody? _decoded;
     private ByteRange[]? _ranges;
+    /// <summary>The site the TLS server name selects, under <see cref="_sniContext"/>.</summary>
+    private ServedSite? _sniSite;
+    private ServeContext? _sniContext;
 
     // ── the access log entry ──
     private int _status;
@@ -113,13 +116,16 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         }
         if ((events & (EpollEvents.In | EpollEvents.ReadHangUp)) != 0) _readable = true;
         if ((events & EpollEvents.ReadHangUp) != 0) _peerShutdown = true;
+        // TLS can turn the direction around: a read that must first flush a handshake flight waits for EPOLLOUT,
+        // a write that must first read waits for EPOLLIN.
+        if ((events & EpollEvents.Out) != 0 && _transport.ReadNeedsWritable) _readable = true;
         switch (_state)
         {
             case State.ReadingHead:
                 if (_readable) ProcessInput();
                 break;
             case State.Sending:
-                if ((events & EpollEvents.Out) != 0) ContinueSend();
+                if ((events & EpollEvents.Out) != 0 || (events & EpollEvents.In) != 0 && _transport.WriteNeedsReadable) ContinueSend();
                 break;
             case State.Lingering:
                 if (_readable) Linger();
@@ -240,12 +246,26 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         _bodyDeclared = _head.ContentLength > 0 || _head.HasTransferEncoding;
         _keepAlive = _head.KeepAlive && !_bodyDeclared && !_loop.Stopping && _context.Limits.KeepAliveTimeoutSeconds > 0;
 
-        Span<byte> host = stackalloc byte[HostBufferLength];
-        _site = _context.FindSite(host[..NormalizedHost(host)]);
-        if (_site is null)
+        if (_transport.IsPlainHttpOnTlsPort)
         {
-            // RFC 9110 §15.5.20: this server is not configured to answer for that host.
+            RespondPlainHttpOnTlsPort();
+            return;
+        }
+        Span<byte> host = stackalloc byte[HostBufferLength];
+        host = host[..NormalizedHost(host)];
+        _site = _context.FindSite(host);
+        if (_site is null || _transport.IsTls && !MatchesServerName(_site))
+        {
+            // RFC 9110 §15.5.20: this server is not configured to answer for that host (or not on a connection
+            // whose TLS server name chose another site's certificate).
             RespondError(421, close: !_keepAlive);
+            return;
+        }
+        if (_site.Policy.RedirectHttp && !_transport.IsTls && !host.IsEmpty && !IsAcmeChallenge())
+        {
+            // Before anything else of the site: plain HTTP only says where the site is (nginx's
+            // "return 308 https://$host$request_uri"), except what an ACME CA must fetch over plain HTTP.
+            RespondHttpsRedirect(host);
             return;
         }
 
@@ -314,22 +334,6 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         Deadline = long.MaxValue;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
-
-    /// <summary>Room for a host name and a port; a longer Host names no configured site.</summary>
-    private const int HostBufferLength = HostTable.MaxNameLength + 8;
-
-    /// <summary>The request's host as sites are looked up by (absolute-form target over Host, lowercase, no
-    /// port, no trailing dot) written to <paramref name="buffer"/>; 0 when there is none or it is too long to
-    /// name a site.</summary>
-    private int NormalizedHost(Span<byte> buffer)
-    {
-        ReadOnlySpan<byte> value = Field(_head.Host);
-        if (value.IsEmpty || value.Length > buffer.Length) return 0;
-        return HostSyntax.TryNormalize(value, buffer, out int length) ? length : 0;
-    }
-
-    /// <summary>The policy whose headers and error pages the current answer uses.</summary>
-    private SitePolicy Policy => _site?.Policy ?? _context.Fallback;
 
     // ───────────────────────────── after the response ─────────────────────────────
 

@@ -229,14 +229,32 @@ internal sealed partial class EventLoop : IDisposable
             }
             if (!_connectionCount.TryAdd(max))
             {
-                // At MaxConnections a new client gets a one-shot 503 (best effort, never blocks) and a close.
-                Syscall.SendDontWait(fd, Scratch.AsSpan(0, ResponseHead.OverCapacity(Scratch, DateHeader)), out _);
+                // At MaxConnections a new client gets a one-shot 503 (best effort, never blocks) and a close; a TLS
+                // client could not read a plain 503, so it only sees the close.
+                if (!listener.Tls) Syscall.SendDontWait(fd, Scratch.AsSpan(0, ResponseHead.OverCapacity(Scratch, DateHeader)), out _);
                 Syscall.Close(fd);
                 Metrics.RejectedMaxConnections++;
                 continue;
             }
             Metrics.Accepted++;
-            var connection = new Connection(this, CreateTransport(fd), peer);
+            ITransport transport;
+            if (!listener.Tls)
+            {
+                transport = CreateTransport(fd);
+            }
+            else if (_context.Tls is { } tls)
+            {
+                transport = new TlsTransport(fd, tls, Metrics);
+            }
+            else
+            {
+                // A TLS socket from the socket unit while the configuration has no certificate (refused at load,
+                // so only possible by a unit/config mismatch): nothing can be served on it.
+                Syscall.Close(fd);
+                _connectionCount.Remove();
+                continue;
+            }
+            var connection = new Connection(this, transport, peer);
             if (Add(connection)) connection.OnAccepted();
         }
     }

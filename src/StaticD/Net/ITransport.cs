@@ -4,7 +4,7 @@ using StaticD.Interop;
 namespace StaticD.Net;
 
 /// <summary>
-/// How a connection moves bytes: the plain socket today, a TLS session next. The HTTP state machine only sees
+/// How a connection moves bytes: the plain socket (<see cref="SocketTransport"/>) or a TLS session (<see cref="TlsTransport"/>). The HTTP state machine only sees
 /// this, so a transport plugs in without touching it. Results follow the Interop idiom: a count (0 from
 /// <see cref="Receive"/> is end of stream), or -1 with the errno, where EAGAIN means "wait for the next event".
 /// </summary>
@@ -12,6 +12,22 @@ internal interface ITransport
 {
     /// <summary>The socket, for epoll registration.</summary>
     int Fd { get; }
+
+    /// <summary>Bytes are encrypted (an HTTPS listener): HSTS applies, RedirectHttp does not.</summary>
+    bool IsTls => false;
+
+    /// <summary>A client sent plain HTTP to a TLS port; it is answered 400 in plain text.</summary>
+    bool IsPlainHttpOnTlsPort => false;
+
+    /// <summary>The TLS server name (SNI) the client asked for; empty on plain TCP or without SNI.</summary>
+    ReadOnlySpan<byte> ServerName => default;
+
+    /// <summary>The last <see cref="Receive"/> said EAGAIN because TLS must write first (a handshake flight the
+    /// socket could not take): the reader resumes on EPOLLOUT, not EPOLLIN.</summary>
+    bool ReadNeedsWritable => false;
+
+    /// <summary>The last send said EAGAIN because TLS must read first: the writer resumes on EPOLLIN.</summary>
+    bool WriteNeedsReadable => false;
 
     nint Receive(Span<byte> buffer, out Errno errno);
 

@@ -13,12 +13,15 @@ internal sealed class Listener : IDisposable
     /// <summary>One socket registered in every loop (EPOLLEXCLUSIVE) — a socket passed by systemd — rather than
     /// a loop's own SO_REUSEPORT socket. Loops never close a shared listener; the service does, once.</summary>
     public bool Shared { get; }
+    /// <summary>Connections accepted here speak TLS (HttpsPort, or the socket unit's "https" socket).</summary>
+    public bool Tls { get; }
 
-    private Listener(int fd, IPEndPoint endPoint, bool shared = false)
+    private Listener(int fd, IPEndPoint endPoint, bool shared, bool tls)
     {
         Fd = fd;
         EndPoint = endPoint;
         Shared = shared;
+        Tls = tls;
     }
 
     /// <summary>
@@ -45,19 +48,19 @@ internal sealed class Listener : IDisposable
     }
 
     /// <summary>Takes a listening socket passed by the service manager (already checked by ListenFds).</summary>
-    public static Listener Adopt(int fd)
+    public static Listener Adopt(int fd, bool tls = false)
     {
         Tune(fd);
         IPEndPoint endPoint = Syscall.GetSockName(fd, out SockAddrStorage addr) == Errno.None
             ? SockAddr.ToEndPoint(addr)
             : new IPEndPoint(IPAddress.None, 0);
-        return new Listener(fd, endPoint, shared: true);
+        return new Listener(fd, endPoint, shared: true, tls);
     }
 
     public const int Backlog = 4096;
 
     /// <summary>Binds and listens; throws <see cref="ListenException"/> with the errno on failure.</summary>
-    public static Listener Bind(IPEndPoint endPoint, bool reusePort)
+    public static Listener Bind(IPEndPoint endPoint, bool reusePort, bool tls = false)
     {
         bool ipv6 = endPoint.AddressFamily == AddressFamily.InterNetworkV6;
         int fd = Syscall.OpenTcpSocket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, out Errno errno);
@@ -74,7 +77,7 @@ internal sealed class Listener : IDisposable
             errno = Syscall.Bind(fd, addr, length);
             if (errno == Errno.None) errno = Syscall.Listen(fd, Backlog);
             if (errno != Errno.None) throw new ListenException(endPoint, errno);
-            return new Listener(fd, endPoint);
+            return new Listener(fd, endPoint, shared: false, tls);
         }
         catch
         {

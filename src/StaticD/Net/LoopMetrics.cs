@@ -21,6 +21,12 @@ internal sealed class LoopMetrics
     public long RejectedMaxConnections;
     public long CacheHits;
     public long CacheMisses;
+    /// <summary>TLS handshakes by how they ended (index = <see cref="TlsHandshakeResult"/>).</summary>
+    public readonly long[] TlsHandshakes = new long[4];
+    /// <summary>Handshakes that resumed a session (ticket or session ID) instead of a full key exchange.</summary>
+    public long TlsResumed;
+    /// <summary>Sessions whose sending the kernel took over (kTLS), so files went out with SSL_sendfile.</summary>
+    public long KernelTlsSessions;
     /// <summary>Connections by state, sampled by the loop once a second (see <see cref="ConnectionState"/>).</summary>
     public readonly int[] States = new int[3];
 

@@ -1,6 +1,7 @@
 using StaticD.Files;
 using StaticD.Http;
 using StaticD.Site;
+using StaticD.Tls;
 
 namespace StaticD.Net;
 
@@ -68,5 +69,15 @@ internal sealed class ServeContext : IDisposable
         return index >= 0 ? Sites[index] : Default;
     }
 
-    public void Dispose() => Roots.Dispose();
+    /// <summary>The certificates for HTTPS listeners (null without Tls); swapped with the rest on reload.</summary>
+    public TlsSites? Tls { get; init; }
+
+    /// <summary>StaticD:HttpsPort, for RedirectHttp's Location (443 is left out of it, as browsers write it).</summary>
+    public int HttpsPort { get; init; } = 443;
+
+    public void Dispose()
+    {
+        Roots.Dispose();
+        Tls?.Dispose();
+    }
 }

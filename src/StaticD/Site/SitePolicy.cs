@@ -27,6 +27,14 @@ internal sealed class SitePolicy
     public byte[]? RedirectTo { get; init; }
     /// <summary>Requests to this site go to the access log.</summary>
     public bool AccessLog { get; init; } = true;
+    /// <summary>RedirectHttp: plain HTTP requests get 308 to the same URL on HTTPS (ACME challenges excepted).</summary>
+    public bool RedirectHttp { get; init; }
+    /// <summary>"Strict-Transport-Security: …\r\n", written on HTTPS responses only; null for none.</summary>
+    public byte[]? Hsts { get; init; }
+    /// <summary>The site's own certificate and key files (absolute paths), read when a configuration is opened;
+    /// null for a site served with the default certificate.</summary>
+    public string? TlsCertificate { get; init; }
+    public string? TlsKey { get; init; }
     public bool ServeHiddenFiles { get; init; }
     public bool DirectoryListing { get; init; }
     /// <summary>Decoded path (starts with '/') served for missing extension-less paths, or null.</summary>

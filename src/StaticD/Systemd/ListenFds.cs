@@ -13,6 +13,10 @@ internal static class ListenFds
     public const int Start = 3;
     /// <summary>FDNAME under which staticd keeps its own listeners in the service manager's fd store.</summary>
     public const string StoreName = "staticd-listen";
+    /// <summary>The fd-store name of the HTTPS listeners (kept apart: after a restart they must speak TLS again).</summary>
+    public const string StoreNameTls = "staticd-listen-tls";
+    /// <summary>A socket unit's socket with FileDescriptorName=https is an HTTPS listener.</summary>
+    public const string HttpsName = "https";
 
     public readonly record struct Passed(int Fd, string Name);
 

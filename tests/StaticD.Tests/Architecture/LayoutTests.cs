@@ -19,8 +19,9 @@ public sealed partial class LayoutTests
         ["Files"] = ["Site", "Http", "Interop"],
         ["Logging"] = ["Interop"],
         ["Systemd"] = ["Interop"],
-        ["Net"] = ["Http", "Files", "Site", "Logging", "Interop"],
-        ["Hosting"] = ["Net", "Systemd", "Logging", "Site", "Files", "Http", "Interop"],
+        ["Tls"] = ["Site", "Http", "Interop"],
+        ["Net"] = ["Http", "Files", "Site", "Tls", "Logging", "Interop"],
+        ["Hosting"] = ["Net", "Systemd", "Logging", "Site", "Files", "Tls", "Http", "Interop"],
     };
 
     private const int MaxLines = 450;

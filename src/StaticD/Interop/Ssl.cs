@@ -1,0 +1,287 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace StaticD.Interop;
+
+/// <summary>What a non-blocking TLS call asks of its caller.</summary>
+internal enum TlsStatus : byte
+{
+    Ok,
+    /// <summary>Wait until the socket is readable (EPOLLIN), then call again.</summary>
+    WantRead,
+    /// <summary>Wait until the socket is writable (EPOLLOUT), then call again with the same bytes.</summary>
+    WantWrite,
+    /// <summary>The peer closed the session (close_notify, or a plain EOF: SSL_OP_IGNORE_UNEXPECTED_EOF).</summary>
+    Closed,
+    /// <summary>A protocol or socket error: the session is unusable.</summary>
+    Failed,
+}
+
+/// <summary>Chooses the certificate context for a ClientHello's server name (SNI); returns 0 to keep the one the
+/// session started with. Called on the loop thread inside <see cref="Ssl.Handshake"/>.</summary>
+internal delegate nint ServerNameSelector(nint initialContext, ReadOnlySpan<byte> serverName);
+
+/// <summary>Session-ticket keys shared by every context and loop, so a ticket issued by one loop (or before a
+/// reload) is accepted by all.</summary>
+internal interface ITicketKeySource
+{
+    /// <summary>The current key: its 16-byte name, 32-byte AES key and 32-byte HMAC key.</summary>
+    void Current(Span<byte> name, Span<byte> aesKey, Span<byte> hmacKey);
+
+    /// <summary>The key named <paramref name="name"/>: 0 unknown (full handshake), 1 found, 2 found but old (the
+    /// client gets a new ticket).</summary>
+    int Find(ReadOnlySpan<byte> name, Span<byte> aesKey, Span<byte> hmacKey);
+}
+
+/// <summary>
+/// OpenSSL wrapped for staticd: contexts (one per certificate) and sessions on non-blocking sockets. Results follow
+/// OpenSSL's own rule that the thread's error queue must be empty before each I/O call: every failure path clears
+/// it, so success paths pay nothing.
+/// </summary>
+internal static unsafe class Ssl
+{
+    /// <summary>Set once by the TLS layer before any context exists.</summary>
+    public static ServerNameSelector? SelectContext;
+    public static ITicketKeySource? TicketKeys;
+
+    // ───────────────────────────── contexts ─────────────────────────────
+
+    public static nint NewServerContext() => LibSsl.SSL_CTX_new(LibSsl.TLS_server_method());
+
+    public static void FreeContext(nint ctx)
+    {
+        if (ctx != 0) LibSsl.SSL_CTX_free(ctx);
+    }
+
+    public static void SetOptions(nint ctx, ulong options) => LibSsl.SSL_CTX_set_options(ctx, options);
+
+    public static void SetMode(nint ctx, nint mode) => LibSsl.SSL_CTX_ctrl(ctx, LibSsl.SSL_CTRL_MODE, mode, null);
+
+    public static bool SetMinVersion(nint ctx, int version) =>
+        LibSsl.SSL_CTX_ctrl(ctx, LibSsl.SSL_CTRL_SET_MIN_PROTO_VERSION, version, null) == 1;
+
+    public static void SetServerSessionCache(nint ctx, int size)
+    {
+        LibSsl.SSL_CTX_ctrl(ctx, LibSsl.SSL_CTRL_SET_SESS_CACHE_MODE, LibSsl.SSL_SESS_CACHE_SERVER, null);
+        LibSsl.SSL_CTX_ctrl(ctx, LibSsl.SSL_CTRL_SET_SESS_CACHE_SIZE, size, null);
+    }
+
+    public static bool SetSessionIdContext(nint ctx, ReadOnlySpan<byte> id)
+    {
+        fixed (byte* p = id) return LibSsl.SSL_CTX_set_session_id_context(ctx, p, (uint)id.Length) == 1;
+    }
+
+    public static bool SetCipherList(nint ctx, string list)
+    {
+        fixed (byte* p = Terminated(list)) return LibSsl.SSL_CTX_set_cipher_list(ctx, p) == 1;
+    }
+
+    public static bool SetTls13Suites(nint ctx, string list)
+    {
+        fixed (byte* p = Terminated(list)) return LibSsl.SSL_CTX_set_ciphersuites(ctx, p) == 1;
+    }
+
+    public static bool UseCertificateChainFile(nint ctx, string path)
+    {
+        fixed (byte* p = Terminated(path)) return LibSsl.SSL_CTX_use_certificate_chain_file(ctx, p) == 1;
+    }
+
+    public static bool UsePrivateKeyFile(nint ctx, string path)
+    {
+        fixed (byte* p = Terminated(path)) return LibSsl.SSL_CTX_use_PrivateKey_file(ctx, p, LibSsl.SSL_FILETYPE_PEM) == 1;
+    }
+
+    public static bool CheckPrivateKey(nint ctx) => LibSsl.SSL_CTX_check_private_key(ctx) == 1;
+
+    /// <summary>Routes the ClientHello's server name to <see cref="SelectContext"/>.</summary>
+    public static void EnableServerNameCallback(nint ctx) =>
+        LibSsl.SSL_CTX_callback_ctrl(ctx, LibSsl.SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
+            (delegate* unmanaged[Cdecl]<nint, int*, nint, int>)&OnServerName);
+
+    /// <summary>Session tickets are sealed with <see cref="TicketKeys"/> instead of keys private to the context
+    /// (which a reload would throw away).</summary>
+    public static void EnableTicketKeyCallback(nint ctx) =>
+        LibSsl.SSL_CTX_callback_ctrl(ctx, LibSsl.SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB,
+            (delegate* unmanaged[Cdecl]<nint, byte*, byte*, nint, nint, int, int>)&OnTicketKey);
+
+    /// <summary>Offers exactly "http/1.1" by ALPN, so clients that ask know what they get; a client that offers
+    /// only other protocols proceeds without ALPN (RFC 7301 allows the server to ignore it).</summary>
+    public static void EnableHttp11Alpn(nint ctx) =>
+        LibSsl.SSL_CTX_set_alpn_select_cb(ctx, (delegate* unmanaged[Cdecl]<nint, byte**, byte*, byte*, uint, nint, int>)&OnAlpn, 0);
+
+    /// <summary>Everything on the thread's OpenSSL error queue as one line, and the queue emptied.</summary>
+    public static string TakeErrors()
+    {
+        var text = new StringBuilder();
+        byte* buffer = stackalloc byte[256];
+        ulong code;
+        while ((code = LibSsl.ERR_get_error()) != 0)
+        {
+            LibSsl.ERR_error_string_n(code, buffer, 256);
+            if (text.Length > 0) text.Append("; ");
+            text.Append(Marshal.PtrToStringUTF8((nint)buffer));
+        }
+        return text.Length == 0 ? "unknown OpenSSL error" : text.ToString();
+    }
+
+    public static void ClearErrors() => LibSsl.ERR_clear_error();
+
+    // ───────────────────────────── sessions ─────────────────────────────
+
+    /// <summary>A server session on the connected socket <paramref name="fd"/>; 0 if OpenSSL is out of memory.</summary>
+    public static nint NewSession(nint ctx, int fd)
+    {
+        nint ssl = LibSsl.SSL_new(ctx);
+        if (ssl == 0)
+        {
+            LibSsl.ERR_clear_error();
+            return 0;
+        }
+        LibSsl.SSL_set_fd(ssl, fd);
+        LibSsl.SSL_set_accept_state(ssl);
+        return ssl;
+    }
+
+    public static void FreeSession(nint ssl) => LibSsl.SSL_free(ssl);
+
+    public static TlsStatus Handshake(nint ssl)
+    {
+        int r = LibSsl.SSL_do_handshake(ssl);
+        return r == 1 ? TlsStatus.Ok : Status(ssl, r);
+    }
+
+    /// <summary>Decrypted bytes read into <paramref name="buffer"/> (≥ 1 when <paramref name="status"/> is Ok).</summary>
+    public static nint Read(nint ssl, Span<byte> buffer, out TlsStatus status)
+    {
+        nuint n;
+        int r;
+        fixed (byte* p = buffer) r = LibSsl.SSL_read_ex(ssl, p, (nuint)buffer.Length, &n);
+        status = r == 1 ? TlsStatus.Ok : Status(ssl, r);
+        return r == 1 ? (nint)n : 0;
+    }
+
+    /// <summary>Plaintext bytes taken (with partial writes enabled, whole records); after WantWrite the same
+    /// bytes must be offered again (a moved buffer is allowed).</summary>
+    public static nint Write(nint ssl, ReadOnlySpan<byte> data, out TlsStatus status)
+    {
+        nuint n;
+        int r;
+        fixed (byte* p = data) r = LibSsl.SSL_write_ex(ssl, p, (nuint)data.Length, &n);
+        status = r == 1 ? TlsStatus.Ok : Status(ssl, r);
+        return r == 1 ? (nint)n : 0;
+    }
+
+    /// <summary>Kernel TLS only (<see cref="KernelSends"/>): file bytes encrypted by the kernel, no copy.</summary>
+    public static nint SendFile(nint ssl, int fileFd, long offset, long count, out TlsStatus status)
+    {
+        nint r = LibSsl.SSL_sendfile(ssl, fileFd, offset, (nuint)count, 0);
+        status = r >= 0 ? TlsStatus.Ok : Status(ssl, (int)r);
+        return Math.Max(r, 0);
+    }
+
+    /// <summary>Sends close_notify if it can (never waits for the peer's).</summary>
+    public static void Shutdown(nint ssl)
+    {
+        if (LibSsl.SSL_shutdown(ssl) < 0) LibSsl.ERR_clear_error();
+    }
+
+    /// <summary>The SNI name the client sent (valid while the session lives); empty if none.</summary>
+    public static ReadOnlySpan<byte> ServerName(nint ssl) =>
+        MemoryMarshal.CreateReadOnlySpanFromNullTerminated(LibSsl.SSL_get_servername(ssl, LibSsl.TLSEXT_NAMETYPE_host_name));
+
+    /// <summary>Whether the kernel took over encryption of what we send (kTLS: SSL_OP_ENABLE_KTLS and the
+    /// kernel's tls module); then file bodies may use <see cref="SendFile"/>.</summary>
+    public static bool KernelSends(nint ssl) =>
+        LibSsl.BIO_ctrl(LibSsl.SSL_get_wbio(ssl), LibSsl.BIO_CTRL_GET_KTLS_SEND, 0, null) != 0;
+
+    public static int Version(nint ssl) => LibSsl.SSL_version(ssl);
+
+    public static bool SessionReused(nint ssl) => LibSsl.SSL_session_reused(ssl) == 1;
+
+    private static TlsStatus Status(nint ssl, int result)
+    {
+        switch (LibSsl.SSL_get_error(ssl, result))
+        {
+            case LibSsl.SSL_ERROR_WANT_READ: return TlsStatus.WantRead;
+            case LibSsl.SSL_ERROR_WANT_WRITE: return TlsStatus.WantWrite;
+            case LibSsl.SSL_ERROR_ZERO_RETURN: return TlsStatus.Closed;
+            default:
+                LibSsl.ERR_clear_error();
+                return TlsStatus.Failed;
+        }
+    }
+
+    // ───────────────────────────── callbacks from OpenSSL ─────────────────────────────
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnServerName(nint ssl, int* alert, nint arg)
+    {
+        byte* name = LibSsl.SSL_get_servername(ssl, LibSsl.TLSEXT_NAMETYPE_host_name);
+        if (name is null || SelectContext is not { } select) return LibSsl.SSL_TLSEXT_ERR_NOACK;
+        nint chosen = select(LibSsl.SSL_get_SSL_CTX(ssl), MemoryMarshal.CreateReadOnlySpanFromNullTerminated(name));
+        if (chosen != 0 && chosen != LibSsl.SSL_get_SSL_CTX(ssl)) LibSsl.SSL_set_SSL_CTX(ssl, chosen);
+        return LibSsl.SSL_TLSEXT_ERR_OK;
+    }
+
+    private const int TicketNameLength = 16, TicketKeyLength = 32, TicketIvLength = 16;
+
+    /// <summary>RFC 5077 ticket protection as OpenSSL's callback defines it: AES-256-CBC + HMAC-SHA256 under
+    /// keys from <see cref="TicketKeys"/>. Returns 1 (ok), 2 (ok, renew the ticket), 0 (unknown key), -1 (error).</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnTicketKey(nint ssl, byte* name, byte* iv, nint cipher, nint hmac, int encrypt)
+    {
+        if (TicketKeys is not { } keys) return encrypt != 0 ? -1 : 0;
+        byte* aes = stackalloc byte[TicketKeyLength];
+        byte* mac = stackalloc byte[TicketKeyLength];
+        try
+        {
+            if (encrypt != 0)
+            {
+                keys.Current(new Span<byte>(name, TicketNameLength), new Span<byte>(aes, TicketKeyLength), new Span<byte>(mac, TicketKeyLength));
+                if (LibSsl.RAND_bytes(iv, TicketIvLength) != 1) return -1;
+                if (LibSsl.EVP_EncryptInit_ex(cipher, LibSsl.EVP_aes_256_cbc(), 0, aes, iv) != 1) return -1;
+                return LibSsl.HMAC_Init_ex(hmac, mac, TicketKeyLength, LibSsl.EVP_sha256(), 0) == 1 ? 1 : -1;
+            }
+            int found = keys.Find(new ReadOnlySpan<byte>(name, TicketNameLength), new Span<byte>(aes, TicketKeyLength), new Span<byte>(mac, TicketKeyLength));
+            if (found == 0) return 0;
+            if (LibSsl.HMAC_Init_ex(hmac, mac, TicketKeyLength, LibSsl.EVP_sha256(), 0) != 1) return -1;
+            if (LibSsl.EVP_DecryptInit_ex(cipher, LibSsl.EVP_aes_256_cbc(), 0, aes, iv) != 1) return -1;
+            return found;
+        }
+        finally
+        {
+            new Span<byte>(aes, TicketKeyLength).Clear();
+            new Span<byte>(mac, TicketKeyLength).Clear();
+        }
+    }
+
+    private static ReadOnlySpan<byte> Http11 => "http/1.1"u8;
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnAlpn(nint ssl, byte** selected, byte* selectedLength, byte* offered, uint offeredLength, nint arg)
+    {
+        // The client's list is length-prefixed protocol names; pick http/1.1 if it is among them.
+        var list = new ReadOnlySpan<byte>(offered, (int)offeredLength);
+        for (int i = 0; i < list.Length;)
+        {
+            int length = list[i];
+            if (i + 1 + length > list.Length) break;
+            if (list.Slice(i + 1, length).SequenceEqual(Http11))
+            {
+                *selected = offered + i + 1;
+                *selectedLength = (byte)length;
+                return LibSsl.SSL_TLSEXT_ERR_OK;
+            }
+            i += 1 + length;
+        }
+        return LibSsl.SSL_TLSEXT_ERR_NOACK;
+    }
+
+    private static byte[] Terminated(string s)
+    {
+        byte[] bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
+        Encoding.UTF8.GetBytes(s, bytes);
+        return bytes;
+    }
+}

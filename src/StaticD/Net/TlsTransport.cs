@@ -1,0 +1,218 @@
+using System.Net.Sockets;
+using StaticD.Interop;
+using StaticD.Tls;
+
+namespace StaticD.Net;
+
+/// <summary>
+/// A TLS session on a connection of an HTTPS listener, run by the loop like the plain socket: OpenSSL reads and
+/// writes the non-blocking socket itself, and "would block" comes back as EAGAIN, so <see cref="Connection"/> waits
+/// for the next edge exactly as it does for TCP. The handshake runs inside the first receives; its time counts
+/// against the header timeout (the deadline set at accept), so a client that stalls mid-handshake is closed like
+/// one that stalls mid-head.
+/// </summary>
+internal sealed class TlsTransport : ITransport
+{
+    private enum Phase : byte { Start, Handshake, Open, PlainHttp, Failed }
+
+    /// <summary>The first byte of a TLS record carrying a handshake message (a ClientHello).</summary>
+    private const byte HandshakeRecord = 0x16;
+
+    private readonly LoopMetrics _metrics;
+    private readonly bool _kernelTlsAllowed;
+    private nint _ssl;
+    private Phase _phase;
+    private bool _kernelSends;
+
+    public TlsTransport(int fd, TlsSites sites, LoopMetrics metrics)
+    {
+        Fd = fd;
+        _metrics = metrics;
+        _kernelTlsAllowed = sites.KernelTls;
+        _ssl = Ssl.NewSession(sites.Default.Handle, fd);
+    }
+
+    public int Fd { get; }
+    public bool IsTls => _phase != Phase.PlainHttp;
+    /// <summary>The client spoke plain HTTP to this TLS port: the connection answers 400 in plain text and closes
+    /// (the transport passes bytes through unencrypted for that one answer, as nginx does).</summary>
+    public bool IsPlainHttpOnTlsPort => _phase == Phase.PlainHttp;
+    public bool ReadNeedsWritable { get; private set; }
+    public bool WriteNeedsReadable { get; private set; }
+    public ReadOnlySpan<byte> ServerName => _phase == Phase.Open ? Ssl.ServerName(_ssl) : default;
+    public bool CanSendFile => _kernelSends;
+
+    public nint Receive(Span<byte> buffer, out Errno errno)
+    {
+        ReadNeedsWritable = false;
+        if (_phase == Phase.PlainHttp) return Syscall.Recv(Fd, buffer, out errno);
+        if (_phase == Phase.Failed)
+        {
+            errno = Errno.ECONNRESET;
+            return -1;
+        }
+        if (_phase != Phase.Open)
+        {
+            nint step = Handshake(out errno);
+            if (step <= 0) return step;
+            if (_phase == Phase.PlainHttp) return Syscall.Recv(Fd, buffer, out errno);
+        }
+        if (_ssl == 0)
+        {
+            errno = Errno.ECONNRESET;
+            return -1;
+        }
+        // Read until OpenSSL wants the socket again or the buffer is full: the loop is edge-triggered, so a record
+        // left in the socket (or plaintext left in OpenSSL) would otherwise wait for an event that never comes.
+        int total = 0;
+        TlsStatus status = TlsStatus.Ok;
+        while (total < buffer.Length)
+        {
+            total += (int)Ssl.Read(_ssl, buffer[total..], out status);
+            if (status != TlsStatus.Ok) break;
+        }
+        errno = Errno.None;
+        if (total > 0) return total; // a close or error after data is seen again on the next call
+        switch (status)
+        {
+            case TlsStatus.WantRead:
+                errno = Errno.EAGAIN;
+                return -1;
+            case TlsStatus.WantWrite:
+                ReadNeedsWritable = true;
+                errno = Errno.EAGAIN;
+                return -1;
+            case TlsStatus.Closed:
+                return 0;
+            default:
+                errno = Errno.ECONNRESET;
+                return -1;
+        }
+    }
+
+    /// <summary>1 once the session is open (or the client turned out to speak plain HTTP), else what
+    /// <see cref="Receive"/> returns: -1 with EAGAIN to wait, 0 for a client that left, -1 with an error.</summary>
+    private nint Handshake(out Errno errno)
+    {
+        errno = Errno.None;
+        if (_phase == Phase.Start)
+        {
+            Span<byte> first = stackalloc byte[1];
+            nint n = Syscall.Peek(Fd, first, out errno);
+            if (n <= 0) return n;
+            if (first[0] != HandshakeRecord && first[0] is >= (byte)'A' and <= (byte)'Z')
+            {
+                _phase = Phase.PlainHttp;
+                Count(TlsHandshakeResult.PlainHttp);
+                return 1;
+            }
+            _phase = Phase.Handshake;
+        }
+        if (_ssl == 0)
+        {
+            errno = Errno.ENOMEM;
+            return -1;
+        }
+        switch (Ssl.Handshake(_ssl))
+        {
+            case TlsStatus.Ok:
+                _phase = Phase.Open;
+                _kernelSends = _kernelTlsAllowed && Ssl.KernelSends(_ssl);
+                if (_kernelSends) _metrics.KernelTlsSessions++;
+                if (Ssl.SessionReused(_ssl)) _metrics.TlsResumed++;
+                Count(TlsHandshakeResult.Ok);
+                return 1;
+            case TlsStatus.WantRead:
+                errno = Errno.EAGAIN;
+                return -1;
+            case TlsStatus.WantWrite:
+                ReadNeedsWritable = true;
+                errno = Errno.EAGAIN;
+                return -1;
+            default:
+                _phase = Phase.Failed;
+                Count(TlsHandshakeResult.Failed);
+                errno = Errno.ECONNRESET;
+                return -1;
+        }
+    }
+
+    public nint Send(ReadOnlySpan<byte> data, bool more, out Errno errno)
+    {
+        WriteNeedsReadable = false;
+        if (_phase == Phase.PlainHttp) return Syscall.Send(Fd, data, more, out errno);
+        if (_phase != Phase.Open || _ssl == 0)
+        {
+            errno = Errno.EPIPE;
+            return -1;
+        }
+        if (data.IsEmpty)
+        {
+            errno = Errno.None;
+            return 0;
+        }
+        nint n = Ssl.Write(_ssl, data, out TlsStatus status);
+        return Result(n, status, out errno);
+    }
+
+    public nint SendFile(int fileFd, ref long offset, long count, out Errno errno)
+    {
+        WriteNeedsReadable = false;
+        nint n = Ssl.SendFile(_ssl, fileFd, offset, count, out TlsStatus status);
+        if (status == TlsStatus.Ok) offset += n;
+        return Result(n, status, out errno);
+    }
+
+    private nint Result(nint n, TlsStatus status, out Errno errno)
+    {
+        errno = Errno.None;
+        switch (status)
+        {
+            case TlsStatus.Ok:
+                return n;
+            case TlsStatus.WantWrite:
+                errno = Errno.EAGAIN;
+                return -1;
+            case TlsStatus.WantRead:
+                // TLS may need to read before it can write (a key update); the connection then resumes on EPOLLIN.
+                WriteNeedsReadable = true;
+                errno = Errno.EAGAIN;
+                return -1;
+            default:
+                errno = Errno.EPIPE;
+                return -1;
+        }
+    }
+
+    public void ShutdownWrite()
+    {
+        if (_phase == Phase.Open && _ssl != 0) Ssl.Shutdown(_ssl);
+        Syscall.Shutdown(Fd, SocketShutdown.Send);
+    }
+
+    public void Close()
+    {
+        if (_ssl != 0)
+        {
+            if (_phase is Phase.Start or Phase.Handshake) Count(TlsHandshakeResult.Incomplete);
+            else if (_phase == Phase.Open) Ssl.Shutdown(_ssl); // close_notify, best effort: never waits
+            Ssl.FreeSession(_ssl);
+            _ssl = 0;
+        }
+        Syscall.Close(Fd);
+    }
+
+    private void Count(TlsHandshakeResult result) => _metrics.TlsHandshakes[(int)result]++;
+}
+
+/// <summary>How a TLS handshake ended, for <c>staticd_tls_handshakes_total{result}</c>.</summary>
+internal enum TlsHandshakeResult : byte
+{
+    Ok,
+    /// <summary>A protocol error: a version or suite we refuse, a malformed hello, a certificate the client rejected.</summary>
+    Failed,
+    /// <summary>The connection closed (client gone, or the header timeout) before the handshake finished.</summary>
+    Incomplete,
+    /// <summary>A plain HTTP request on the TLS port (answered 400).</summary>
+    PlainHttp,
+}
