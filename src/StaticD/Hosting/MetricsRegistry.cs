@@ -31,6 +31,9 @@ internal sealed class MetricsRegistry
     private Func<long> _dropped = static () => 0;
     private long _reloadSuccesses, _reloadFailures;
     private long _lastReloadSuccess;
+    /// <summary>Each served certificate's end of validity by site label, for the configuration in force.</summary>
+    private (string Site, long NotAfter)[] _certificates = [];
+    private static readonly string[] HandshakeResults = ["ok", "failed", "incomplete", "plain_http"];
 
     public MetricsRegistry(string version, SiteCounters current, TimeProvider? time = null)
     {
@@ -61,6 +64,12 @@ internal sealed class MetricsRegistry
             _reloadSuccesses++;
             _lastReloadSuccess = _time.GetUtcNow().ToUnixTimeSeconds();
         }
+    }
+
+    /// <summary>The certificates of the configuration in force (at start and after each successful reload).</summary>
+    public void SetCertificates(IEnumerable<(string Site, DateTimeOffset NotAfter)> certificates)
+    {
+        lock (_lock) _certificates = [.. certificates.Select(c => (c.Site, c.NotAfter.ToUnixTimeSeconds()))];
     }
 
     public void ReloadFailed()
@@ -166,6 +175,8 @@ internal sealed class MetricsRegistry
         Counter(w, "staticd_file_cache_misses_total", "Requests the file cache could not answer (resolved on the thread pool).", Sum(static l => ref l.CacheMisses));
         Counter(w, "staticd_access_log_dropped_total", "Access log entries dropped because the log queue was full.", _dropped());
 
+        FormatTls(w);
+
         Header(w, "staticd_config_reloads_total", "counter", "Configuration reloads (SIGHUP) by result.");
         Sample(w, "staticd_config_reloads_total", "result", "success", _reloadSuccesses);
         Sample(w, "staticd_config_reloads_total", "result", "failure", _reloadFailures);
@@ -173,6 +184,26 @@ internal sealed class MetricsRegistry
             "Unix time of the last successful configuration load (the start, or the last successful reload).");
         w.Append("staticd_config_last_reload_success_timestamp_seconds ").Append(_lastReloadSuccess).Append('\n');
         return w.ToString();
+    }
+
+    /// <summary>The TLS series, when the configuration serves HTTPS (or did: handshakes were counted).</summary>
+    private void FormatTls(StringBuilder w)
+    {
+        var results = new long[HandshakeResults.Length];
+        foreach (LoopMetrics loop in _loops)
+        {
+            for (int i = 0; i < results.Length; i++) results[i] += Volatile.Read(ref loop.TlsHandshakes[i]);
+        }
+        if (_certificates.Length == 0 && results.All(r => r == 0)) return;
+        Header(w, "staticd_tls_handshakes_total", "counter",
+            "TLS handshakes by result: ok, failed (protocol error), incomplete (closed or timed out first), plain_http (a plain HTTP request on the TLS port).");
+        for (int i = 0; i < results.Length; i++) Sample(w, "staticd_tls_handshakes_total", "result", HandshakeResults[i], results[i]);
+        Counter(w, "staticd_tls_resumed_total", "TLS handshakes that resumed a session (ticket or session ID).", Sum(static l => ref l.TlsResumed));
+        Counter(w, "staticd_tls_kernel_sessions_total", "TLS sessions whose sending the kernel took over (kTLS: files sent with SSL_sendfile).",
+            Sum(static l => ref l.KernelTlsSessions));
+        if (_certificates.Length == 0) return;
+        Header(w, "staticd_tls_certificate_expiry_timestamp_seconds", "gauge", "Unix time at which each site's certificate stops being valid.");
+        foreach ((string site, long notAfter) in _certificates) Sample(w, "staticd_tls_certificate_expiry_timestamp_seconds", "site", site, notAfter);
     }
 
     private void FormatDurations(StringBuilder w)

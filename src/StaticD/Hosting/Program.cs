@@ -87,7 +87,17 @@ internal static class Program
         }
         if (checkOnly)
         {
+            // Certificates are checked for dates only here: at start an expired certificate is served (with a
+            // warning) rather than taking every site down, but a check before deploying should stop the deploy.
+            List<ConfigException> certificates = TlsConfig.CertificateErrors(options, context.Tls, DateTimeOffset.UtcNow);
+            IEnumerable<string> nameWarnings = TlsConfig.NameWarnings(options, context.Tls).ToList();
             context.Dispose();
+            if (certificates.Count > 0)
+            {
+                ErrorOutput.Error(ConfigException.Combine(certificates).Format(configPath));
+                return ExitConfig;
+            }
+            foreach (string warning in nameWarnings) ErrorOutput.Warning($"staticd: warning: {configPath}: {warning}");
             foreach (string warning in StartupChecks.Warnings(options, configPath)) ErrorOutput.Warning(warning);
             Console.Out.WriteLine($"staticd: {configPath}: configuration is valid");
             return 0;

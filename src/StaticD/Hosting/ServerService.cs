@@ -78,6 +78,7 @@ internal sealed partial class ServerService(
         _loops = [.. loops];
         AccessLog accessLog = _accessLog;
         _metrics.Attach(_loops.Select(l => l.Metrics), () => accessLog.Dropped);
+        CertificatesInForce(options, _context);
         // Before the loops serve anything, so a deploy that swaps a root from the first request on is followed;
         // and before SIGHUP can reach Reload, which registers the next roots with it.
         _rootWatcher = new RootWatcher(_logger);
@@ -274,6 +275,7 @@ internal sealed partial class ServerService(
                 _context = next;
                 _options = options;
                 _metrics.ReloadSucceeded(next.Counters);
+                CertificatesInForce(options, next);
                 var applied = new CountdownEvent(_loops.Length);
                 for (int i = 0; i < _loops.Length; i++)
                 {
@@ -312,6 +314,15 @@ internal sealed partial class ServerService(
             }
             _notifier?.Notify("READY=1\nSTATUS=Serving");
         }
+    }
+
+    /// <summary>Reports the certificates now served: their expiry in the metrics, and a warning for each one that
+    /// is out of its validity (served anyway: refusing to start would take every site down, not just its own).</summary>
+    private void CertificatesInForce(ServerOptions options, ServeContext context)
+    {
+        _metrics.SetCertificates(TlsConfig.Expiries(options, context.Tls));
+        foreach (ConfigException problem in TlsConfig.CertificateErrors(options, context.Tls, DateTimeOffset.UtcNow))
+            Log.CertificateNotValid(_logger, problem.Key ?? "StaticD:Tls", problem.Message);
     }
 
     // ───────────────────────────── stop ─────────────────────────────

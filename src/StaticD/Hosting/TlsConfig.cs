@@ -104,17 +104,33 @@ internal static class TlsConfig
         return [.. problems.DistinctBy(p => p.Message)];
     }
 
-    /// <summary>For --check-config: a site certificate that names none of the site's hosts (clients would refuse
-    /// it, but the operator may be about to change the names, so it is not fatal).</summary>
+    /// <summary>For --check-config: a site whose certificate (its own, or the default one it is served with) names
+    /// none of the site's hosts (clients would refuse it, but the operator may be about to change the names or
+    /// serve that site over plain HTTP only, so it is not fatal).</summary>
     public static IEnumerable<string> NameWarnings(ServerOptions options, TlsSites? tls)
     {
-        foreach ((SitePolicy site, CertificateContext context) in Pairs(options, tls))
+        if (tls is null) yield break;
+        for (int i = 0; i < options.Sites.Count; i++)
         {
+            SitePolicy site = options.Sites[i];
+            CertificateContext context = tls.ForSite(i);
             if (site.Hosts.Length == 0 || site.Hosts.Any(context.Covers)) continue;
             string names = context.Names.Count == 0 ? "no DNS names" : string.Join(", ", context.Names);
-            yield return $"{site.ConfigPath}:Tls: certificate {context.CertificatePath} covers none of the site's hosts " +
-                         $"({string.Join(", ", site.Hosts)}); it names {names}";
+            string which = site.TlsCertificate is null
+                ? $"{site.ConfigPath}: has no Tls of its own, and the default certificate {context.CertificatePath}"
+                : $"{site.ConfigPath}:Tls: certificate {context.CertificatePath}";
+            yield return $"{which} covers none of the site's hosts ({string.Join(", ", site.Hosts)}); it names {names}";
         }
+    }
+
+    /// <summary>Each site's certificate expiry by its metrics label (first host name, "_" for the default site);
+    /// sites without their own certificate are served with the default one and reported with it.</summary>
+    public static IEnumerable<(string Site, DateTimeOffset NotAfter)> Expiries(ServerOptions options, TlsSites? tls)
+    {
+        if (tls is null) yield break;
+        if (options.ServesDefault) yield return ("_", tls.Default.NotAfter);
+        for (int i = 0; i < options.Sites.Count; i++)
+            yield return (System.Text.Encoding.ASCII.GetString(options.Sites[i].LogName), tls.ForSite(i).NotAfter);
     }
 
     private static IEnumerable<(SitePolicy, CertificateContext)> Pairs(ServerOptions options, TlsSites? tls)

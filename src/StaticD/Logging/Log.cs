@@ -92,4 +92,7 @@ internal static partial class Log
 
     [LoggerMessage(48, LogLevel.Warning, "reload: Metrics:Listen changed; this takes effect at the next restart")]
     public static partial void ReloadMetricsIgnored(ILogger logger);
+
+    [LoggerMessage(70, LogLevel.Warning, "{Key:l}: {Problem:l}; serving it anyway, but clients will refuse it")]
+    public static partial void CertificateNotValid(ILogger logger, string key, string problem);
 }

@@ -55,7 +55,13 @@ internal sealed class CertificateContext : IDisposable
             if (!Ssl.UseCertificateChainFile(ctx, certificatePath))
                 throw new TlsLoadException($"certificate {certificatePath}: {Ssl.TakeErrors()}");
             if (!Ssl.UsePrivateKeyFile(ctx, keyPath))
-                throw new TlsLoadException($"key {keyPath}: not a usable PEM private key ({Ssl.TakeErrors()})");
+            {
+                // OpenSSL checks the pair as it takes the key: say which of the two problems it is in our words.
+                string errors = Ssl.TakeErrors();
+                throw new TlsLoadException(errors.Contains("values mismatch", StringComparison.Ordinal)
+                    ? $"key {keyPath} does not match certificate {certificatePath}"
+                    : $"key {keyPath}: not a usable PEM private key ({errors})");
+            }
             if (!Ssl.CheckPrivateKey(ctx))
             {
                 Ssl.ClearErrors();
