@@ -69,32 +69,20 @@ internal static class Program
         }
         configPath = Path.GetFullPath(configPath);
 
-        IConfigurationRoot configuration;
-        ServerOptions options;
-        ServeContext context;
-        LogEventLevel level;
-        try
-        {
-            configuration = ConfigLoader.Load(configPath);
-            options = ServerOptions.Load(configuration, configPath);
-            level = ConfigLoader.ReadLogLevel(configuration);
-            context = StartupChecks.OpenContext(options);
-        }
-        catch (ConfigException ex)
-        {
-            ErrorOutput.Error(ex.Format(configPath));
-            return ExitConfig;
-        }
+        // --check-config judges the file alone; only the daemon falls back to the last good copy.
+        string? stateDirectory = checkOnly ? null : LastGoodConfig.StateDirectory(Environment.GetEnvironmentVariable("STATE_DIRECTORY"));
+        if (StartupConfiguration.Load(configPath, stateDirectory) is not { } start) return ExitConfig;
+        ServerOptions options = start.Options;
         if (checkOnly)
         {
-            context.Dispose();
+            start.Context.Dispose();
             foreach (string warning in StartupChecks.Warnings(options, configPath)) ErrorOutput.Warning(warning);
             Console.Out.WriteLine($"staticd: {configPath}: configuration is valid");
             return 0;
         }
 
         RaiseFileLimit();
-        var levelSwitch = new LoggingLevelSwitch(level);
+        var levelSwitch = new LoggingLevelSwitch(start.Level);
         LoggerConfiguration logging = new LoggerConfiguration()
             .MinimumLevel.ControlledBy(levelSwitch)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
@@ -110,7 +98,9 @@ internal static class Program
 
         try
         {
-            using IHost host = BuildHost(new LoadedConfiguration(options, context), new StartupSettings(configPath), levelSwitch, journal, logging.CreateLogger());
+            var settings = new StartupSettings(configPath) { StateDirectory = stateDirectory, FallbackReason = start.FallbackReason };
+            using IHost host = BuildHost(new LoadedConfiguration(options, start.Context) { Text = start.Text }, settings, levelSwitch, journal,
+                logging.CreateLogger());
             host.Run();
             return 0;
         }

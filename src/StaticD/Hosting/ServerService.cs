@@ -87,11 +87,13 @@ internal sealed partial class ServerService(
             context.Cancel = true; // HUP means reload, never "terminate"
             ThreadPool.QueueUserWorkItem(_ => Reload());
         });
-        _status = new StatusReporter(_notifier, _loops, _connectionCount, _logger);
-        _notifier?.Notify("READY=1\nSTATUS=Serving");
+        _status = new StatusReporter(_notifier, _loops, _connectionCount, _logger, settings.FallbackReason);
+        _notifier?.Notify("READY=1\nSTATUS=" + StatusReporter.Headline(settings.FallbackReason));
         Log.Started(_logger, Program.Version, Describe(_endPoints), options.DescribeSites(), options.Loops);
         if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints));
         if (_metricsServer is not null) Log.MetricsListening(_logger, ListenException.Format(_metricsServer.EndPoint));
+        // Program has said why the file was refused and which copy serves instead; that copy is saved already.
+        if (settings.FallbackReason is null) SaveLastGood(initial.Text);
         return Task.CompletedTask;
     }
 
@@ -207,7 +209,7 @@ internal sealed partial class ServerService(
             _notifier?.Notify($"RELOADING=1\nMONOTONIC_USEC={monotonicUsec}\nSTATUS=Reloading the configuration");
             try
             {
-                IConfigurationRoot configuration = settings.LoadConfiguration();
+                (IConfigurationRoot configuration, byte[]? text) = settings.LoadConfiguration();
                 ServerOptions options = ServerOptions.Load(configuration, settings.ConfigPath);
                 Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
                 ServeContext next = StartupChecks.OpenContext(options);
@@ -273,6 +275,8 @@ internal sealed partial class ServerService(
                     StoreListeners(perLoop);
                 }
                 levelSwitch.MinimumLevel = level;
+                if (_status is not null) _status.FallbackReason = null; // the file itself is in force again
+                SaveLastGood(text);
                 // The old root descriptor is only used while a request is being resolved on the thread pool,
                 // which takes milliseconds; a minute is a wide margin before closing it.
                 _ = Task.Delay(TimeSpan.FromMinutes(1)).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
@@ -283,7 +287,22 @@ internal sealed partial class ServerService(
                 _metrics.ReloadFailed();
                 Log.ReloadFailed(_logger, ex.Format(settings.ConfigPath));
             }
-            _notifier?.Notify("READY=1\nSTATUS=Serving");
+            _notifier?.Notify("READY=1\nSTATUS=" + StatusReporter.Headline(_status?.FallbackReason));
+        }
+    }
+
+    /// <summary>The configuration now in force loaded and serves: it is the one to fall back on at the next start
+    /// (<see cref="LastGoodConfig"/>). Failing to save costs only that fallback, so it is a warning.</summary>
+    private void SaveLastGood(byte[]? text)
+    {
+        if (settings.StateDirectory is not { } directory || text is null) return;
+        try
+        {
+            new LastGoodConfig(settings.ConfigPath, DateTimeOffset.UtcNow, text).Save(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.LastGoodNotSaved(_logger, LastGoodConfig.PathIn(directory), ex.Message);
         }
     }
 
@@ -316,15 +335,29 @@ internal sealed partial class ServerService(
     }
 }
 
-/// <summary>The configuration read at start-up: the options as written and what the loops serve with.</summary>
-internal sealed record LoadedConfiguration(ServerOptions Options, ServeContext Context);
+/// <summary>The configuration read at start-up: the options as written and what the loops serve with, and the
+/// file's bytes they came from (null for <c>staticd serve</c>, which has no file).</summary>
+internal sealed record LoadedConfiguration(ServerOptions Options, ServeContext Context)
+{
+    public byte[]? Text { get; init; }
+}
 
 /// <summary>What the command line decided, for the parts that run after start-up (reload).</summary>
 internal sealed record StartupSettings(string ConfigPath)
 {
-    /// <summary>Reads the configuration again on reload: the file plus the environment, or for <c>staticd
-    /// serve</c> the command line's settings.</summary>
-    public Func<IConfigurationRoot> LoadConfiguration { get; init; } = () => ConfigLoader.Load(ConfigPath);
+    /// <summary>Reads the configuration again on reload: the file plus the environment, with the file's bytes (to
+    /// save as the last good copy), or for <c>staticd serve</c> the command line's settings and no bytes.</summary>
+    public Func<(IConfigurationRoot Configuration, byte[]? Text)> LoadConfiguration { get; init; } = () =>
+    {
+        byte[] text = ConfigLoader.Read(ConfigPath);
+        return (ConfigLoader.Parse(text), text);
+    };
+
+    /// <summary>Where the last good configuration is saved (<c>$STATE_DIRECTORY</c>); null: nowhere.</summary>
+    public string? StateDirectory { get; init; }
+
+    /// <summary>Why start-up serves the last good copy instead of the file (one line); null when it serves the file.</summary>
+    public string? FallbackReason { get; init; }
 }
 
 /// <summary>Where logs go: the journal sink when staticd runs under systemd (the access log writes to it

@@ -92,4 +92,7 @@ internal static partial class Log
 
     [LoggerMessage(48, LogLevel.Warning, "reload: Metrics:Listen changed; this takes effect at the next restart")]
     public static partial void ReloadMetricsIgnored(ILogger logger);
+
+    [LoggerMessage(49, LogLevel.Warning, "cannot save the last good configuration to {Path:l}: {Reason:l}")]
+    public static partial void LastGoodNotSaved(ILogger logger, string path, string reason);
 }
