@@ -91,7 +91,7 @@ internal sealed partial class ServerService(
         _notifier?.Notify("READY=1\nSTATUS=" + StatusReporter.Headline(settings.FallbackReason));
         Log.Started(_logger, Program.Version, Describe(_endPoints), options.DescribeSites(), options.Loops);
         if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints));
-        if (_metricsServer is not null) Log.MetricsListening(_logger, ListenException.Format(_metricsServer.EndPoint));
+        if (_metricsServer is not null) Log.MetricsListening(_logger, _metricsServer.Address.Describe());
         // Program has said why the file was refused and which copy serves instead; that copy is saved already.
         if (settings.FallbackReason is null) SaveLastGood(initial.Text);
         return Task.CompletedTask;
@@ -199,7 +199,8 @@ internal sealed partial class ServerService(
     /// <summary>
     /// SIGHUP: re-read the file; if it is invalid, say why and keep serving as before. Otherwise requests from now
     /// on use the new root, headers, rules, limits and log level; no connection is closed. A changed address list
-    /// is bound first and swapped in after, so there is always a socket accepting.
+    /// (or metrics listener) is bound first and swapped in after, so there is always a socket accepting; if it
+    /// cannot be bound, the reload fails as a whole and the old one stays.
     /// </summary>
     public void Reload()
     {
@@ -214,6 +215,21 @@ internal sealed partial class ServerService(
                 Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
                 ServeContext next = StartupChecks.OpenContext(options);
                 ServerOptions previous = _options;
+                // Bound before anything else changes, so a failure leaves all as it was (the old listener included).
+                bool metricsChanged = !Equals(options.MetricsListen, previous.MetricsListen);
+                MetricsServer? nextMetrics = null;
+                if (metricsChanged && options.MetricsListen is { } metricsAt)
+                {
+                    try
+                    {
+                        nextMetrics = new MetricsServer(metricsAt, _metrics, _logger);
+                    }
+                    catch (ListenException ex)
+                    {
+                        next.Dispose();
+                        throw new ConfigException("StaticD:Metrics:Listen", ex.Message);
+                    }
+                }
 
                 Listener[][]? perLoop = null;
                 bool addressesChanged = options.Port != previous.Port || !options.Listen.SequenceEqual(previous.Listen);
@@ -239,11 +255,11 @@ internal sealed partial class ServerService(
                     catch (ListenException ex)
                     {
                         next.Dispose();
+                        nextMetrics?.Dispose();
                         throw new ConfigException("StaticD:Listen", ex.Message);
                     }
                 }
                 if (options.Loops != previous.Loops) Log.ReloadLoopsIgnored(_logger, previous.Loops, options.Loops);
-                if (!Equals(options.MetricsListen, previous.MetricsListen)) Log.ReloadMetricsIgnored(_logger);
 
                 ServeContext old = _context;
                 _rootWatcher?.Register(next.Roots.Roots);
@@ -275,6 +291,7 @@ internal sealed partial class ServerService(
                     StoreListeners(perLoop);
                 }
                 levelSwitch.MinimumLevel = level;
+                if (metricsChanged) SwapMetricsServer(nextMetrics);
                 if (_status is not null) _status.FallbackReason = null; // the file itself is in force again
                 SaveLastGood(text);
                 // The old root descriptor is only used while a request is being resolved on the thread pool,
@@ -289,6 +306,20 @@ internal sealed partial class ServerService(
             }
             _notifier?.Notify("READY=1\nSTATUS=" + StatusReporter.Headline(_status?.FallbackReason));
         }
+    }
+
+    /// <summary>Puts the reload's metrics listener (null: none) in place of the old one, which closes: a scrape in
+    /// progress on it finishes first (its thread is joined).</summary>
+    private void SwapMetricsServer(MetricsServer? next)
+    {
+        MetricsServer? old = _metricsServer;
+        _metricsServer = next;
+        if (old is not null)
+        {
+            old.Dispose();
+            Log.MetricsClosed(_logger, old.Address.Describe());
+        }
+        if (next is not null) Log.MetricsListening(_logger, next.Address.Describe());
     }
 
     /// <summary>The configuration now in force loaded and serves: it is the one to fall back on at the next start
@@ -313,7 +344,12 @@ internal sealed partial class ServerService(
         _hangup?.Dispose();
         _notifier?.Notify("STOPPING=1\nSTATUS=Finishing responses in flight");
         _status?.Dispose();
-        _metricsServer?.Dispose();
+        // Under the reload lock: a reload in progress may be swapping the metrics listener.
+        lock (_reloadLock)
+        {
+            _metricsServer?.Dispose();
+            _metricsServer = null;
+        }
         Log.Stopping(_logger, _options.ShutdownTimeoutSeconds);
         foreach (EventLoop loop in _loops) loop.RequestStop();
         // Each loop enforces the shutdown timeout itself; the extra seconds only guard against a wedged loop.

@@ -34,8 +34,39 @@ public sealed class MetricsTests : IDisposable
     [InlineData("[::]:65535", "::", 65535)]
     public void ListenTakesAnAddressAndPort(string value, string address, int port)
     {
-        IPEndPoint? ep = Load(("StaticD:Metrics:Listen", value)).MetricsListen;
-        Assert.Equal(new IPEndPoint(IPAddress.Parse(address), port), ep);
+        MetricsAddress? at = Load(("StaticD:Metrics:Listen", value)).MetricsListen;
+        Assert.Equal(new MetricsAddress(new IPEndPoint(IPAddress.Parse(address), port), null), at);
+    }
+
+    [Theory]
+    [InlineData("unix:/run/staticd/metrics.sock", "/run/staticd/metrics.sock")]
+    [InlineData(" unix:/tmp/m ", "/tmp/m")]
+    public void ListenTakesAUnixSocketPath(string value, string path)
+    {
+        MetricsAddress? at = Load(("StaticD:Metrics:Listen", value)).MetricsListen;
+        Assert.Equal(new MetricsAddress(null, path), at);
+        Assert.Equal("unix:" + path, at!.ToString());
+    }
+
+    [Theory]
+    [InlineData("unix:")]
+    [InlineData("unix:run/staticd/metrics.sock")]
+    [InlineData("unix:/run/staticd/")]
+    public void AUnixSocketNeedsAnAbsolutePath(string value)
+    {
+        var ex = Assert.Throws<ConfigException>(() => Load(("StaticD:Metrics:Listen", value)));
+        Assert.Equal("StaticD:Metrics:Listen", ex.Key);
+        Assert.Contains("expected an absolute path after \"unix:\"", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AUnixSocketPathMustFitASockaddrUn()
+    {
+        string path = "/" + new string('a', 107);
+        var ex = Assert.Throws<ConfigException>(() => Load(("StaticD:Metrics:Listen", "unix:" + path)));
+        Assert.Equal("StaticD:Metrics:Listen", ex.Key);
+        Assert.Contains("the path is 108 bytes and a unix socket's path holds at most 107", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(new MetricsAddress(null, path[..^1]), Load(("StaticD:Metrics:Listen", "unix:" + path[..^1])).MetricsListen);
     }
 
     [Theory]
@@ -47,7 +78,7 @@ public sealed class MetricsTests : IDisposable
     [InlineData("::1:9113")]
     [InlineData("[127.0.0.1]:9113")]
     [InlineData("localhost:9113")]
-    [InlineData("unix:/run/staticd.sock")]
+    [InlineData("unix/run/staticd.sock")]
     [InlineData("")]
     public void AnythingElseIsRefusedNamingTheKey(string value)
     {
