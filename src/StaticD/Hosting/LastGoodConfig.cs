@@ -43,15 +43,11 @@ internal sealed record LastGoodConfig(string ConfigFile, DateTimeOffset SavedAt,
         string temporary = Path.Combine(directory, $".{FileName}.{Environment.ProcessId}.tmp");
         try
         {
-            File.Delete(temporary); // a leftover would keep its own mode through FileMode.CreateNew's O_EXCL below
-            var options = new FileStreamOptions
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
             {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            };
-            using (var stream = new FileStream(temporary, options))
-            {
+                // Private before it holds anything (the unit's UMask=0077 makes it so anyway; a shell's 022 would not).
+                Errno chmod = Syscall.ChangeMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                if (chmod != Errno.None) throw new IOException($"chmod {temporary}: {chmod.Describe()}");
                 stream.Write(Serialize());
                 stream.Flush(flushToDisk: true);
             }

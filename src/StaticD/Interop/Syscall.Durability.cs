@@ -1,9 +1,18 @@
 namespace StaticD.Interop;
 
-/// <summary>fsync(2) of a directory: what makes a rename inside it survive a crash (the file's own fsync
-/// covers its data, not the directory entry that names it).</summary>
+/// <summary>For the files staticd writes itself (the last good configuration, a unix socket): fsync(2) of a
+/// directory, what makes a rename inside it survive a crash (the file's own fsync covers its data, not the
+/// directory entry that names it); and chmod(2).</summary>
 internal static unsafe partial class Syscall
 {
+    /// <summary>chmod(2): <paramref name="mode"/> is the permission bits (0600, 0660).</summary>
+    public static Errno ChangeMode(string path, UnixFileMode mode)
+    {
+        byte[] name = NulTerminated(path);
+        fixed (byte* p = name)
+            return Libc.chmod(p, (uint)mode) < 0 ? ErrnoExtensions.Last() : Errno.None;
+    }
+
     public static Errno SyncDirectory(string path)
     {
         byte[] name = NulTerminated(path);

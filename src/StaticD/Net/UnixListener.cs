@@ -37,16 +37,12 @@ internal sealed class UnixListener : IDisposable
             errno = Syscall.Bind(fd, address, length);
             if (errno != Errno.None) throw new ListenException(path, errno.Describe(), errno);
             // bind(2) made the file with the process's umask; the mode that counts is set before anyone may connect.
-            File.SetUnixFileMode(path, mode);
+            errno = Syscall.ChangeMode(path, mode);
+            if (errno != Errno.None) throw new ListenException(path, $"cannot set the socket's mode: {errno.Describe()}", errno);
             errno = Syscall.Listen(fd, Listener.Backlog);
             if (errno != Errno.None) throw new ListenException(path, errno.Describe(), errno);
             Syscall.StatPath(path, out Statx st, out _);
             return new UnixListener(fd, path, st.Ino);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Syscall.Close(fd);
-            throw new ListenException(path, $"cannot set the socket's mode: {ex.Message}", Errno.EACCES);
         }
         catch
         {
