@@ -53,7 +53,7 @@ internal static class HelpText
         ("Limits:MaxConnections", Num(L.MaxConnections), "beyond this, 503 and close"),
         ("Limits:MaxRanges", Num(L.MaxRanges), "more ranges get the whole file (200)"),
         ("FileCache", "true", "keep open files and small files in memory"),
-        ("Metrics:Listen", "off", "serve Prometheus GET /metrics on this ADDRESS:PORT"),
+        ("Metrics:Listen", "off", "serve Prometheus GET /metrics on ADDRESS:PORT or unix:PATH"),
         ("ServeHiddenFiles", "false", "serve dotfiles (/.well-known/ always is)"),
         ("DirectoryListing", "false", "list directories without an index"),
         ("SpaFallback", "none", "e.g. /index.html for missing extension-less paths"),
