@@ -48,17 +48,6 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal("unix:" + path, at!.ToString());
     }
 
-    [Theory]
-    [InlineData("unix:")]
-    [InlineData("unix:run/staticd/metrics.sock")]
-    [InlineData("unix:/run/staticd/")]
-    public void AUnixSocketNeedsAnAbsolutePath(string value)
-    {
-        var ex = Assert.Throws<ConfigException>(() => Load(("StaticD:Metrics:Listen", value)));
-        Assert.Equal("StaticD:Metrics:Listen", ex.Key);
-        Assert.Contains("expected an absolute path after \"unix:\"", ex.Message, StringComparison.Ordinal);
-    }
-
     [Fact]
     public void AUnixSocketPathMustFitASockaddrUn()
     {
@@ -69,22 +58,28 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal(new MetricsAddress(null, path[..^1]), Load(("StaticD:Metrics:Listen", "unix:" + path[..^1])).MetricsListen);
     }
 
+    private const string AddressAndPort = "127.0.0.1:9113";
+    private const string AbsolutePath = "expected an absolute path after \"unix:\"";
+
     [Theory]
-    [InlineData("127.0.0.1")]
-    [InlineData("127.0.0.1:")]
-    [InlineData("127.0.0.1:0")]
-    [InlineData("127.0.0.1:65536")]
-    [InlineData("127.0.0.1:-1")]
-    [InlineData("::1:9113")]
-    [InlineData("[127.0.0.1]:9113")]
-    [InlineData("localhost:9113")]
-    [InlineData("unix/run/staticd.sock")]
-    [InlineData("")]
-    public void AnythingElseIsRefusedNamingTheKey(string value)
+    [InlineData("127.0.0.1", AddressAndPort)]
+    [InlineData("127.0.0.1:", AddressAndPort)]
+    [InlineData("127.0.0.1:0", AddressAndPort)]
+    [InlineData("127.0.0.1:65536", AddressAndPort)]
+    [InlineData("127.0.0.1:-1", AddressAndPort)]
+    [InlineData("::1:9113", AddressAndPort)]
+    [InlineData("[127.0.0.1]:9113", AddressAndPort)]
+    [InlineData("localhost:9113", AddressAndPort)]
+    [InlineData("unix/run/staticd.sock", AddressAndPort)]
+    [InlineData("", AddressAndPort)]
+    [InlineData("unix:", AbsolutePath)]
+    [InlineData("unix:run/staticd/metrics.sock", AbsolutePath)]
+    [InlineData("unix:/run/staticd/", AbsolutePath)]
+    public void AnythingElseIsRefusedNamingTheKey(string value, string allowed)
     {
         var ex = Assert.Throws<ConfigException>(() => Load(("StaticD:Metrics:Listen", value)));
         Assert.Equal("StaticD:Metrics:Listen", ex.Key);
-        Assert.Contains("127.0.0.1:9113", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(allowed, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
