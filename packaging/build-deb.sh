@@ -100,8 +100,9 @@ Description: static-file HTTP/1.1 server for systemd
  resolved beneath the document root by the kernel (openat2 RESOLVE_BENEATH).
  .
  It runs as a hardened Type=notify systemd service: configuration in
- /etc/staticd/appsettings.json, validated before every start and reload
- (staticd --check-config), reload on SIGHUP without dropping connections,
+ /etc/staticd/appsettings.json, validated before every reload (staticd
+ --check-config); a start with a broken file serves the last good one.
+ Reload on SIGHUP without dropping connections,
  a watchdog, and structured access logs in the journal
  (journalctl -u staticd HTTP_STATUS=404). Socket activation is optional.
 EOF

@@ -96,6 +96,24 @@ public sealed class RawHttpClient : IDisposable
         return new RawHttpClient(socket);
     }
 
+    /// <summary>Connects to a unix stream socket at <paramref name="path"/> (the metrics listener's "unix:PATH").</summary>
+    public static async Task<RawHttpClient> ConnectUnixAsync(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var cts = new CancellationTokenSource(DefaultTimeout);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cts.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new RawHttpClient(socket);
+    }
+
     /// <summary>Sends text as Latin-1 so every char maps to exactly one byte on the wire.</summary>
     public Task SendAsync(string text) => SendAsync(Encoding.Latin1.GetBytes(text));
 

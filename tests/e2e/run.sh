@@ -462,6 +462,64 @@ step_access_flood() {
 		csh "! journalctl -u staticd --since @$t0 _TRANSPORT=stdout -o cat --no-pager | grep -q 'flood='"
 }
 
+# Metrics on a unix socket in /run/staticd (RuntimeDirectory=), turned on by a reload and scraped with curl; the
+# request counter must grow by exactly the requests sent. Turned off again by a reload, which removes the socket.
+METRICS_SOCK=/run/staticd/metrics.sock
+scrape_get_2xx() { # the default site's GET 2xx count, 0 when there is no such sample yet
+	c curl -fsS --max-time 5 --unix-socket "$METRICS_SOCK" http://localhost/metrics |
+		awk '$1 == "staticd_http_requests_total{site=\"_\",method=\"GET\",code=\"2xx\"}" { v = $2 } END { print v + 0 }'
+}
+step_metrics() {
+	csh "cp $CONF /root/appsettings.before-metrics.json"
+	csh "sed -i 's|\"StaticD\": {|\"StaticD\": {\n    \"Metrics\": { \"Listen\": \"unix:$METRICS_SOCK\" },|' $CONF"
+	check "the edit is in place and staticd --check-config accepts it" csh "grep -qF 'unix:$METRICS_SOCK' $CONF && staticd --check-config"
+	check "systemctl reload staticd succeeds" c systemctl reload staticd
+	check "the socket exists, mode 0660, user and group staticd" \
+		csh "for i in \$(seq 1 25); do test -S $METRICS_SOCK && break; sleep 0.2; done; test \"\$(stat -c '%a %U %G' $METRICS_SOCK)\" = '660 staticd staticd'"
+	local before after i n=25
+	before="$(scrape_get_2xx)"
+	check "$n GETs of /index.html, each 200" \
+		csh "curl -s -o /dev/null -w '%{http_code}\n' 'http://127.0.0.1/index.html?m=[1-$n]' > /tmp/m.codes; test \"\$(grep -cx 200 /tmp/m.codes)\" = $n"
+	# A response is counted once its last byte is sent, which can be a moment after curl has it.
+	for i in $(seq 1 25); do after="$(scrape_get_2xx)"; [ $((after - before)) -ge $n ] && break; sleep 0.2; done
+	note "staticd_http_requests_total{site=\"_\",method=\"GET\",code=\"2xx\"}: $before before, $after after"
+	check "the counter grew by exactly $n" test "$((after - before))" = "$n"
+	check "staticd_connections{state=...} is exposed" \
+		csh "curl -fsS --max-time 5 --unix-socket $METRICS_SOCK http://localhost/metrics | grep -q '^staticd_connections{state=\"idle\"} '"
+	csh "cp /root/appsettings.before-metrics.json $CONF"
+	check "reload without Metrics" c systemctl reload staticd
+	check "the socket file is gone" csh "for i in \$(seq 1 25); do test -e $METRICS_SOCK || exit 0; sleep 0.2; done; exit 1"
+}
+
+# A broken file and `systemctl restart`: the site stays up on /var/lib/staticd/last-good.json (StateDirectory=),
+# STATUS= and journalctl -p err say so; fixed and restarted, all is normal again.
+LAST_GOOD=/var/lib/staticd/last-good.json
+step_last_good() {
+	check "the running configuration is saved: $LAST_GOOD, mode 0600, user staticd, naming $CONF" \
+		csh "test \"\$(stat -c '%a %U' $LAST_GOOD)\" = '600 staticd' && grep -qF '\"ConfigFile\": \"$CONF\"' $LAST_GOOD"
+	local t0 saved; t0="$(date +%s)"; sleep 1
+	saved="$(csh "sha256sum < $LAST_GOOD")"
+	csh "cp $CONF /root/appsettings.good3.json && printf '{ \"StaticD\": { \"Port\": 80, \"Root\": ' > $CONF"
+	check "systemctl restart staticd with the broken file succeeds" c systemctl restart staticd
+	check "still serving the site" wait_http_has http://127.0.0.1/ "It works" 10
+	check "systemctl status: Status: \"Running the last good configuration: $CONF: invalid JSON ...\"" \
+		csh "systemctl status staticd --no-pager | grep -F 'Status: \"Running the last good configuration: $CONF: invalid JSON at line 1'"
+	systemctl_status_line="$(csh "systemctl status staticd --no-pager | grep -F 'Status:'")"
+	note "systemctl status: ${systemctl_status_line# *}"
+	check "journalctl -u staticd -p err: the file's error and the copy served instead" \
+		csh "for i in \$(seq 1 25); do j=\$(journalctl -u staticd -p err --since @$t0 -o cat --no-pager);
+		     echo \"\$j\" | grep -qF 'staticd: $CONF: invalid JSON at line 1' &&
+		     echo \"\$j\" | grep -qF 'staticd: $CONF is invalid; serving with the last good configuration instead: $LAST_GOOD' && exit 0; sleep 0.2; done
+		     journalctl -u staticd -p err --since @$t0 -o cat --no-pager; exit 1"
+	check "the broken file did not replace the copy" test "$saved" = "$(csh "sha256sum < $LAST_GOOD")"
+	check "staticd --check-config still refuses the file (exit 78)" csh "staticd --check-config; test \$? = 78"
+	csh "cp /root/appsettings.good3.json $CONF"
+	check "restart with the fixed file" c systemctl restart staticd
+	check "serving" wait_http_has http://127.0.0.1/ "It works" 10
+	check "STATUS= is plain \"Serving...\" again" \
+		csh "systemctl show -p StatusText --value staticd | grep -q '^Serving' && ! systemctl status staticd --no-pager | grep -q 'last good'"
+}
+
 # ---------------------------------------------------------------- main
 
 install_missing
@@ -481,8 +539,8 @@ ensure_rootfs
 boot
 
 if ! run_step 1 "install: active, default page on :80" step_install; then
-	log "the package did not install and start: the other 10 steps are not run"
-	echo "e2e: $PASSED passed, $((FAILED + 10)) failed"
+	log "the package did not install and start: the other 12 steps are not run"
+	echo "e2e: $PASSED passed, $((FAILED + 12)) failed"
 	exit 1
 fi
 run_step 2 "edit root+port, reload; a download across the reload stays intact" step_reload
@@ -495,6 +553,8 @@ run_step 8 "socket activation via staticd.socket" step_socket_activation
 run_step 9 "restart under a client loop refuses nothing (fd store)" step_restart_under_load
 run_step 10 "two sites and a www redirect by Host after a reload; SITE in the journal" step_sites
 run_step 11 "$FLOOD_REQUESTS requests in <= 10 s: each in the journal with its fields or counted as dropped" step_access_flood
+run_step 12 "metrics on a unix socket turned on by a reload: the request counter matches the requests sent" step_metrics
+run_step 13 "broken file + systemctl restart: still serving the last good configuration, STATUS= and journal say so" step_last_good
 
 echo "e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -12,21 +12,29 @@ internal static class ConfigLoader
     /// <summary>The one key read outside the StaticD section.</summary>
     public const string LogLevelKey = "Logging:LogLevel:Default";
 
-    public static IConfigurationRoot Load(string path)
+    public static IConfigurationRoot Load(string path) => Parse(Read(path));
+
+    /// <summary>The file's bytes, as they are now (what <see cref="Parse"/> then checks and loads).</summary>
+    public static byte[] Read(string path)
     {
         if (!File.Exists(path))
             throw new ConfigException(null, Directory.Exists(path)
                 ? "is a directory; expected a JSON configuration file"
                 : "cannot read the configuration file: it does not exist");
-        byte[] text;
         try
         {
-            text = File.ReadAllBytes(path);
+            return File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new ConfigException(null, $"cannot read the configuration file: {ex.Message}");
         }
+    }
+
+    /// <summary>A configuration file's text (checked first, so broken JSON is reported with its position) plus
+    /// the environment's overrides.</summary>
+    public static IConfigurationRoot Parse(byte[] text)
+    {
         if (JsonDiagnostics.Problem(text) is string problem) throw new ConfigException(null, problem);
         try
         {

@@ -54,7 +54,7 @@ internal static class HelpText
         ("Limits:MaxConnections", Num(L.MaxConnections), "beyond this, 503 and close"),
         ("Limits:MaxRanges", Num(L.MaxRanges), "more ranges get the whole file (200)"),
         ("FileCache", "true", "keep open files and small files in memory"),
-        ("Metrics:Listen", "off", "serve Prometheus GET /metrics on this ADDRESS:PORT"),
+        ("Metrics:Listen", "off", "serve Prometheus GET /metrics on ADDRESS:PORT or unix:PATH"),
         ("Tls:Certificate", "none", "PEM certificate chain (also per site: Sites:*:Tls)"),
         ("Tls:Key", "none", "PEM private key of that certificate"),
         ("Tls:Ktls", "auto", "kernel TLS where the kernel has it; off"),

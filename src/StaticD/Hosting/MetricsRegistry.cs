@@ -160,7 +160,7 @@ internal sealed class MetricsRegistry
 
         FormatDurations(w);
 
-        Header(w, "staticd_connections", "gauge", "Open connections by state, as each event loop last sampled them (once a second).");
+        Header(w, "staticd_connections", "gauge", "Open connections by state (reading a request head, writing a response, idle between requests).");
         for (int s = 0; s < StateNames.Length; s++)
         {
             long open = 0;

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using StaticD.Interop;
@@ -8,8 +7,8 @@ using StaticD.Net;
 namespace StaticD.Hosting;
 
 /// <summary>
-/// The metrics listener (<c>StaticD:Metrics:Listen</c>): its own socket and its own small thread, never an event
-/// loop's, so a scrape cannot slow serving. One connection at a time, one request per connection: read the head
+/// The metrics listener (<c>StaticD:Metrics:Listen</c>): its own socket (TCP, or a unix socket whose file gets
+/// <see cref="UnixSocketMode"/>) and its own small thread, never an event loop's, so a scrape cannot slow serving. One connection at a time, one request per connection: read the head
 /// (at most <see cref="MaxRequestBytes"/>, within <see cref="TimeoutMs"/>), answer <c>GET /metrics</c> (HEAD too)
 /// with the exposition and anything else with 404 or 405, always with <c>Connection: close</c>, then close.
 /// </summary>
@@ -18,7 +17,14 @@ internal sealed class MetricsServer : IDisposable
     public const int MaxRequestBytes = 4096;
     public const int TimeoutMs = 2000;
 
-    private readonly Listener _listener;
+    /// <summary>0660: the staticd user and its group may connect, nobody else. A scraper on the same host joins
+    /// the group (usermod -aG staticd prometheus) rather than the socket being open to every local user.</summary>
+    public const UnixFileMode UnixSocketMode =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+
+    /// <summary>The listening socket: a <see cref="Listener"/> or a <see cref="UnixListener"/>.</summary>
+    private readonly IDisposable _socket;
+    private readonly int _listenFd;
     private readonly MetricsRegistry _registry;
     private readonly ILogger _logger;
     private readonly int _wakeFd;
@@ -26,8 +32,8 @@ internal sealed class MetricsServer : IDisposable
     private volatile bool _stopping;
     private readonly byte[] _request = new byte[MaxRequestBytes];
 
-    /// <summary>Binds <paramref name="endPoint"/> (throws <see cref="ListenException"/>) and starts the thread.</summary>
-    public MetricsServer(IPEndPoint endPoint, MetricsRegistry registry, ILogger logger)
+    /// <summary>Binds <paramref name="address"/> (throws <see cref="ListenException"/>) and starts the thread.</summary>
+    public MetricsServer(MetricsAddress address, MetricsRegistry registry, ILogger logger)
     {
         _registry = registry;
         _logger = logger;
@@ -35,25 +41,34 @@ internal sealed class MetricsServer : IDisposable
         if (_wakeFd < 0) throw new InvalidOperationException($"eventfd: {errno.Describe()}");
         try
         {
-            _listener = Listener.Bind(endPoint, reusePort: false);
+            if (address.UnixPath is { } path)
+            {
+                var unix = UnixListener.Bind(path, UnixSocketMode);
+                (_socket, _listenFd) = (unix, unix.Fd);
+            }
+            else
+            {
+                var tcp = Listener.Bind(address.EndPoint!, reusePort: false);
+                (_socket, _listenFd) = (tcp, tcp.Fd);
+            }
         }
         catch
         {
             Syscall.Close(_wakeFd);
             throw;
         }
-        EndPoint = _listener.EndPoint;
+        Address = address;
         _thread = new Thread(Run) { Name = "staticd-metrics", IsBackground = true };
         _thread.Start();
     }
 
-    public IPEndPoint EndPoint { get; }
+    public MetricsAddress Address { get; }
 
     private void Run()
     {
         while (!_stopping)
         {
-            if (!Syscall.WaitReadable(_listener.Fd, _wakeFd, -1, out bool ready, out _, out Errno errno))
+            if (!Syscall.WaitReadable(_listenFd, _wakeFd, -1, out bool ready, out _, out Errno errno))
             {
                 Log.MetricsFailed(_logger, "poll", errno.Describe());
                 Thread.Sleep(100);
@@ -62,7 +77,7 @@ internal sealed class MetricsServer : IDisposable
             if (_stopping || !ready) continue;
             while (!_stopping)
             {
-                int fd = Syscall.Accept(_listener.Fd, out _, out errno);
+                int fd = Syscall.Accept(_listenFd, out _, out errno);
                 if (fd < 0)
                 {
                     if (errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM) Thread.Sleep(100);
@@ -166,7 +181,7 @@ internal sealed class MetricsServer : IDisposable
         _stopping = true;
         Syscall.WriteCounter(_wakeFd, 1);
         _thread.Join(TimeSpan.FromSeconds(5));
-        _listener.Dispose();
+        _socket.Dispose();
         Syscall.Close(_wakeFd);
     }
 }

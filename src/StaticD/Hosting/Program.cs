@@ -69,29 +69,17 @@ internal static class Program
         }
         configPath = Path.GetFullPath(configPath);
 
-        IConfigurationRoot configuration;
-        ServerOptions options;
-        ServeContext context;
-        LogEventLevel level;
-        try
-        {
-            configuration = ConfigLoader.Load(configPath);
-            options = ServerOptions.Load(configuration, configPath);
-            level = ConfigLoader.ReadLogLevel(configuration);
-            context = StartupChecks.OpenContext(options);
-        }
-        catch (ConfigException ex)
-        {
-            ErrorOutput.Error(ex.Format(configPath));
-            return ExitConfig;
-        }
+        // --check-config judges the file alone; only the daemon falls back to the last good copy.
+        string? stateDirectory = checkOnly ? null : LastGoodConfig.StateDirectory(Environment.GetEnvironmentVariable("STATE_DIRECTORY"));
+        if (StartupConfiguration.Load(configPath, stateDirectory) is not { } start) return ExitConfig;
+        ServerOptions options = start.Options;
         if (checkOnly)
         {
             // Certificates are checked for dates only here: at start an expired certificate is served (with a
             // warning) rather than taking every site down, but a check before deploying should stop the deploy.
-            List<ConfigException> certificates = TlsConfig.CertificateErrors(options, context.Tls, DateTimeOffset.UtcNow);
-            IEnumerable<string> nameWarnings = TlsConfig.NameWarnings(options, context.Tls).ToList();
-            context.Dispose();
+            List<ConfigException> certificates = TlsConfig.CertificateErrors(options, start.Context.Tls, DateTimeOffset.UtcNow);
+            IEnumerable<string> nameWarnings = TlsConfig.NameWarnings(options, start.Context.Tls).ToList();
+            start.Context.Dispose();
             if (certificates.Count > 0)
             {
                 ErrorOutput.Error(ConfigException.Combine(certificates).Format(configPath));
@@ -104,7 +92,7 @@ internal static class Program
         }
 
         RaiseFileLimit();
-        var levelSwitch = new LoggingLevelSwitch(level);
+        var levelSwitch = new LoggingLevelSwitch(start.Level);
         LoggerConfiguration logging = new LoggerConfiguration()
             .MinimumLevel.ControlledBy(levelSwitch)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
@@ -120,7 +108,9 @@ internal static class Program
 
         try
         {
-            using IHost host = BuildHost(new LoadedConfiguration(options, context), new StartupSettings(configPath), levelSwitch, journal, logging.CreateLogger());
+            var settings = new StartupSettings(configPath) { StateDirectory = stateDirectory, FallbackReason = start.FallbackReason };
+            using IHost host = BuildHost(new LoadedConfiguration(options, start.Context) { Text = start.Text }, settings, levelSwitch, journal,
+                logging.CreateLogger());
             host.Run();
             return 0;
         }

@@ -85,7 +85,7 @@ internal static class ServeCommand
             .WriteTo.Sink(new TerminalSink(Console.Out, Console.Error))
             .CreateLogger();
         // SIGHUP re-reads the same settings: it re-opens DIR.
-        var settings = new StartupSettings(source) { LoadConfiguration = Configuration };
+        var settings = new StartupSettings(source) { LoadConfiguration = () => (Configuration(), null) };
         try
         {
             using IHost host = Program.BuildHost(new LoadedConfiguration(options, context), settings, levelSwitch, journal: null, serilog);

@@ -39,7 +39,7 @@ internal sealed class ServerOptions
     public IReadOnlyList<SitePolicy> Sites { get; init; } = [];
     public bool FileCache { get; init; } = true;
     /// <summary>StaticD:Metrics:Listen, where GET /metrics is served; null (the default) for no metrics listener.</summary>
-    public IPEndPoint? MetricsListen { get; init; }
+    public MetricsAddress? MetricsListen { get; init; }
     /// <summary>StaticD:HttpsPort: TLS listeners on every Listen address; 0 for none.</summary>
     public int HttpsPort { get; init; }
     /// <summary>StaticD:Tls:Ktls is "auto" (the default).</summary>
@@ -247,34 +247,6 @@ internal sealed class ServerOptions
             }
         }
         return (addresses, false, keys);
-    }
-}
-
-/// <summary>Reads <c>StaticD:Metrics</c>: the address and port of the metrics listener.</summary>
-internal static class MetricsConfig
-{
-    internal static readonly string[] Keys = ["Listen"];
-
-    public static IPEndPoint? Load(IConfigurationSection section)
-    {
-        if (!section.Exists()) return null;
-        if (section.Value is not null)
-            throw new ConfigException(section.Path, $"\"{section.Value}\" is not allowed; expected an object such as {{ \"Listen\": \"127.0.0.1:9113\" }}");
-        ServerOptions.RejectUnknownKeys(section, Keys);
-        IConfigurationSection listen = section.GetSection("Listen");
-        const string Allowed = "expected an address and port such as \"127.0.0.1:9113\" or \"[::1]:9113\"";
-        if (listen.Value is null)
-            throw new ConfigException(listen.Path, listen.GetChildren().Any() ? $"is a list or object; {Allowed}" : $"missing; {Allowed}");
-        string text = listen.Value.Trim();
-        int colon = text.LastIndexOf(':');
-        bool bracketed = text.StartsWith('[');
-        // The port is required; an IPv6 address needs brackets so that its last group is not taken for one.
-        if (colon <= 0 || (bracketed ? text[colon - 1] != ']' : text.IndexOf(':') != colon) ||
-            !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535 ||
-            !IPAddress.TryParse(bracketed ? text[1..(colon - 1)] : text[..colon], out IPAddress? address) ||
-            address.AddressFamily != (bracketed ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork))
-            throw new ConfigException(listen.Path, $"\"{listen.Value}\" is not allowed; {Allowed}");
-        return new IPEndPoint(address, port);
     }
 }
 

@@ -90,11 +90,13 @@ internal sealed partial class ServerService(
             context.Cancel = true; // HUP means reload, never "terminate"
             ThreadPool.QueueUserWorkItem(_ => Reload());
         });
-        _status = new StatusReporter(_notifier, _loops, _connectionCount, _logger);
-        _notifier?.Notify("READY=1\nSTATUS=Serving");
+        _status = new StatusReporter(_notifier, _loops, _connectionCount, _logger, settings.FallbackReason);
+        _notifier?.Notify("READY=1\nSTATUS=" + StatusReporter.Headline(settings.FallbackReason));
         Log.Started(_logger, Program.Version, Describe(_endPoints, _tlsEndPoints), options.DescribeSites(), options.Loops);
         if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints, _tlsEndPoints));
-        if (_metricsServer is not null) Log.MetricsListening(_logger, ListenException.Format(_metricsServer.EndPoint));
+        if (_metricsServer is not null) Log.MetricsListening(_logger, _metricsServer.Address.Describe());
+        // Program has said why the file was refused and which copy serves instead; that copy is saved already.
+        if (settings.FallbackReason is null) SaveLastGood(initial.Text);
         return Task.CompletedTask;
     }
 
@@ -217,7 +219,8 @@ internal sealed partial class ServerService(
     /// <summary>
     /// SIGHUP: re-read the file; if it is invalid, say why and keep serving as before. Otherwise requests from now
     /// on use the new root, headers, rules, limits and log level; no connection is closed. A changed address list
-    /// is bound first and swapped in after, so there is always a socket accepting.
+    /// (or metrics listener) is bound first and swapped in after, so there is always a socket accepting; if it
+    /// cannot be bound, the reload fails as a whole and the old one stays.
     /// </summary>
     public void Reload()
     {
@@ -227,11 +230,26 @@ internal sealed partial class ServerService(
             _notifier?.Notify($"RELOADING=1\nMONOTONIC_USEC={monotonicUsec}\nSTATUS=Reloading the configuration");
             try
             {
-                IConfigurationRoot configuration = settings.LoadConfiguration();
+                (IConfigurationRoot configuration, byte[]? text) = settings.LoadConfiguration();
                 ServerOptions options = ServerOptions.Load(configuration, settings.ConfigPath);
                 Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
                 ServeContext next = StartupChecks.OpenContext(options);
                 ServerOptions previous = _options;
+                // Bound before anything else changes, so a failure leaves all as it was (the old listener included).
+                bool metricsChanged = !Equals(options.MetricsListen, previous.MetricsListen);
+                MetricsServer? nextMetrics = null;
+                if (metricsChanged && options.MetricsListen is { } metricsAt)
+                {
+                    try
+                    {
+                        nextMetrics = new MetricsServer(metricsAt, _metrics, _logger);
+                    }
+                    catch (ListenException ex)
+                    {
+                        next.Dispose();
+                        throw new ConfigException("StaticD:Metrics:Listen", ex.Message);
+                    }
+                }
 
                 Listener[][]? perLoop = null;
                 bool addressesChanged = options.Port != previous.Port || options.HttpsPort != previous.HttpsPort ||
@@ -264,11 +282,11 @@ internal sealed partial class ServerService(
                     catch (ListenException ex)
                     {
                         next.Dispose();
+                        nextMetrics?.Dispose();
                         throw new ConfigException("StaticD:Listen", ex.Message);
                     }
                 }
                 if (options.Loops != previous.Loops) Log.ReloadLoopsIgnored(_logger, previous.Loops, options.Loops);
-                if (!Equals(options.MetricsListen, previous.MetricsListen)) Log.ReloadMetricsIgnored(_logger);
 
                 ServeContext old = _context;
                 _rootWatcher?.Register(next.Roots.Roots);
@@ -302,6 +320,9 @@ internal sealed partial class ServerService(
                     StoreListeners(perLoop);
                 }
                 levelSwitch.MinimumLevel = level;
+                if (metricsChanged) SwapMetricsServer(nextMetrics);
+                if (_status is not null) _status.FallbackReason = null; // the file itself is in force again
+                SaveLastGood(text);
                 // The old root descriptor is only used while a request is being resolved on the thread pool,
                 // which takes milliseconds; a minute is a wide margin before closing it.
                 _ = Task.Delay(TimeSpan.FromMinutes(1)).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
@@ -312,7 +333,36 @@ internal sealed partial class ServerService(
                 _metrics.ReloadFailed();
                 Log.ReloadFailed(_logger, ex.Format(settings.ConfigPath));
             }
-            _notifier?.Notify("READY=1\nSTATUS=Serving");
+            _notifier?.Notify("READY=1\nSTATUS=" + StatusReporter.Headline(_status?.FallbackReason));
+        }
+    }
+
+    /// <summary>Puts the reload's metrics listener (null: none) in place of the old one, which closes: a scrape in
+    /// progress on it finishes first (its thread is joined).</summary>
+    private void SwapMetricsServer(MetricsServer? next)
+    {
+        MetricsServer? old = _metricsServer;
+        _metricsServer = next;
+        if (old is not null)
+        {
+            old.Dispose();
+            Log.MetricsClosed(_logger, old.Address.Describe());
+        }
+        if (next is not null) Log.MetricsListening(_logger, next.Address.Describe());
+    }
+
+    /// <summary>The configuration now in force loaded and serves: it is the one to fall back on at the next start
+    /// (<see cref="LastGoodConfig"/>). Failing to save costs only that fallback, so it is a warning.</summary>
+    private void SaveLastGood(byte[]? text)
+    {
+        if (settings.StateDirectory is not { } directory || text is null) return;
+        try
+        {
+            new LastGoodConfig(settings.ConfigPath, DateTimeOffset.UtcNow, text).Save(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.LastGoodNotSaved(_logger, LastGoodConfig.PathIn(directory), ex.Message);
         }
     }
 
@@ -332,7 +382,12 @@ internal sealed partial class ServerService(
         _hangup?.Dispose();
         _notifier?.Notify("STOPPING=1\nSTATUS=Finishing responses in flight");
         _status?.Dispose();
-        _metricsServer?.Dispose();
+        // Under the reload lock: a reload in progress may be swapping the metrics listener.
+        lock (_reloadLock)
+        {
+            _metricsServer?.Dispose();
+            _metricsServer = null;
+        }
         Log.Stopping(_logger, _options.ShutdownTimeoutSeconds);
         foreach (EventLoop loop in _loops) loop.RequestStop();
         // Each loop enforces the shutdown timeout itself; the extra seconds only guard against a wedged loop.
@@ -354,15 +409,29 @@ internal sealed partial class ServerService(
     }
 }
 
-/// <summary>The configuration read at start-up: the options as written and what the loops serve with.</summary>
-internal sealed record LoadedConfiguration(ServerOptions Options, ServeContext Context);
+/// <summary>The configuration read at start-up: the options as written and what the loops serve with, and the
+/// file's bytes they came from (null for <c>staticd serve</c>, which has no file).</summary>
+internal sealed record LoadedConfiguration(ServerOptions Options, ServeContext Context)
+{
+    public byte[]? Text { get; init; }
+}
 
 /// <summary>What the command line decided, for the parts that run after start-up (reload).</summary>
 internal sealed record StartupSettings(string ConfigPath)
 {
-    /// <summary>Reads the configuration again on reload: the file plus the environment, or for <c>staticd
-    /// serve</c> the command line's settings.</summary>
-    public Func<IConfigurationRoot> LoadConfiguration { get; init; } = () => ConfigLoader.Load(ConfigPath);
+    /// <summary>Reads the configuration again on reload: the file plus the environment, with the file's bytes (to
+    /// save as the last good copy), or for <c>staticd serve</c> the command line's settings and no bytes.</summary>
+    public Func<(IConfigurationRoot Configuration, byte[]? Text)> LoadConfiguration { get; init; } = () =>
+    {
+        byte[] text = ConfigLoader.Read(ConfigPath);
+        return (ConfigLoader.Parse(text), text);
+    };
+
+    /// <summary>Where the last good configuration is saved (<c>$STATE_DIRECTORY</c>); null: nowhere.</summary>
+    public string? StateDirectory { get; init; }
+
+    /// <summary>Why start-up serves the last good copy instead of the file (one line); null when it serves the file.</summary>
+    public string? FallbackReason { get; init; }
 }
 
 /// <summary>Where logs go: the journal sink when staticd runs under systemd (the access log writes to it

@@ -21,9 +21,11 @@ internal sealed class StatusReporter : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
     private readonly TimeSpan _watchdog;
+    private volatile string? _fallbackReason;
 
-    public StatusReporter(SystemdNotifier? notifier, EventLoop[] loops, ConnectionCount connections, ILogger logger)
+    public StatusReporter(SystemdNotifier? notifier, EventLoop[] loops, ConnectionCount connections, ILogger logger, string? fallbackReason = null)
     {
+        _fallbackReason = fallbackReason;
         _notifier = notifier;
         _loops = loops;
         _connections = connections;
@@ -32,6 +34,19 @@ internal sealed class StatusReporter : IDisposable
         _thread = new Thread(Run) { Name = "staticd-status", IsBackground = true };
         if (_notifier is not null) _thread.Start();
     }
+
+    /// <summary>Why the server runs the last good configuration instead of the file (see
+    /// <see cref="StartupConfiguration"/>); null once it runs the file. Every STATUS= line then says so first, so
+    /// <c>systemctl status</c> shows it for as long as it is true.</summary>
+    public string? FallbackReason
+    {
+        get => _fallbackReason;
+        set => _fallbackReason = value;
+    }
+
+    /// <summary>The STATUS= text between live figures: "Serving", or the last good configuration and why.</summary>
+    public static string Headline(string? fallbackReason) =>
+        fallbackReason is null ? "Serving" : $"Running the last good configuration: {fallbackReason}";
 
     // internal for testing
     internal static TimeSpan WatchdogInterval(string? usec, string? pid, int myPid)
@@ -84,8 +99,10 @@ internal sealed class StatusReporter : IDisposable
             long requests = _loops.Sum(l => Volatile.Read(ref l.Requests));
             long bytes = _loops.Sum(l => Volatile.Read(ref l.BytesSent));
             int open = _connections.Open;
+            string? fallback = _fallbackReason;
+            string serving = fallback is null ? "Serving" : $"{Headline(fallback)}; serving";
             _notifier!.Notify(FormattableString.Invariant(
-                $"STATUS=Serving {Sites(_loops[0].Context.SiteCount)}: {open} connections, {(requests - lastRequests) / seconds:0} req/s, {(bytes - lastBytes) / seconds / 1e6:0.0} MB/s"));
+                $"STATUS={serving} {Sites(_loops[0].Context.SiteCount)}: {open} connections, {(requests - lastRequests) / seconds:0} req/s, {(bytes - lastBytes) / seconds / 1e6:0.0} MB/s"));
             lastRequests = requests;
             lastBytes = bytes;
             lastStatus = now;

@@ -19,12 +19,15 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] internal static partial nint read(int fd, void* buf, nuint count);
     [LibraryImport(Lib, SetLastError = true)] internal static partial nint write(int fd, void* buf, nuint count);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int close(int fd);
+    [LibraryImport(Lib, SetLastError = true)] internal static partial int fsync(int fd);
+    [LibraryImport(Lib, SetLastError = true)] internal static partial int chmod(byte* path, uint mode);
     [LibraryImport(Lib, SetLastError = true)] internal static partial nint pread(int fd, void* buf, nuint count, long offset);
 
     [LibraryImport(Lib, SetLastError = true)] internal static partial int socket(int domain, int type, int protocol);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int setsockopt(int fd, int level, int name, void* value, uint length);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int getsockopt(int fd, int level, int name, void* value, uint* length);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int bind(int fd, SockAddrStorage* addr, uint length);
+    [LibraryImport(Lib, EntryPoint = "bind", SetLastError = true)] internal static partial int bind_unix(int fd, SockAddrUnix* addr, uint length);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int listen(int fd, int backlog);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int accept4(int fd, SockAddrStorage* addr, uint* length, int flags);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int getsockname(int fd, SockAddrStorage* addr, uint* length);

@@ -30,6 +30,10 @@ internal static unsafe partial class Syscall
     public static int OpenUnixDatagramSocket(bool nonBlocking, out Errno errno) =>
         Socket(Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC | (nonBlocking ? Libc.SOCK_NONBLOCK : 0), out errno);
 
+    /// <summary>A non-blocking, close-on-exec AF_UNIX stream socket (a listener at a path), or -1.</summary>
+    public static int OpenUnixStreamSocket(out Errno errno) =>
+        Socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, out errno);
+
     private static int Socket(int domain, int type, out Errno errno)
     {
         int fd = Libc.socket(domain, type, 0);
@@ -41,6 +45,13 @@ internal static unsafe partial class Syscall
     {
         fixed (SockAddrStorage* a = &address)
             return Libc.bind(fd, a, length) < 0 ? ErrnoExtensions.Last() : Errno.None;
+    }
+
+    /// <summary>bind(2) to a sockaddr_un made by <see cref="SockAddr.UnixPath"/>.</summary>
+    public static Errno Bind(int fd, in SockAddrUnix address, uint length)
+    {
+        fixed (SockAddrUnix* a = &address)
+            return Libc.bind_unix(fd, a, length) < 0 ? ErrnoExtensions.Last() : Errno.None;
     }
 
     public static Errno Listen(int fd, int backlog) => Libc.listen(fd, backlog) < 0 ? ErrnoExtensions.Last() : Errno.None;

@@ -87,11 +87,16 @@ internal static partial class Log
     [LoggerMessage(46, LogLevel.Warning, "metrics: {Operation:l} failed ({Reason:l})")]
     public static partial void MetricsFailed(ILogger logger, string operation, string reason);
 
-    [LoggerMessage(47, LogLevel.Information, "metrics: serving GET /metrics on http://{Address:l}/metrics")]
+    [LoggerMessage(47, LogLevel.Information, "metrics: serving GET /metrics on {Address:l}")]
     public static partial void MetricsListening(ILogger logger, string address);
 
-    [LoggerMessage(48, LogLevel.Warning, "reload: Metrics:Listen changed; this takes effect at the next restart")]
-    public static partial void ReloadMetricsIgnored(ILogger logger);
+    // 48 was "reload: Metrics:Listen changed; this takes effect at the next restart": a reload now moves the listener.
+
+    [LoggerMessage(49, LogLevel.Warning, "cannot save the last good configuration to {Path:l}: {Reason:l}")]
+    public static partial void LastGoodNotSaved(ILogger logger, string path, string reason);
+
+    [LoggerMessage(50, LogLevel.Information, "metrics: no longer serving on {Address:l}")]
+    public static partial void MetricsClosed(ILogger logger, string address);
 
     [LoggerMessage(70, LogLevel.Warning, "{Key:l}: {Problem:l}; serving it anyway, but clients will refuse it")]
     public static partial void CertificateNotValid(ILogger logger, string key, string problem);

@@ -427,6 +427,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         }
         if (_logPending) LogAccess(); // a response cut short (client gone, timeout) is logged with what was sent
         _state = State.Closed;
+        UncountState();
         ReleaseResponse();
         _resource.Release();
         _in.Release(_loop.ReceiveBuffers);
@@ -440,6 +441,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     {
         if (_state == State.Closed) return;
         _state = State.Closed;
+        UncountState();
         _body.ForceRelease();
         _resource.Release();
         _transport.Close();

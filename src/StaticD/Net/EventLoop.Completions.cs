@@ -31,6 +31,10 @@ internal sealed partial class EventLoop
         // Clear the flag before draining: a completion enqueued after this point writes the eventfd again, so
         // none can be stranded in the queue while the loop sleeps.
         Interlocked.Exchange(ref _wakePending, 0);
-        while (_completions.TryDequeue(out Connection? connection)) connection.OnResolved();
+        while (_completions.TryDequeue(out Connection? connection))
+        {
+            connection.OnResolved();
+            connection.CountState();
+        }
     }
 }

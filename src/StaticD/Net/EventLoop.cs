@@ -201,7 +201,9 @@ internal sealed partial class EventLoop : IDisposable
                 AcceptAll(_listeners[index]);
             return;
         }
-        _table.Find(data)?.OnEvents((EpollEvents)ev.Events); // null: stale, closed earlier in this batch
+        if (_table.Find(data) is not { } connection) return; // stale: closed earlier in this batch
+        connection.OnEvents((EpollEvents)ev.Events);
+        connection.CountState();
     }
 
     // ───────────────────────────── accepting ─────────────────────────────
@@ -255,7 +257,9 @@ internal sealed partial class EventLoop : IDisposable
                 continue;
             }
             var connection = new Connection(this, transport, peer);
-            if (Add(connection)) connection.OnAccepted();
+            if (!Add(connection)) continue;
+            connection.OnAccepted();
+            connection.CountState();
         }
     }
 
@@ -291,7 +295,11 @@ internal sealed partial class EventLoop : IDisposable
     {
         if (_yielded.Count == 0) return;
         (_yielded, _yieldedSpare) = (_yieldedSpare, _yielded);
-        foreach (Connection c in _yieldedSpare) c.OnResumed();
+        foreach (Connection c in _yieldedSpare)
+        {
+            c.OnResumed();
+            c.CountState();
+        }
         _yieldedSpare.Clear();
     }
 
@@ -304,22 +312,11 @@ internal sealed partial class EventLoop : IDisposable
         if (_wedgeAtMs > 0 && NowMs >= _wedgeAtMs)
             Thread.Sleep(Timeout.Infinite); // test hook only: see WedgeAfterVariable
         long now = NowMs;
-        int reading = 0, writing = 0, idle = 0;
         for (int i = 0; i < _table.HighWater; i++)
         {
             Connection? c = _table[i];
             if (c is not null && c.Deadline <= now) c.OnTimeout();
-            if (c is null || c.IsClosed) continue;
-            switch (c.MetricsState)
-            {
-                case ConnectionState.Reading: reading++; break;
-                case ConnectionState.Writing: writing++; break;
-                default: idle++; break;
-            }
         }
-        Volatile.Write(ref Metrics.States[(int)ConnectionState.Reading], reading);
-        Volatile.Write(ref Metrics.States[(int)ConnectionState.Writing], writing);
-        Volatile.Write(ref Metrics.States[(int)ConnectionState.Idle], idle);
         if (_acceptPausedUntil != 0 && now >= _acceptPausedUntil)
         {
             _acceptPausedUntil = 0;

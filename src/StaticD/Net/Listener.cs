@@ -103,11 +103,18 @@ internal sealed class Listener : IDisposable
     }
 }
 
-internal sealed class ListenException(IPEndPoint endPoint, Errno errno)
-    : Exception($"cannot listen on {Format(endPoint)}: {Explain(endPoint, errno)}")
+/// <summary>A listener that could not be made: the address (an IP end point, or a unix socket path for the metrics
+/// listener) and the errno, in one line for the operator.</summary>
+internal sealed class ListenException : Exception
 {
-    public Errno Errno { get; } = errno;
-    public IPEndPoint EndPoint { get; } = endPoint;
+    public ListenException(IPEndPoint endPoint, Errno errno)
+        : base($"cannot listen on {Format(endPoint)}: {Explain(endPoint, errno)}") => Errno = errno;
+
+    /// <summary>A unix socket at <paramref name="path"/>; <paramref name="problem"/> says what failed.</summary>
+    public ListenException(string path, string problem, Errno errno)
+        : base($"cannot listen on unix:{path}: {problem}") => Errno = errno;
+
+    public Errno Errno { get; }
 
     /// <summary>strerror's words where they help; where they do not ("Cannot assign requested address"), ours.</summary>
     private static string Explain(IPEndPoint ep, Errno errno) => errno switch

@@ -27,7 +27,8 @@ internal sealed class LoopMetrics
     public long TlsResumed;
     /// <summary>Sessions whose sending the kernel took over (kTLS), so files went out with SSL_sendfile.</summary>
     public long KernelTlsSessions;
-    /// <summary>Connections by state, sampled by the loop once a second (see <see cref="ConnectionState"/>).</summary>
+    /// <summary>Open connections by state (see <see cref="ConnectionState"/>), moved by the loop as it handles each
+    /// connection (<see cref="Connection.CountState"/>), so a scrape reads them exact.</summary>
     public readonly int[] States = new int[3];
 
     /// <summary>Loop thread: one finished request's duration.</summary>

@@ -34,26 +34,52 @@ public sealed class MetricsTests : IDisposable
     [InlineData("[::]:65535", "::", 65535)]
     public void ListenTakesAnAddressAndPort(string value, string address, int port)
     {
-        IPEndPoint? ep = Load(("StaticD:Metrics:Listen", value)).MetricsListen;
-        Assert.Equal(new IPEndPoint(IPAddress.Parse(address), port), ep);
+        MetricsAddress? at = Load(("StaticD:Metrics:Listen", value)).MetricsListen;
+        Assert.Equal(new MetricsAddress(new IPEndPoint(IPAddress.Parse(address), port), null), at);
     }
 
     [Theory]
-    [InlineData("127.0.0.1")]
-    [InlineData("127.0.0.1:")]
-    [InlineData("127.0.0.1:0")]
-    [InlineData("127.0.0.1:65536")]
-    [InlineData("127.0.0.1:-1")]
-    [InlineData("::1:9113")]
-    [InlineData("[127.0.0.1]:9113")]
-    [InlineData("localhost:9113")]
-    [InlineData("unix:/run/staticd.sock")]
-    [InlineData("")]
-    public void AnythingElseIsRefusedNamingTheKey(string value)
+    [InlineData("unix:/run/staticd/metrics.sock", "/run/staticd/metrics.sock")]
+    [InlineData(" unix:/tmp/m ", "/tmp/m")]
+    public void ListenTakesAUnixSocketPath(string value, string path)
+    {
+        MetricsAddress? at = Load(("StaticD:Metrics:Listen", value)).MetricsListen;
+        Assert.Equal(new MetricsAddress(null, path), at);
+        Assert.Equal("unix:" + path, at!.ToString());
+    }
+
+    [Fact]
+    public void AUnixSocketPathMustFitASockaddrUn()
+    {
+        string path = "/" + new string('a', 107);
+        var ex = Assert.Throws<ConfigException>(() => Load(("StaticD:Metrics:Listen", "unix:" + path)));
+        Assert.Equal("StaticD:Metrics:Listen", ex.Key);
+        Assert.Contains("the path is 108 bytes and a unix socket's path holds at most 107", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(new MetricsAddress(null, path[..^1]), Load(("StaticD:Metrics:Listen", "unix:" + path[..^1])).MetricsListen);
+    }
+
+    private const string AddressAndPort = "127.0.0.1:9113";
+    private const string AbsolutePath = "expected an absolute path after \"unix:\"";
+
+    [Theory]
+    [InlineData("127.0.0.1", AddressAndPort)]
+    [InlineData("127.0.0.1:", AddressAndPort)]
+    [InlineData("127.0.0.1:0", AddressAndPort)]
+    [InlineData("127.0.0.1:65536", AddressAndPort)]
+    [InlineData("127.0.0.1:-1", AddressAndPort)]
+    [InlineData("::1:9113", AddressAndPort)]
+    [InlineData("[127.0.0.1]:9113", AddressAndPort)]
+    [InlineData("localhost:9113", AddressAndPort)]
+    [InlineData("unix/run/staticd.sock", AddressAndPort)]
+    [InlineData("", AddressAndPort)]
+    [InlineData("unix:", AbsolutePath)]
+    [InlineData("unix:run/staticd/metrics.sock", AbsolutePath)]
+    [InlineData("unix:/run/staticd/", AbsolutePath)]
+    public void AnythingElseIsRefusedNamingTheKey(string value, string allowed)
     {
         var ex = Assert.Throws<ConfigException>(() => Load(("StaticD:Metrics:Listen", value)));
         Assert.Equal("StaticD:Metrics:Listen", ex.Key);
-        Assert.Contains("127.0.0.1:9113", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(allowed, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
