@@ -93,6 +93,20 @@ internal static class Program
             return 0;
         }
 
+        // Opened before the host starts, so a file that cannot be written stops start-up like any invalid value.
+        var accessFiles = new AccessLogFiles(options.Loops);
+        try
+        {
+            accessFiles.Attach(context);
+        }
+        catch (ConfigException ex)
+        {
+            accessFiles.Dispose();
+            context.Dispose();
+            ErrorOutput.Error(ex.Format(configPath));
+            return ExitConfig;
+        }
+
         RaiseFileLimit();
         var levelSwitch = new LoggingLevelSwitch(level);
         LoggerConfiguration logging = new LoggerConfiguration()
@@ -110,7 +124,7 @@ internal static class Program
 
         try
         {
-            using IHost host = BuildHost(new LoadedConfiguration(options, context), new StartupSettings(configPath), levelSwitch, journal, logging.CreateLogger());
+            using IHost host = BuildHost(new LoadedConfiguration(options, context, accessFiles), new StartupSettings(configPath), levelSwitch, journal, logging.CreateLogger());
             host.Run();
             return 0;
         }

@@ -88,6 +88,7 @@ internal sealed class ServerOptions
             problems.Add(ex);
         }
         List<SitePolicy> sites = SitesConfig.Load(section, root, configFile, problems);
+        AccessLogConfig.CheckShared(site, sites, problems);
         if (problems.Count > 0)
             throw ConfigException.Combine([.. problems.DistinctBy(p => (p.Key, p.Message))]);
 

@@ -110,6 +110,7 @@ internal static class SiteConfig
         if (cacheError is not null) throw new ConfigException(Pick("CacheControl").Path + ":CacheControl", cacheError);
 
         IConfigurationSection spa = Pick("SpaFallback").GetSection("SpaFallback");
+        AccessLogConfig.Setting accessLog = AccessLogConfig.Load(Pick("AccessLog"));
         return new SitePolicy
         {
             Root = root,
@@ -118,7 +119,9 @@ internal static class SiteConfig
             ConfigPath = section.Path,
             Redirects = RedirectConfig.LoadRules(section.GetSection("Redirects")),
             RedirectTo = RedirectConfig.LoadOrigin(section.GetSection("RedirectTo"), hosts),
-            AccessLog = ConfigReader.Bool(Pick("AccessLog"), "AccessLog", true),
+            AccessLog = accessLog.Enabled,
+            AccessLogPath = accessLog.Path,
+            AccessLogFormat = accessLog.Format,
             ServeHiddenFiles = ConfigReader.Bool(Pick("ServeHiddenFiles"), "ServeHiddenFiles", false),
             DirectoryListing = ConfigReader.Bool(Pick("DirectoryListing"), "DirectoryListing", false),
             Precompressed = ConfigReader.Bool(Pick("Precompressed"), "Precompressed", true),

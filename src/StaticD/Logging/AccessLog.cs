@@ -188,7 +188,7 @@ internal sealed class AccessLog : IDisposable
         if (method.IsEmpty) method = "-"u8;
         if (target.IsEmpty) target = "-"u8;
         Span<byte> client = stackalloc byte[64];
-        int clientLength = Encoding.ASCII.GetBytes(FormatAddress(e.Client), client);
+        int clientLength = SockAddr.FormatClient(e.Client, client);
         Span<byte> numbers = stackalloc byte[64];
 
         // MESSAGE: CLIENT "METHOD TARGET" STATUS BYTES USECus "REFERER" "AGENT" HOST SITE (the template in Log.Access).
@@ -278,8 +278,8 @@ internal sealed class AccessLog : IDisposable
     /// (scope id), "-" for any other family.</summary>
     internal static string FormatAddress(in SockAddrStorage a)
     {
-        if (SockAddr.ToAddress(a, withScope: false) is not { } address) return "-";
-        return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+        Span<byte> text = stackalloc byte[64];
+        return Encoding.ASCII.GetString(text[..SockAddr.FormatClient(a, text)]);
     }
 
     /// <summary>Drains the queue. If journald is too slow to take the rest within 2 s, what is left is counted as

@@ -131,6 +131,7 @@ internal sealed partial class EventLoop : IDisposable
         {
             while (RunOnce(ComputeTimeout())) { }
             CloseAll();
+            FlushAccessFiles(); // the last lines, those of the responses just cut short included
         }
         catch (Exception ex)
         {
@@ -236,7 +237,7 @@ internal sealed partial class EventLoop : IDisposable
                 continue;
             }
             Metrics.Accepted++;
-            var connection = new Connection(this, CreateTransport(fd), peer);
+            var connection = new Connection(this, CreateTransport(fd), peer) { LocalPort = listener.EndPoint.Port };
             if (Add(connection)) connection.OnAccepted();
         }
     }
@@ -283,6 +284,7 @@ internal sealed partial class EventLoop : IDisposable
     private void Tick()
     {
         _nextTickMs = NowMs + TickMs;
+        FlushAccessFiles();
         if (_wedgeAtMs > 0 && NowMs >= _wedgeAtMs)
             Thread.Sleep(Timeout.Infinite); // test hook only: see WedgeAfterVariable
         long now = NowMs;
