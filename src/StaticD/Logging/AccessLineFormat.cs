@@ -23,6 +23,12 @@ internal static class AccessLineFormat
     /// escaped at six bytes (JSON's \u00XX), plus the fixed parts.</summary>
     public const int MaxLine = 6 * (32 + 4096 + 512 + 1024 + 256 + 256) + 1024;
 
+    /// <summary>An upper bound of the line <paramref name="r"/> makes, in either format: its fields escaped at six
+    /// bytes a byte, plus the fixed parts (time, address, numbers, names). A chunk is handed over when the next
+    /// line might not fit, so this decides how full chunks get.</summary>
+    public static int WorstCase(scoped in AccessRecord r) =>
+        6 * (r.Method.Length + r.Target.Length + r.Referer.Length + r.UserAgent.Length + r.Host.Length + r.Site.Length) + 1024;
+
     public const int CombinedTimeLength = 26; // 05/Dec/2026:13:22:01 +0000
     public const int IsoTimeLength = 20;      // 2026-12-05T13:22:01Z
 
