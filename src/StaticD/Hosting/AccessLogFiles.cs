@@ -18,6 +18,8 @@ internal sealed class AccessLogFiles(int loops) : IDisposable
     private ILogger? _logger;
     /// <summary>Drops counted by files already closed, so the metric never goes down.</summary>
     private long _retiredDropped;
+    /// <summary>Reports each file's drops every <see cref="AccessLogFile.ReportInterval"/>.</summary>
+    private Timer? _reporter;
 
     /// <summary>
     /// Gives <paramref name="context"/> its sites' files, opening those not open yet. A file that cannot be opened
@@ -54,6 +56,7 @@ internal sealed class AccessLogFiles(int loops) : IDisposable
         {
             _logger = logger;
             foreach (AccessLogFile file in _open.Values) file.Start(logger);
+            _reporter = new Timer(_ => ReportDrops(), null, AccessLogFile.ReportInterval, AccessLogFile.ReportInterval);
         }
     }
 
@@ -68,6 +71,14 @@ internal sealed class AccessLogFiles(int loops) : IDisposable
                 file.Dispose();
                 _retiredDropped += file.Dropped;
             }
+        }
+    }
+
+    private void ReportDrops()
+    {
+        lock (_lock)
+        {
+            foreach (AccessLogFile file in _open.Values) file.ReportDrops();
         }
     }
 
@@ -91,6 +102,7 @@ internal sealed class AccessLogFiles(int loops) : IDisposable
     /// <summary>At stop, once the loops have flushed: everything written, every file closed.</summary>
     public void Dispose()
     {
+        _reporter?.Dispose();
         lock (_lock)
         {
             foreach (AccessLogFile file in _open.Values)

@@ -96,7 +96,7 @@ internal sealed partial class ServerService(
         _reopen = PosixSignalRegistration.Create((PosixSignal)10, context =>
         {
             context.Cancel = true;
-            files.Reopen();
+            ThreadPool.QueueUserWorkItem(_ => ReopenAccessFiles());
         });
         _status = new StatusReporter(_notifier, _loops, _connectionCount, _logger);
         _notifier?.Notify("READY=1\nSTATUS=Serving");
@@ -312,6 +312,26 @@ internal sealed partial class ServerService(
             }
             _notifier?.Notify("READY=1\nSTATUS=Serving");
         }
+    }
+
+    /// <summary>SIGUSR1. Each loop first hands over the lines it holds, so every line logged before the signal
+    /// lands in the file logrotate renamed (nginx flushes its buffers before reopening too); then each writer
+    /// writes what it has to the old descriptor and opens the path again.</summary>
+    private void ReopenAccessFiles()
+    {
+        EventLoop[] loops = _loops;
+        // Not disposed: a loop slower than the wait below still signals it later.
+        var flushed = new CountdownEvent(loops.Length);
+        foreach (EventLoop loop in loops)
+        {
+            loop.Post(l =>
+            {
+                l.FlushAccessFiles();
+                flushed.Signal();
+            });
+        }
+        flushed.Wait(TimeSpan.FromSeconds(2));
+        _files.Reopen();
     }
 
     // ───────────────────────────── stop ─────────────────────────────

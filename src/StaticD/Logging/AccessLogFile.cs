@@ -50,8 +50,10 @@ internal sealed class AccessLogFile : IDisposable
     private volatile bool _reopen, _stopping;
     private Thread? _thread;
     private ILogger? _logger;
-    /// <summary>The last write error (writer thread only), said in the next drop report.</summary>
-    private Errno _writeError;
+    /// <summary>The last write error (an <see cref="Errno"/>), said in the next drop report.</summary>
+    private int _writeError;
+    private readonly Lock _reportLock = new();
+    private long _reported;
 
     /// <summary>Opens <paramref name="path"/> (O_APPEND, created if missing); the caller reports a failure.</summary>
     public static AccessLogFile? Open(string path, int loops, out Errno errno)
@@ -147,8 +149,6 @@ internal sealed class AccessLogFile : IDisposable
 
     private void Run()
     {
-        long reported = 0;
-        DateTime nextReport = DateTime.UtcNow + ReportInterval;
         while (true)
         {
             // Read before draining: a chunk handed over before the stop was asked for is then surely written.
@@ -157,22 +157,32 @@ internal sealed class AccessLogFile : IDisposable
             if (_reopen)
             {
                 _reopen = false;
+                // Again: a chunk handed over just before the request may have missed the drain above, and it
+                // belongs to the old file.
+                WriteQueued();
                 Reopen();
-            }
-            if (stopping || DateTime.UtcNow >= nextReport)
-            {
-                nextReport = DateTime.UtcNow + ReportInterval;
-                long dropped = Dropped;
-                if (dropped > reported)
-                {
-                    Log.AccessFileEntriesDropped(_logger!, Path, dropped - reported, (int)ReportInterval.TotalSeconds,
-                        _writeError == Errno.None ? "the file could not keep up" : "write failed: " + _writeError.Describe());
-                    reported = dropped;
-                    _writeError = Errno.None;
-                }
             }
             if (stopping) return;
             _wake.WaitOne(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>
+    /// Says how many lines were dropped since the last report, if any. Called every <see cref="ReportInterval"/>
+    /// by the owner's timer and at stop, not by the writer thread: drops happen precisely when that thread is
+    /// stuck in write(2).
+    /// </summary>
+    public void ReportDrops()
+    {
+        lock (_reportLock)
+        {
+            long dropped = Dropped;
+            if (dropped <= _reported || _logger is null) return;
+            Errno error = (Errno)Volatile.Read(ref _writeError);
+            Log.AccessFileEntriesDropped(_logger, Path, dropped - _reported, (int)ReportInterval.TotalSeconds,
+                error == Errno.None ? "the file could not keep up" : "write failed: " + error.Describe());
+            _reported = dropped;
+            Volatile.Write(ref _writeError, 0);
         }
     }
 
@@ -195,7 +205,7 @@ internal sealed class AccessLogFile : IDisposable
             nint n = Syscall.Write(_fd, bytes, out Errno errno);
             if (n < 0)
             {
-                _writeError = errno;
+                Volatile.Write(ref _writeError, (int)errno);
                 Interlocked.Add(ref _dropped, bytes.Count((byte)'\n'));
                 return;
             }
@@ -218,8 +228,9 @@ internal sealed class AccessLogFile : IDisposable
         Log.AccessFileReopened(_logger!, Path);
     }
 
-    /// <summary>After the loops have stopped and flushed: write everything queued, then close. A writer stuck in
-    /// write(2) (a FIFO nobody reads) is given 2 s; what it has not written by then is lost with the process.</summary>
+    /// <summary>After the loops have stopped and flushed: write everything queued, then close, then report the
+    /// drops not reported yet. A writer stuck in write(2) (a FIFO nobody reads) is given 2 s; what it has not
+    /// written by then is lost with the process, and counted.</summary>
     public void Dispose()
     {
         _stopping = true;
@@ -230,5 +241,10 @@ internal sealed class AccessLogFile : IDisposable
             Syscall.Close(_fd);
             _fd = -1;
         }
+        else
+        {
+            foreach (Chunk chunk in _full) Interlocked.Add(ref _dropped, chunk.Bytes.AsSpan(0, chunk.Length).Count((byte)'\n'));
+        }
+        ReportDrops();
     }
 }

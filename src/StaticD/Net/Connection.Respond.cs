@@ -263,8 +263,9 @@ internal sealed partial class Connection
     {
         ResponseHead.HtmlPage(ref w, body.Length);
         EndHead(ref w);
+        int head = w.Length;
         if (!_isHead) w.Write(body);
-        SendHead(w.Length);
+        SendHead(w.Length, head);
     }
 
     /// <summary>Done with a descriptor that carries no body (HEAD, empty file, small file sent from memory).</summary>
@@ -277,10 +278,11 @@ internal sealed partial class Connection
 
     /// <summary>Sends the head from the loop's scratch buffer (with a small body joined to it: one send for the
     /// whole response); only if the socket cannot take it all are the rest copied out of the scratch buffer.</summary>
-    private void SendHead(int length)
+    /// <param name="headLength">Where the head ends when <paramref name="length"/> holds a body too.</param>
+    private void SendHead(int length, int headLength = -1)
     {
         _state = State.Sending;
-        _headBytes = length;
+        _headBytes = headLength < 0 ? length : headLength;
         length += _body.AppendSmallBodyTo(_loop.Scratch, length);
         // MSG_MORE: the head waits for the first body bytes so both share a packet.
         nint n = _transport.Send(_loop.Scratch.AsSpan(0, length), _body.HasSegments || _decoded is not null, out Interop.Errno errno);
