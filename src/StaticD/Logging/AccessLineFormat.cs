@@ -27,7 +27,7 @@ internal static class AccessLineFormat
     /// bytes a byte, plus the fixed parts (time, address, numbers, names). A chunk is handed over when the next
     /// line might not fit, so this decides how full chunks get.</summary>
     public static int WorstCase(scoped in AccessRecord r) =>
-        6 * (r.Method.Length + r.Target.Length + r.Referer.Length + r.UserAgent.Length + r.Host.Length + r.Site.Length) + 1024;
+        6 * (r.Method.Length + r.Target.Length + r.Referer.Length + r.UserAgent.Length + r.Host.Length + r.SiteName.Length) + 1024;
 
     public const int CombinedTimeLength = 26; // 05/Dec/2026:13:22:01 +0000
     public const int IsoTimeLength = 20;      // 2026-12-05T13:22:01Z
@@ -87,7 +87,7 @@ internal static class AccessLineFormat
         int n = 0;
         if (vhost)
         {
-            EscapedOrDash(d, ref n, r.Site);
+            EscapedOrDash(d, ref n, r.SiteName);
             d[n++] = (byte)':';
             n += Number(r.LocalPort, d[n..]);
             d[n++] = (byte)' ';
@@ -148,18 +148,20 @@ internal static class AccessLineFormat
         Put(d, ref n, "\",\"HTTP_HOST\":\""u8);
         JsonString(d, ref n, r.Host.IsEmpty ? "-"u8 : r.Host);
         Put(d, ref n, "\",\"SITE\":\""u8);
-        JsonString(d, ref n, r.Site.IsEmpty ? "-"u8 : r.Site);
+        JsonString(d, ref n, r.SiteName.IsEmpty ? "-"u8 : r.SiteName);
         Put(d, ref n, "\"}\n"u8);
         return n;
     }
 
-    private static void Put(Span<byte> d, ref int n, scoped ReadOnlySpan<byte> bytes)
+    /// <summary>Copies <paramref name="bytes"/> to <paramref name="d"/> at <paramref name="n"/> and moves past them.</summary>
+    internal static void Put(Span<byte> d, ref int n, scoped ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(d[n..]);
         n += bytes.Length;
     }
 
-    private static int Number(long value, Span<byte> d)
+    /// <summary>A decimal number as ASCII; returns its length.</summary>
+    internal static int Number(long value, Span<byte> d)
     {
         Utf8Formatter.TryFormat(value, d, out int written);
         return written;

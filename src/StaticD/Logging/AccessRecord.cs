@@ -20,7 +20,7 @@ internal ref struct AccessRecord
     /// <summary>The normalised host the request named (empty when none).</summary>
     public ReadOnlySpan<byte> Host;
     /// <summary>The answering site's log name ("_" for the default site; empty when no site answered).</summary>
-    public ReadOnlySpan<byte> Site;
+    public ReadOnlySpan<byte> SiteName;
     /// <summary>The port the connection was accepted on (the vhost prefix's ":port").</summary>
     public int LocalPort;
     public int Status;
@@ -38,6 +38,6 @@ internal ref struct AccessRecord
         UserAgent = UserAgent[..Math.Min(UserAgent.Length, 512)];
         Referer = Referer[..Math.Min(Referer.Length, 1024)];
         Host = Host[..Math.Min(Host.Length, 256)];
-        Site = Site[..Math.Min(Site.Length, 256)];
+        SiteName = SiteName[..Math.Min(SiteName.Length, 256)];
     }
 }

@@ -393,7 +393,7 @@ internal sealed partial class Connection
             var record = new AccessRecord
             {
                 HeadParsed = _headParsed,
-                Site = site,
+                SiteName = site,
                 Host = host[..hostLength],
                 LocalPort = LocalPort,
                 Status = _status,

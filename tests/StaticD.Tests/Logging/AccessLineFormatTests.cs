@@ -35,7 +35,7 @@ public sealed class AccessLineFormatTests
         HasUserAgent = agent is not null,
         UserAgent = agent is null ? default : Encoding.Latin1.GetBytes(agent),
         Host = "example.com"u8,
-        Site = "example.com"u8,
+        SiteName = "example.com"u8,
         LocalPort = 8080,
         Status = 200,
         Bytes = 1200,
@@ -108,7 +108,7 @@ public sealed class AccessLineFormatTests
         r.Client = Client("2001:db8::1");
         Assert.Equal("example.com:8080 2001:db8::1 - - [05/Dec/2026:13:22:01 +0000] \"GET /index.html HTTP/1.1\" 200 1024 \"-\" \"curl/8.5.0\"\n",
             Combined(r, vhost: true));
-        r.Site = default;
+        r.SiteName = default;
         Assert.StartsWith("-:8080 2001:db8::1 - - ", Combined(r, vhost: true));
     }
 
@@ -159,7 +159,7 @@ public sealed class AccessLineFormatTests
             HasUserAgent = true,
             UserAgent = all,
             Host = all,
-            Site = all,
+            SiteName = all,
             Status = 599,
             Bytes = long.MaxValue,
             BodyBytes = long.MaxValue,
