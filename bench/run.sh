@@ -16,6 +16,12 @@
 #                         to the comparison's tables)
 #         BENCH_SITES     sites in the many-sites table (default 1000; 0 leaves
 #                         the table out)
+#         BENCH_TABLES    the tables to run, e.g. "alog" or "one,alog" (of one,
+#                         two, alog, sites, footprint; default all). Not with a
+#                         baseline
+#         BENCH_TABLES    the tables to run, e.g. "alog" or "one,alog" (of one,
+#                         two, alog, sites, footprint; default all). Not with a
+#                         baseline
 #         BENCH_CPU_QUOTA percent of a CPU each server may use, per core it is
 #                         pinned to: every server runs in its own cgroup with
 #                         that CPU quota (cgroup v1 cpu or v2 cpu.max), so the
@@ -72,6 +78,12 @@ if ! [[ $SITES =~ ^(0|[1-9][0-9]{0,4})$ ]] || [ "$SITES" -gt 10000 ]; then
     echo "BENCH_SITES must be 0 to 10000" >&2
     exit 2
 fi
+BENCH_TABLES=${BENCH_TABLES:-}
+# want TABLE: whether BENCH_TABLES (empty: all) asks for it.
+want() { [ -z "$BENCH_TABLES" ] || [[ ",${BENCH_TABLES// /,}," == *",$1,"* ]]; }
+for t in ${BENCH_TABLES//,/ }; do
+    case $t in one | two | alog | sites | footprint) ;; *) echo "BENCH_TABLES: unknown table $t (one, two, alog, sites, footprint)" >&2; exit 2 ;; esac
+done
 if [[ $PEERS != [01] ]]; then
     echo "BENCH_PEERS must be 0 or 1" >&2
     exit 2
@@ -746,17 +758,36 @@ ensure_journald() {
     return 1
 }
 
-# start_nginx WORKERS PIN...
+# start_nginx WORKERS PIN...: access_log off, or NGINX_ACCESSLOG (its arguments), in a directory of its own
+# per NGINX_TAG.
 start_nginx() {
-    local workers=$1 dir=$RUN/nginx-$1
+    local workers=$1 dir=$RUN/nginx-$1${NGINX_TAG:-}
     shift
     if [ "$HAVE_NGINX" != 1 ]; then START_ERR=$PEER_MISSING; return 1; fi
     SERVER_PORT=$(free_port)
     mkdir -p "$dir/nginx-tmp"
     render "$CONF_DIR/nginx.conf.in" "$dir/nginx.conf" \
-        PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir" WORKERS="$workers" NOFILE="$(ulimit -n)"
-    launch "nginx-$workers" "$@" nginx -p "$dir/" -e "$dir/nginx-error.log" \
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir" WORKERS="$workers" NOFILE="$(ulimit -n)" \
+        ACCESSLOG="${NGINX_ACCESSLOG:-off}"
+    launch "nginx-$workers${NGINX_TAG:-}" "$@" nginx -p "$dir/" -e "$dir/nginx-error.log" \
         -c "$dir/nginx.conf" -g 'daemon off;'
+}
+
+# start_nginx_file PIN...: one worker, the combined format into $RUN/nginx-1-file/access.log, buffered as
+# staticd buffers its file (64 KiB, flushed every second).
+start_nginx_file() {
+    NGINX_TAG=-file NGINX_ACCESSLOG="$RUN/nginx-1-file/access.log combined buffer=64k flush=1s" start_nginx 1 "$@"
+}
+
+# start_staticd_file PIN...: one loop, access log into $RUN/staticd-access.log in the combined format.
+start_staticd_file() {
+    if [ ! -x "$STATICD_BIN" ]; then START_ERR="binary $STATICD_BIN not found"; return 1; fi
+    SERVER_PORT=$(free_port)
+    rm -f "$RUN/staticd-access.log"
+    render "$CONF_DIR/staticd.json.in" "$RUN/staticd-file.json" \
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" LOOPS=1 \
+        ACCESSLOG="{\"Target\": \"file\", \"Path\": \"$RUN/staticd-access.log\", \"Format\": \"combined\"}"
+    launch staticd-file "$@" "$STATICD_BIN" --config "$RUN/staticd-file.json"
 }
 
 start_h2o() {
@@ -1415,41 +1446,53 @@ fi
 
 # Single core: every server pinned to CPU 0, wrk on CPU 1.
 SERVERS=(staticd nginx h2o lighttpd)
-start_table one staticd start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
-start_table one nginx start_nginx 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
-start_table one h2o start_h2o "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
-start_table one lighttpd start_lighttpd "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
-bench_table one "${SERVERS[@]}"
+if want one; then
+    start_table one staticd start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    start_table one nginx start_nginx 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    start_table one h2o start_h2o "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    start_table one lighttpd start_lighttpd "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    bench_table one "${SERVERS[@]}"
+fi
 
 # Two cores: servers and wrk all on CPUs 0-1.
 # staticd with one loop under the same pinning shows what the second loop adds.
 TWO_SERVERS=("staticd" "nginx" "staticd1")
-if [ "$NPROC" -ge 2 ]; then
+if [ "$NPROC" -ge 2 ] && want two; then
     start_table two staticd start_staticd 2 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
     start_table two staticd1 start_staticd 1 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
     start_table two nginx start_nginx 2 "${PIN_BOTH[@]}" -- "${PIN_BOTH[@]}"
     bench_table two "${TWO_SERVERS[@]}"
 fi
 
-# Access log cost: staticd alone (1 loop, CPU 0), access log off vs on into the journal.
-log "[access log] staticd with the access log off and on (journald)"
-if ensure_journald; then
+# Access log cost: staticd alone (1 loop, CPU 0), access log off, into the journal and into a file (combined);
+# nginx (1 worker) off and into a file, buffered alike.
+if want alog; then
+    log "[access log] staticd with the access log off, into the journal, into a file; nginx off and into a file"
+    ALOG_SERVERS=(off file nginxoff nginxfile)
     start_table alog off start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
-    start_table alog journal start_staticd_journal "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    start_table alog file start_staticd_file "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    if ensure_journald; then
+        start_table alog journal start_staticd_journal "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+        ALOG_SERVERS+=(journal)
+    else
+        NOTES+=("access log row: no systemd-journald to write to")
+    fi
+    start_table alog nginxoff start_nginx 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
+    start_table alog nginxfile start_nginx_file "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
     SAVED_NCASES=$NCASES
     NCASES=1 # the 1 KiB keep-alive case is where a per-request cost shows most
-    bench_table alog off journal
+    bench_table alog "${ALOG_SERVERS[@]}"
     NCASES=$SAVED_NCASES
     ALOG_DROPPED=$(grep -c 'access log: dropped' "$RUN/staticd-journal.out" 2>/dev/null || true)
-else
-    NOTES+=("access log row: no systemd-journald to write to")
+    ALOG_FILE_DROPPED=$(grep -c "access log $RUN/staticd-access.log: dropped" "$RUN/staticd-file.out" 2>/dev/null || true)
+    ALOG_FILE_LINES=$(wc -l <"$RUN/staticd-access.log" 2>/dev/null || echo n/a)
 fi
 
 # Many sites: the 1 KiB page from the one-core table's config (one site, the top-level Root) and from a config
 # of SITES sites, asked for by exact name and by wildcard; 1 loop on CPU 0 under the one-core table's quota,
 # wrk on CPU 1, every server sent the same kind of Host header.
 declare -A SITES_START=() SITES_READY=() SITES_WATCHES=()
-if [ "$SITES" -gt 0 ]; then
+if [ "$SITES" -gt 0 ] && want sites; then
     log "[many sites] staticd with one site and with $SITES sites"
     make_site_roots "$SITES"
     PICK=$((SITES / 2))
@@ -1488,8 +1531,10 @@ if [ "$SITES" -gt 0 ]; then
     NCASES=$SAVED_NCASES
 fi
 
-log "staticd footprint"
-footprint
+if want footprint; then
+    log "staticd footprint"
+    footprint
+fi
 
 ELAPSED=$((($(now_us) - START_ALL) / 1000000))
 
@@ -1502,6 +1547,7 @@ echo "- staticd: $(version_of staticd)"
 echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
 quota_line
 echo
+if want one; then
 echo "### One core: servers pinned to CPU 0 (1 worker/loop/thread), $(quota_text one), wrk pinned to CPU 1"
 echo
 rows=("case	staticd	nginx	h2o	lighttpd	staticd/nginx	staticd/h2o	staticd/lighttpd")
@@ -1546,6 +1592,8 @@ echo
 case_table CPU_US one "case	staticd	nginx	h2o	lighttpd" "${SERVERS[@]}"
 echo
 
+fi
+if want two; then
 echo "### Two cores: staticd \"Loops\": 2 vs nginx worker_processes 2, $(quota_text two)"
 echo
 if [ "$NPROC" -ge 2 ]; then
@@ -1581,18 +1629,26 @@ else
     echo "n/a: only $NPROC core"
 fi
 echo
-echo "### staticd access log cost (1 KiB page, 64 conns, 1 loop on CPU 0, $(quota_text alog))"
+fi
+if want alog; then
+echo "### Access log cost (1 KiB page, 64 conns, 1 worker/loop on CPU 0, $(quota_text alog))"
 echo
-rows=("access log	req/s	vs off	server CPU %")
-rows+=("off	${CELL[alog/off/0]:-n/a}	1.00x	${USE[alog/off/0]:-n/a}")
-rows+=("on, into systemd-journald	${CELL[alog/journal/0]:-n/a}	$(ratio "${RAW[alog/journal/0]:-}" "${RAW[alog/off/0]:-}")	${USE[alog/journal/0]:-n/a}")
+rows=("server, access log	req/s	vs off	server CPU %")
+rows+=("staticd, off	${CELL[alog/off/0]:-n/a}	1.00x	${USE[alog/off/0]:-n/a}")
+rows+=("staticd, into systemd-journald	${CELL[alog/journal/0]:-n/a}	$(ratio "${RAW[alog/journal/0]:-}" "${RAW[alog/off/0]:-}")	${USE[alog/journal/0]:-n/a}")
+rows+=("staticd, into a file (combined)	${CELL[alog/file/0]:-n/a}	$(ratio "${RAW[alog/file/0]:-}" "${RAW[alog/off/0]:-}")	${USE[alog/file/0]:-n/a}")
+rows+=("nginx, off	${CELL[alog/nginxoff/0]:-n/a}	1.00x	${USE[alog/nginxoff/0]:-n/a}")
+rows+=("nginx, into a file (combined, buffer=64k flush=1s)	${CELL[alog/nginxfile/0]:-n/a}	$(ratio "${RAW[alog/nginxfile/0]:-}" "${RAW[alog/nginxoff/0]:-}")	${USE[alog/nginxfile/0]:-n/a}")
 print_table "${rows[@]}"
 echo
 echo "Entries the journal could not take are dropped, never waited for (drop reports in the log: ${ALOG_DROPPED:-n/a})."
+echo "The file: ${ALOG_FILE_LINES:-n/a} lines written over all rounds, ${ALOG_FILE_DROPPED:-n/a} drop reports."
+echo "staticd file vs nginx file: $(ratio "${RAW[alog/file/0]:-}" "${RAW[alog/nginxfile/0]:-}")."
 echo
+fi
 # ms MICROSECONDS -> "12.3" (or n/a)
 ms() { if [ -n "${1:-}" ]; then printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); else echo n/a; fi; }
-if [ "$SITES" -gt 0 ]; then
+if [ "$SITES" -gt 0 ] && want sites; then
     echo "### staticd with $SITES sites (1 KiB page, 64 conns, 1 loop on CPU 0, $(quota_text sites), wrk pinned to CPU 1)"
     echo
     echo "\"one site\": the one-core table's config (a top-level Root only). \"$SITES sites\": the same plus \"Sites\","
@@ -1621,13 +1677,15 @@ if [ "$SITES" -gt 0 ]; then
     echo "descriptors (root watcher and file caches), after the start."
     echo
 fi
-echo "### staticd footprint"
-echo
-echo "- Binary size: $FP_SIZE"
-echo "- Idle RSS right after start (1 loop): $FP_RSS"
-echo "- Exec to port accepting: $FP_START"
-echo "- RSS per idle keep-alive connection: $FP_IDLE"
-echo
+if want footprint; then
+    echo "### staticd footprint"
+    echo
+    echo "- Binary size: $FP_SIZE"
+    echo "- Idle RSS right after start (1 loop): $FP_RSS"
+    echo "- Exec to port accepting: $FP_START"
+    echo "- RSS per idle keep-alive connection: $FP_IDLE"
+    echo
+fi
 if [ ${#NOTES[@]} -gt 0 ]; then
     echo "### Notes (!)"
     echo

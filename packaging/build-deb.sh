@@ -54,6 +54,7 @@ strip --strip-unneeded --remove-section=.comment --remove-section=.note "$ROOT/u
 install -D -m 0644 "$REPO/appsettings.json" "$ROOT/etc/staticd/appsettings.json"
 install -D -m 0644 "$REPO/deploy/staticd.service" "$ROOT/lib/systemd/system/staticd.service"
 install -D -m 0644 "$REPO/deploy/staticd.socket" "$ROOT/lib/systemd/system/staticd.socket"
+install -D -m 0644 "$PKG/logrotate" "$ROOT/etc/logrotate.d/staticd"
 install -D -m 0644 "$PKG/staticd.sysusers" "$ROOT/usr/lib/sysusers.d/staticd.conf"
 # The default page lives in /usr/share; postinst copies it to /var/www/staticd on first install
 # (Debian packages must not ship files under /var/www: lintian dir-or-file-in-var-www).
@@ -104,12 +105,13 @@ Description: static-file HTTP/1.1 server for systemd
  --check-config); a start with a broken file serves the last good one.
  Reload on SIGHUP without dropping connections,
  a watchdog, and structured access logs in the journal
- (journalctl -u staticd HTTP_STATUS=404). Socket activation is optional.
+ (journalctl -u staticd HTTP_STATUS=404) or in nginx's combined format or JSON
+ under /var/log/staticd (rotated by logrotate). Socket activation is optional.
 EOF
 # Not "Provides: httpd": that virtual package promises a general web server (CGI, virtual
 # hosts, ...); packages depending on it expect more than static files.
 
-echo /etc/staticd/appsettings.json > "$ROOT/DEBIAN/conffiles"
+printf '%s\n' /etc/staticd/appsettings.json /etc/logrotate.d/staticd > "$ROOT/DEBIAN/conffiles"
 INDEX_SHA256="$(sha256sum < "$PKG/index.html" | cut -d' ' -f1)"
 for script in postinst prerm postrm; do
 	sed -e "s/@INDEX_SHA256@/$INDEX_SHA256/g" "$PKG/$script" > "$ROOT/DEBIAN/$script"

@@ -520,6 +520,43 @@ step_last_good() {
 		csh "systemctl show -p StatusText --value staticd | grep -q '^Serving' && ! systemctl status staticd --no-pager | grep -q 'last good'"
 }
 
+# Access lines in a file, as an nginx operator keeps them: the conffile edited to log to /var/log/staticd (the
+# unit's LogsDirectory=), a reload, then the package's /etc/logrotate.d/staticd run by hand: the renamed file keeps
+# the lines from before, the new one gets the lines after (SIGUSR1 from postrotate), none is lost. logrotate is not in
+# the minimal rootfs: its .deb (and libpopt0's) come from the host's apt, installed offline.
+ACCESS_FILE=/var/log/staticd/access.log
+file_lines() { csh "grep -c 'GET /index.html?file=$1-' $2 2>/dev/null || true"; }
+wait_file_lines() { # TAG FILE COUNT
+	local i; for i in $(seq 1 50); do [ "$(file_lines "$1" "$2")" = "$3" ] && return 0; sleep 0.2; done
+	file_lines "$1" "$2"; return 1
+}
+step_access_file() {
+	csh "cp $CONF /root/appsettings.before-file.json"
+	csh "sed -i 's|\"Port\": *80,|\"Port\": 80, \"AccessLog\": { \"Target\": \"file\", \"Path\": \"$ACCESS_FILE\", \"Format\": \"combined\" },|' $CONF"
+	check "the edit is in place and staticd --check-config accepts it" csh "grep -q '\"Target\": \"file\"' $CONF && staticd --check-config --config $CONF"
+	check "systemctl reload staticd succeeds" c systemctl reload staticd
+	check "/var/log/staticd is the service's (LogsDirectory=, owner staticd)" csh "test \"\$(stat -c %U /var/log/staticd)\" = staticd"
+	csh "for i in \$(seq 1 20); do curl -s -o /dev/null -A 'e2e-file/1.0' http://127.0.0.1/index.html?file=before-\$i; done"
+	check "20 lines in $ACCESS_FILE within the 1 s flush" wait_file_lines before "$ACCESS_FILE" 20
+	check "a line is nginx's combined format" \
+		csh "grep -E '^127\\.0\\.0\\.1 - - \\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} \\+0000\\] \"GET /index\\.html\\?file=before-1 HTTP/1\\.1\" 200 [0-9]+ \"-\" \"e2e-file/1\\.0\"\$' $ACCESS_FILE"
+	csh "head -1 $ACCESS_FILE" | sed 's/^/          line: /'
+	check "dpkg -i logrotate (offline: the host's .deb files)" \
+		csh "ls /mnt/deb/extra/*.deb >/dev/null 2>&1 && dpkg -i /mnt/deb/extra/*.deb > /tmp/logrotate-install.log 2>&1 || { cat /tmp/logrotate-install.log; false; }"
+	local t0; t0="$(date +%s)"
+	check "logrotate -f /etc/logrotate.d/staticd" csh "logrotate -f /etc/logrotate.d/staticd 2>&1"
+	check "the journal says the file was reopened" \
+		csh "for i in \$(seq 1 25); do journalctl -u staticd --since @$t0 -o cat --no-pager | grep -q 'access log $ACCESS_FILE: reopened' && exit 0; sleep 0.2; done; exit 1"
+	csh "for i in \$(seq 1 20); do curl -s -o /dev/null -A 'e2e-file/1.0' http://127.0.0.1/index.html?file=after-\$i; done"
+	check "the 20 later lines are in the new $ACCESS_FILE" wait_file_lines after "$ACCESS_FILE" 20
+	check "the 20 earlier lines are in $ACCESS_FILE.1 (delaycompress), none in the new file" \
+		csh "test \"\$(grep -c 'file=before-' $ACCESS_FILE.1)\" = 20 && ! grep -q 'file=before-' $ACCESS_FILE"
+	csh "ls -l /var/log/staticd/" | sed 's/^/          /'
+	csh "cp /root/appsettings.before-file.json $CONF"
+	check "reload with the journal-only file again" c systemctl reload staticd
+	check "still active" is_active
+}
+
 # ---------------------------------------------------------------- main
 
 install_missing
@@ -535,12 +572,17 @@ DEB2_PATH="$(DEB_REVISION=2 "$REPO/packaging/build-deb.sh" "$WORK/deb" 2>>"$WORK
 DEB1="$(basename "$DEB1_PATH")"; DEB2="$(basename "$DEB2_PATH")"
 VERSION2="$(dpkg-deb --show --showformat='${Version}' "$DEB2_PATH")"
 log "packages: $DEB1, $DEB2"
+# logrotate for the access-file step (the minimal rootfs has none; the container has no network).
+mkdir -p "$WORK/deb/extra"
+(cd "$WORK/deb/extra" && apt-get download -qq logrotate libpopt0 >"$WORK/download.log" 2>&1) ||
+	{ apt-get update -qq >/dev/null 2>&1 && (cd "$WORK/deb/extra" && apt-get download -qq logrotate libpopt0 >>"$WORK/download.log" 2>&1); } ||
+	log "could not download logrotate (step 12 will fail): $(tail -1 "$WORK/download.log")"
 ensure_rootfs
 boot
 
 if ! run_step 1 "install: active, default page on :80" step_install; then
-	log "the package did not install and start: the other 12 steps are not run"
-	echo "e2e: $PASSED passed, $((FAILED + 12)) failed"
+	log "the package did not install and start: the other 13 steps are not run"
+	echo "e2e: $PASSED passed, $((FAILED + 13)) failed"
 	exit 1
 fi
 run_step 2 "edit root+port, reload; a download across the reload stays intact" step_reload
@@ -555,6 +597,7 @@ run_step 10 "two sites and a www redirect by Host after a reload; SITE in the jo
 run_step 11 "$FLOOD_REQUESTS requests in <= 10 s: each in the journal with its fields or counted as dropped" step_access_flood
 run_step 12 "metrics on a unix socket turned on by a reload: the request counter matches the requests sent" step_metrics
 run_step 13 "broken file + systemctl restart: still serving the last good configuration, STATUS= and journal say so" step_last_good
+run_step 14 "access log file in /var/log/staticd; logrotate renames, SIGUSR1 reopens, no line lost" step_access_file
 
 echo "e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -70,7 +70,7 @@ internal static class HelpText
         ("PathHeaders", "none", "headers for paths matching a pattern"),
         ("CacheControl", "none", "Cache-Control rules by Path or ContentType"),
         ("DefaultCacheControl", "public, max-age=3600", "Cache-Control when no rule applies"),
-        ("AccessLog", "true", "one log entry per request"),
+        ("AccessLog", "true", "one journal entry per request; { \"Path\": FILE } logs to a file"),
         ("Redirects", "none", "[ { \"From\": \"/old\", \"To\": \"/new\" } ], 301 by default"),
         ("RedirectTo", "none", "send every request of the site to this origin"),
         ("Cors", "none", "CORS preset: { \"Origins\": [\"https://app.example\"] }"),

@@ -173,7 +173,7 @@ internal sealed class MetricsRegistry
         Sample(w, "staticd_connections_rejected_total", "reason", "max_connections", Sum(static l => ref l.RejectedMaxConnections));
         Counter(w, "staticd_file_cache_hits_total", "Requests answered from an event loop's file cache.", Sum(static l => ref l.CacheHits));
         Counter(w, "staticd_file_cache_misses_total", "Requests the file cache could not answer (resolved on the thread pool).", Sum(static l => ref l.CacheMisses));
-        Counter(w, "staticd_access_log_dropped_total", "Access log entries dropped because the log queue was full.", _dropped());
+        Counter(w, "staticd_access_log_dropped_total", "Access log entries dropped because the journal or an access log file could not keep up.", _dropped());
 
         FormatTls(w);
 

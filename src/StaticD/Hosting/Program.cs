@@ -91,6 +91,20 @@ internal static class Program
             return 0;
         }
 
+        // Opened before the host starts, so a file that cannot be written stops start-up like any invalid value.
+        var accessFiles = new AccessLogFiles(options.Loops);
+        try
+        {
+            accessFiles.Attach(start.Context);
+        }
+        catch (ConfigException ex)
+        {
+            accessFiles.Dispose();
+            start.Context.Dispose();
+            ErrorOutput.Error(ex.Format(configPath));
+            return ExitConfig;
+        }
+
         RaiseFileLimit();
         var levelSwitch = new LoggingLevelSwitch(start.Level);
         LoggerConfiguration logging = new LoggerConfiguration()
@@ -109,8 +123,8 @@ internal static class Program
         try
         {
             var settings = new StartupSettings(configPath) { StateDirectory = stateDirectory, FallbackReason = start.FallbackReason };
-            using IHost host = BuildHost(new LoadedConfiguration(options, start.Context) { Text = start.Text }, settings, levelSwitch, journal,
-                logging.CreateLogger());
+            using IHost host = BuildHost(new LoadedConfiguration(options, start.Context, accessFiles) { Text = start.Text }, settings, levelSwitch,
+                journal, logging.CreateLogger());
             host.Run();
             return 0;
         }

@@ -61,6 +61,7 @@ internal static class ServeCommand
         IConfigurationRoot Configuration() => BuildConfiguration(arguments, EnvironmentSettings(), LoopbackV6Available());
         ServerOptions options;
         ServeContext context;
+        AccessLogFiles? accessFiles = null;
         LogEventLevel level;
         try
         {
@@ -68,6 +69,8 @@ internal static class ServeCommand
             options = ServerOptions.Load(configuration, source);
             level = ConfigLoader.ReadLogLevel(configuration);
             context = options.OpenContext();
+            accessFiles = new AccessLogFiles(options.Loops);
+            accessFiles.Attach(context);
         }
         catch (ConfigException ex)
         {
@@ -88,7 +91,7 @@ internal static class ServeCommand
         var settings = new StartupSettings(source) { LoadConfiguration = () => (Configuration(), null) };
         try
         {
-            using IHost host = Program.BuildHost(new LoadedConfiguration(options, context), settings, levelSwitch, journal: null, serilog);
+            using IHost host = Program.BuildHost(new LoadedConfiguration(options, context, accessFiles), settings, levelSwitch, journal: null, serilog);
             host.Start();
             Console.Out.WriteLine(StartLine(options.Root!, host.Services.GetRequiredService<ServerService>().EndPoints));
             host.WaitForShutdown();

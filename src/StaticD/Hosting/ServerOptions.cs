@@ -105,6 +105,7 @@ internal sealed class ServerOptions
             problems.Add(ex);
         }
         if (problems.Count == 0) CheckHttps(section, port, httpsPort, site, sites, problems);
+        AccessLogConfig.CheckShared(site, sites, problems);
         if (problems.Count > 0)
             throw ConfigException.Combine([.. problems.DistinctBy(p => (p.Key, p.Message))]);
 

@@ -37,7 +37,9 @@ internal sealed partial class ServerService(
     /// <summary>Sockets passed by systemd (socket unit or fd store), shared by all loops; null when staticd binds.</summary>
     private Listener[]? _shared;
     private bool _fromSocketUnit;
-    private PosixSignalRegistration? _hangup;
+    private PosixSignalRegistration? _hangup, _reopen;
+    /// <summary>The access log files (one writer per path), kept across reloads.</summary>
+    private readonly AccessLogFiles _files = initial.AccessFiles;
     private StatusReporter? _status;
     /// <summary>Re-opens the root when its path starts naming another directory (a deploy by symlink swap).</summary>
     private RootWatcher? _rootWatcher;
@@ -49,6 +51,7 @@ internal sealed partial class ServerService(
     {
         ServerOptions options = _options;
         _accessLog = new AccessLog(loggerFactory, logTargets.Journal, levelSwitch);
+        _files.Start(loggerFactory.CreateLogger("StaticD.Access"));
         AdoptPassedSockets(options);
 
         Listener[][] perLoop = _shared is null ? BindPerLoop(ChooseEndPoints(options), _tlsEndPoints, options.Loops) : [];
@@ -77,7 +80,8 @@ internal sealed partial class ServerService(
         }
         _loops = [.. loops];
         AccessLog accessLog = _accessLog;
-        _metrics.Attach(_loops.Select(l => l.Metrics), () => accessLog.Dropped);
+        AccessLogFiles files = _files;
+        _metrics.Attach(_loops.Select(l => l.Metrics), () => accessLog.Dropped + files.Dropped);
         CertificatesInForce(options, _context);
         // Before the loops serve anything, so a deploy that swaps a root from the first request on is followed;
         // and before SIGHUP can reach Reload, which registers the next roots with it.
@@ -89,6 +93,13 @@ internal sealed partial class ServerService(
         {
             context.Cancel = true; // HUP means reload, never "terminate"
             ThreadPool.QueueUserWorkItem(_ => Reload());
+        });
+        // SIGUSR1 (10 on every Linux architecture .NET runs on): open the access log files again, as nginx's
+        // "-s reopen"; logrotate's postrotate sends it. PosixSignal takes a raw number for signals it has no name for.
+        _reopen = PosixSignalRegistration.Create((PosixSignal)10, context =>
+        {
+            context.Cancel = true;
+            ThreadPool.QueueUserWorkItem(_ => ReopenAccessFiles());
         });
         _status = new StatusReporter(_notifier, _loops, _connectionCount, _logger, settings.FallbackReason);
         _notifier?.Notify("READY=1\nSTATUS=" + StatusReporter.Headline(settings.FallbackReason));
@@ -234,6 +245,16 @@ internal sealed partial class ServerService(
                 ServerOptions options = ServerOptions.Load(configuration, settings.ConfigPath);
                 Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
                 ServeContext next = StartupChecks.OpenContext(options);
+                try
+                {
+                    _files.Attach(next);
+                }
+                catch (ConfigException)
+                {
+                    next.Dispose();
+                    _files.Retain(_context);
+                    throw;
+                }
                 ServerOptions previous = _options;
                 // Bound before anything else changes, so a failure leaves all as it was (the old listener included).
                 bool metricsChanged = !Equals(options.MetricsListen, previous.MetricsListen);
@@ -325,7 +346,13 @@ internal sealed partial class ServerService(
                 SaveLastGood(text);
                 // The old root descriptor is only used while a request is being resolved on the thread pool,
                 // which takes milliseconds; a minute is a wide margin before closing it.
-                _ = Task.Delay(TimeSpan.FromMinutes(1)).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
+                // Access log files no configuration names any more are closed then too (those of the configuration in
+                // force at that moment are kept).
+                _ = Task.Delay(TimeSpan.FromMinutes(1)).ContinueWith(_ =>
+                {
+                    old.Dispose();
+                    lock (_reloadLock) _files.Retain(_context);
+                }, TaskScheduler.Default);
                 Log.Reloaded(_logger, Describe(_endPoints, _tlsEndPoints), options.DescribeSites());
             }
             catch (ConfigException ex)
@@ -375,11 +402,32 @@ internal sealed partial class ServerService(
             Log.CertificateNotValid(_logger, problem.Key ?? "StaticD:Tls", problem.Message);
     }
 
+    /// <summary>SIGUSR1. Each loop first hands over the lines it holds, so every line logged before the signal
+    /// lands in the file logrotate renamed (nginx flushes its buffers before reopening too); then each writer
+    /// writes what it has to the old descriptor and opens the path again.</summary>
+    private void ReopenAccessFiles()
+    {
+        EventLoop[] loops = _loops;
+        // Not disposed: a loop slower than the wait below still signals it later.
+        var flushed = new CountdownEvent(loops.Length);
+        foreach (EventLoop loop in loops)
+        {
+            loop.Post(l =>
+            {
+                l.FlushAccessFiles();
+                flushed.Signal();
+            });
+        }
+        flushed.Wait(TimeSpan.FromSeconds(2));
+        _files.Reopen();
+    }
+
     // ───────────────────────────── stop ─────────────────────────────
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
         _hangup?.Dispose();
+        _reopen?.Dispose();
         _notifier?.Notify("STOPPING=1\nSTATUS=Finishing responses in flight");
         _status?.Dispose();
         // Under the reload lock: a reload in progress may be swapping the metrics listener.
@@ -396,6 +444,8 @@ internal sealed partial class ServerService(
         foreach (EventLoop loop in _loops) loop.Dispose();
         _rootWatcher?.Dispose();
         foreach (Listener l in _shared ?? []) l.Dispose();
+        // The loops have handed over their last lines as they exited: these write them and close.
+        _files.Dispose();
         _accessLog?.Dispose();
         Log.Stopped(_logger);
         return Task.CompletedTask;
@@ -409,9 +459,10 @@ internal sealed partial class ServerService(
     }
 }
 
-/// <summary>The configuration read at start-up: the options as written and what the loops serve with, and the
-/// file's bytes they came from (null for <c>staticd serve</c>, which has no file).</summary>
-internal sealed record LoadedConfiguration(ServerOptions Options, ServeContext Context)
+/// <summary>The configuration read at start-up: the options as written, what the loops serve with, the access log
+/// files it names (already open), and the file's bytes they came from (null for <c>staticd serve</c>, which has no
+/// file).</summary>
+internal sealed record LoadedConfiguration(ServerOptions Options, ServeContext Context, AccessLogFiles AccessFiles)
 {
     public byte[]? Text { get; init; }
 }

@@ -112,6 +112,7 @@ internal static class SiteConfig
 
         IConfigurationSection spa = Pick("SpaFallback").GetSection("SpaFallback");
         (string Certificate, string Key)? tls = TlsConfig.LoadFiles(section.GetSection("Tls"), defaults is null, configFile);
+        AccessLogConfig.Setting accessLog = AccessLogConfig.Load(Pick("AccessLog"));
         return new SitePolicy
         {
             Root = root,
@@ -120,7 +121,9 @@ internal static class SiteConfig
             ConfigPath = section.Path,
             Redirects = RedirectConfig.LoadRules(section.GetSection("Redirects")),
             RedirectTo = RedirectConfig.LoadOrigin(section.GetSection("RedirectTo"), hosts),
-            AccessLog = ConfigReader.Bool(Pick("AccessLog"), "AccessLog", true),
+            AccessLog = accessLog.Enabled,
+            AccessLogPath = accessLog.Path,
+            AccessLogFormat = accessLog.Format,
             ServeHiddenFiles = ConfigReader.Bool(Pick("ServeHiddenFiles"), "ServeHiddenFiles", false),
             DirectoryListing = ConfigReader.Bool(Pick("DirectoryListing"), "DirectoryListing", false),
             Precompressed = ConfigReader.Bool(Pick("Precompressed"), "Precompressed", true),

@@ -29,6 +29,7 @@ internal enum Errno
     ETXTBSY = 26,
     EFBIG = 27,
     ENOSPC = 28,
+    EROFS = 30,
     EPIPE = 32,
     ENAMETOOLONG = 36,
     ENOSYS = 38,

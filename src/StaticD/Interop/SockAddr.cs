@@ -65,6 +65,66 @@ internal static class SockAddr
             ? new IPEndPoint(address, (ushort)IPAddress.NetworkToHostOrder((short)addr.PortBigEndian))
             : new IPEndPoint(IPAddress.None, 0);
 
+    /// <summary>
+    /// The client as an access log writes it, into <paramref name="destination"/> (at least 46 bytes) without
+    /// allocating: dotted IPv4, an IPv4 client of a dual-stack socket (::ffff:a.b.c.d) as plain IPv4, IPv6 in the
+    /// RFC 5952 text form without its zone (lower-case hex, no leading zeros, the longest run of two or more zero
+    /// groups, the first if tied, as "::"), and "-" for any other family. Returns the length written.
+    /// </summary>
+    public static int FormatClient(in SockAddrStorage addr, Span<byte> destination)
+    {
+        ReadOnlySpan<byte> raw = MemoryMarshal.AsBytes(new ReadOnlySpan<SockAddrStorage>(in addr));
+        if (addr.Family == Libc.AF_INET) return FormatIPv4(raw.Slice(IPv4Offset, 4), destination);
+        if (addr.Family != Libc.AF_INET6)
+        {
+            destination[0] = (byte)'-';
+            return 1;
+        }
+        ReadOnlySpan<byte> a = raw.Slice(IPv6Offset, 16);
+        if (a[..10].IndexOfAnyExcept((byte)0) < 0 && a[10] == 0xFF && a[11] == 0xFF) return FormatIPv4(a[12..], destination);
+        Span<ushort> groups = stackalloc ushort[8];
+        for (int i = 0; i < 8; i++) groups[i] = (ushort)(a[2 * i] << 8 | a[2 * i + 1]);
+        int runStart = -1, runLength = 0;
+        for (int i = 0; i < 8;)
+        {
+            if (groups[i] != 0)
+            {
+                i++;
+                continue;
+            }
+            int start = i;
+            while (i < 8 && groups[i] == 0) i++;
+            if (i - start > runLength && i - start >= 2) (runStart, runLength) = (start, i - start);
+        }
+        int n = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            if (i == runStart)
+            {
+                destination[n++] = (byte)':';
+                if (i == 0) destination[n++] = (byte)':';
+                i += runLength - 1;
+                continue;
+            }
+            groups[i].TryFormat(destination[n..], out int written, "x", System.Globalization.CultureInfo.InvariantCulture);
+            n += written;
+            if (i < 7) destination[n++] = (byte)':';
+        }
+        return n;
+    }
+
+    private static int FormatIPv4(ReadOnlySpan<byte> a, Span<byte> destination)
+    {
+        int n = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            a[i].TryFormat(destination[n..], out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+            n += written;
+            if (i < 3) destination[n++] = (byte)'.';
+        }
+        return n;
+    }
+
     /// <summary>sockaddr_un for a file-system path, which is NUL-terminated; returns the length to pass with it.</summary>
     public static uint UnixPath(ReadOnlySpan<byte> path, out SockAddrUnix address)
     {

@@ -71,30 +71,26 @@ internal sealed class AccessLog : IDisposable
         // queued when it would be filtered, and a reload that changes the level affects requests after it, not
         // entries still in the queue.
         if (_level.MinimumLevel > LogEventLevel.Information) return;
-        // Bound what one entry may cost: a 16 KiB user agent is not worth logging whole.
-        method = method[..Math.Min(method.Length, 32)];
-        target = target[..Math.Min(target.Length, 4096)];
-        userAgent = userAgent[..Math.Min(userAgent.Length, 512)];
-        referer = referer[..Math.Min(referer.Length, 1024)];
-        host = host[..Math.Min(host.Length, 256)];
-        site = site[..Math.Min(site.Length, 256)];
-        byte[] text = ArrayPool<byte>.Shared.Rent(method.Length + target.Length + userAgent.Length + referer.Length + host.Length + site.Length);
+        // Bound what one entry may cost: a 16 KiB user agent is not worth logging whole (the caps of a file line).
+        var r = new AccessRecord { Method = method, Target = target, UserAgent = userAgent, Referer = referer, Host = host, SiteName = site };
+        r.Truncate();
+        byte[] text = ArrayPool<byte>.Shared.Rent(r.Method.Length + r.Target.Length + r.UserAgent.Length + r.Referer.Length + r.Host.Length + r.SiteName.Length);
         int at = 0;
-        method.CopyTo(text.AsSpan(at)); at += method.Length;
-        target.CopyTo(text.AsSpan(at)); at += target.Length;
-        userAgent.CopyTo(text.AsSpan(at)); at += userAgent.Length;
-        referer.CopyTo(text.AsSpan(at)); at += referer.Length;
-        host.CopyTo(text.AsSpan(at)); at += host.Length;
-        site.CopyTo(text.AsSpan(at));
+        AccessLineFormat.Put(text, ref at, r.Method);
+        AccessLineFormat.Put(text, ref at, r.Target);
+        AccessLineFormat.Put(text, ref at, r.UserAgent);
+        AccessLineFormat.Put(text, ref at, r.Referer);
+        AccessLineFormat.Put(text, ref at, r.Host);
+        AccessLineFormat.Put(text, ref at, r.SiteName);
         var entry = new Entry
         {
             Text = text,
-            MethodLength = method.Length,
-            TargetLength = target.Length,
-            UserAgentLength = userAgent.Length,
-            RefererLength = referer.Length,
-            HostLength = host.Length,
-            SiteLength = site.Length,
+            MethodLength = r.Method.Length,
+            TargetLength = r.Target.Length,
+            UserAgentLength = r.UserAgent.Length,
+            RefererLength = r.Referer.Length,
+            HostLength = r.Host.Length,
+            SiteLength = r.SiteName.Length,
             Status = status,
             Bytes = bytes,
             DurationUsec = durationUsec,
@@ -188,31 +184,31 @@ internal sealed class AccessLog : IDisposable
         if (method.IsEmpty) method = "-"u8;
         if (target.IsEmpty) target = "-"u8;
         Span<byte> client = stackalloc byte[64];
-        int clientLength = Encoding.ASCII.GetBytes(FormatAddress(e.Client), client);
+        int clientLength = SockAddr.FormatClient(e.Client, client);
         Span<byte> numbers = stackalloc byte[64];
 
         // MESSAGE: CLIENT "METHOD TARGET" STATUS BYTES USECus "REFERER" "AGENT" HOST SITE (the template in Log.Access).
         Span<byte> m = _message;
         int n = 0;
-        Append(m, ref n, client[..clientLength]);
-        Append(m, ref n, " \""u8);
-        Append(m, ref n, method);
-        Append(m, ref n, " "u8);
-        Append(m, ref n, target);
-        Append(m, ref n, "\" "u8);
-        n += Format(e.Status, m[n..]);
-        Append(m, ref n, " "u8);
-        n += Format(e.Bytes, m[n..]);
-        Append(m, ref n, " "u8);
-        n += Format(e.DurationUsec, m[n..]);
-        Append(m, ref n, "us \""u8);
-        Append(m, ref n, referer);
-        Append(m, ref n, "\" \""u8);
-        Append(m, ref n, agent);
-        Append(m, ref n, "\" "u8);
-        Append(m, ref n, host);
-        Append(m, ref n, " "u8);
-        Append(m, ref n, site);
+        AccessLineFormat.Put(m, ref n, client[..clientLength]);
+        AccessLineFormat.Put(m, ref n, " \""u8);
+        AccessLineFormat.Put(m, ref n, method);
+        AccessLineFormat.Put(m, ref n, " "u8);
+        AccessLineFormat.Put(m, ref n, target);
+        AccessLineFormat.Put(m, ref n, "\" "u8);
+        n += AccessLineFormat.Number(e.Status, m[n..]);
+        AccessLineFormat.Put(m, ref n, " "u8);
+        n += AccessLineFormat.Number(e.Bytes, m[n..]);
+        AccessLineFormat.Put(m, ref n, " "u8);
+        n += AccessLineFormat.Number(e.DurationUsec, m[n..]);
+        AccessLineFormat.Put(m, ref n, "us \""u8);
+        AccessLineFormat.Put(m, ref n, referer);
+        AccessLineFormat.Put(m, ref n, "\" \""u8);
+        AccessLineFormat.Put(m, ref n, agent);
+        AccessLineFormat.Put(m, ref n, "\" "u8);
+        AccessLineFormat.Put(m, ref n, host);
+        AccessLineFormat.Put(m, ref n, " "u8);
+        AccessLineFormat.Put(m, ref n, site);
 
         JournalEntryBuilder f = _fields;
         f.Reset();
@@ -224,9 +220,9 @@ internal sealed class AccessLog : IDisposable
         f.Add("CLIENT_ADDR"u8, client[..clientLength]);
         f.Add("HTTP_METHOD"u8, method);
         f.Add("HTTP_PATH"u8, target);
-        f.Add("HTTP_STATUS"u8, numbers[..Format(e.Status, numbers)]);
-        f.Add("HTTP_BYTES"u8, numbers[..Format(e.Bytes, numbers)]);
-        f.Add("HTTP_DURATION_USEC"u8, numbers[..Format(e.DurationUsec, numbers)]);
+        f.Add("HTTP_STATUS"u8, numbers[..AccessLineFormat.Number(e.Status, numbers)]);
+        f.Add("HTTP_BYTES"u8, numbers[..AccessLineFormat.Number(e.Bytes, numbers)]);
+        f.Add("HTTP_DURATION_USEC"u8, numbers[..AccessLineFormat.Number(e.DurationUsec, numbers)]);
         f.Add("HTTP_REFERER"u8, referer);
         f.Add("HTTP_USER_AGENT"u8, agent);
         f.Add("HTTP_HOST"u8, host);
@@ -262,24 +258,12 @@ internal sealed class AccessLog : IDisposable
         return sent;
     }
 
-    private static void Append(Span<byte> destination, ref int at, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(destination[at..]);
-        at += bytes.Length;
-    }
-
-    private static int Format(long value, Span<byte> destination)
-    {
-        System.Buffers.Text.Utf8Formatter.TryFormat(value, destination, out int written);
-        return written;
-    }
-
     /// <summary>CLIENT_ADDR: an IPv4 client of a dual-stack socket as plain IPv4, an IPv6 one without its zone
     /// (scope id), "-" for any other family.</summary>
     internal static string FormatAddress(in SockAddrStorage a)
     {
-        if (SockAddr.ToAddress(a, withScope: false) is not { } address) return "-";
-        return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+        Span<byte> text = stackalloc byte[64];
+        return Encoding.ASCII.GetString(text[..SockAddr.FormatClient(a, text)]);
     }
 
     /// <summary>Drains the queue. If journald is too slow to take the rest within 2 s, what is left is counted as

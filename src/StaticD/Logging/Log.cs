@@ -98,6 +98,16 @@ internal static partial class Log
     [LoggerMessage(50, LogLevel.Information, "metrics: no longer serving on {Address:l}")]
     public static partial void MetricsClosed(ILogger logger, string address);
 
+    // 60-63: access log files.
+    [LoggerMessage(60, LogLevel.Warning, "access log {Path:l}: dropped {Count} entries in the last {Seconds} s ({Reason:l})")]
+    public static partial void AccessFileEntriesDropped(ILogger logger, string path, long count, int seconds, string reason);
+
+    [LoggerMessage(61, LogLevel.Information, "access log {Path:l}: reopened")]
+    public static partial void AccessFileReopened(ILogger logger, string path);
+
+    [LoggerMessage(62, LogLevel.Error, "access log {Path:l}: cannot be opened again ({Reason:l}); still writing to the file open before")]
+    public static partial void AccessFileReopenFailed(ILogger logger, string path, string reason);
+
     [LoggerMessage(70, LogLevel.Warning, "{Key:l}: {Problem:l}; serving it anyway, but clients will refuse it")]
     public static partial void CertificateNotValid(ILogger logger, string key, string problem);
 }

@@ -17,6 +17,7 @@ internal sealed partial class Connection
     {
         _status = status;
         _bytesSent = 0;
+        _headBytes = 0;
         _logPending = true;
         _varyWritten = false;
         var w = new ResponseWriter(_loop.Scratch);
@@ -290,8 +291,9 @@ internal sealed partial class Connection
     {
         ResponseHead.HtmlPage(ref w, body.Length);
         EndHead(ref w);
+        int head = w.Length;
         if (!_isHead) w.Write(body);
-        SendHead(w.Length);
+        SendHead(w.Length, head);
     }
 
     /// <summary>Done with a descriptor that carries no body (HEAD, empty file, small file sent from memory).</summary>
@@ -304,9 +306,11 @@ internal sealed partial class Connection
 
     /// <summary>Sends the head from the loop's scratch buffer (with a small body joined to it: one send for the
     /// whole response); only if the socket cannot take it all are the rest copied out of the scratch buffer.</summary>
-    private void SendHead(int length)
+    /// <param name="headLength">Where the head ends when <paramref name="length"/> holds a body too.</param>
+    private void SendHead(int length, int headLength = -1)
     {
         _state = State.Sending;
+        _headBytes = headLength < 0 ? length : headLength;
         length += _body.AppendSmallBodyTo(_loop.Scratch, length);
         // MSG_MORE: the head waits for the first body bytes so both share a packet.
         nint n = _transport.Send(_loop.Scratch.AsSpan(0, length), _body.HasSegments || _decoded is not null, out Interop.Errno errno);
@@ -400,23 +404,56 @@ internal sealed partial class Connection
         _loop.BytesSent += n;
     }
 
-    /// <summary>Hands the finished request to the access log (a copy into a pooled buffer and an enqueue).</summary>
+    /// <summary>Hands the finished request to the access log: a copy into a pooled buffer and an enqueue for the
+    /// journal, a line formatted into this loop's chunk for a file.</summary>
     private void LogAccess()
     {
         _logPending = false;
         long usec = (long)Stopwatch.GetElapsedTime(_requestStart).TotalMicroseconds;
         CountResponse(usec);
-        if (_loop.AccessLog is not { } log || !Policy.AccessLog) return;
+        SitePolicy policy = Policy;
+        if (!policy.AccessLog) return;
         ReadOnlySpan<byte> site = _site is null ? default : _site.Policy.LogName;
-        if (_headParsed)
+        Span<byte> host = stackalloc byte[HostBufferLength];
+        int hostLength = _headParsed ? NormalizedHost(host) : 0;
+        if (_context.AccessFiles[_site?.Index ?? _context.Sites.Length] is { } file)
         {
-            Span<byte> host = stackalloc byte[HostBufferLength];
-            log.Record(Field(_head.MethodToken), Field(_head.Target), Field(_head.UserAgent), Field(_head.Referer),
-                host[..NormalizedHost(host)], site, _status, _bytesSent, usec, _peer);
+            var record = new AccessRecord
+            {
+                HeadParsed = _headParsed,
+                SiteName = site,
+                Host = host[..hostLength],
+                LocalPort = LocalPort,
+                Status = _status,
+                Bytes = _bytesSent,
+                BodyBytes = Math.Max(0, _bytesSent - _headBytes),
+                DurationUsec = usec,
+                Client = _peer,
+            };
+            if (_headParsed)
+            {
+                record.Method = Field(_head.MethodToken);
+                record.Target = Field(_head.Target);
+                record.VersionMinor = _head.VersionMinor;
+                record.HasReferer = _head.Referer.IsPresent;
+                record.Referer = Field(_head.Referer);
+                record.HasUserAgent = _head.UserAgent.IsPresent;
+                record.UserAgent = Field(_head.UserAgent);
+            }
+            record.Truncate();
+            _loop.AppendAccess(file, record, policy.AccessLogFormat == AccessLogFormat.Json, _context.Sites.Length > 0);
         }
-        else
+        else if (_loop.AccessLog is { } log)
         {
-            log.Record(default, default, default, default, default, default, _status, _bytesSent, usec, _peer);
+            if (_headParsed)
+            {
+                log.Record(Field(_head.MethodToken), Field(_head.Target), Field(_head.UserAgent), Field(_head.Referer),
+                    host[..hostLength], site, _status, _bytesSent, usec, _peer);
+            }
+            else
+            {
+                log.Record(default, default, default, default, default, default, _status, _bytesSent, usec, _peer);
+            }
         }
     }
 }

@@ -79,6 +79,8 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     // ── the access log entry ──
     private int _status;
     private long _bytesSent;
+    /// <summary>The head's share of <see cref="_bytesSent"/>: the rest is the body (nginx's $body_bytes_sent).</summary>
+    private int _headBytes;
     private long _requestStart;
     private bool _logPending;
 
@@ -94,6 +96,8 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     }
 
     public int Fd => _transport.Fd;
+    /// <summary>The port the connection was accepted on (the vhost prefix of a combined access log line).</summary>
+    public int LocalPort { get; init; }
     public bool IsClosed => _state == State.Closed;
 
     /// <summary>Right after accept: with TCP_DEFER_ACCEPT the request has usually arrived already, so read it now

@@ -131,6 +131,7 @@ internal sealed partial class EventLoop : IDisposable
         {
             while (RunOnce(ComputeTimeout())) { }
             CloseAll();
+            FlushAccessFiles(); // the last lines, those of the responses just cut short included
         }
         catch (Exception ex)
         {
@@ -256,7 +257,7 @@ internal sealed partial class EventLoop : IDisposable
                 _connectionCount.Remove();
                 continue;
             }
-            var connection = new Connection(this, transport, peer);
+            var connection = new Connection(this, transport, peer) { LocalPort = listener.EndPoint.Port };
             if (!Add(connection)) continue;
             connection.OnAccepted();
             connection.CountState();
@@ -309,6 +310,7 @@ internal sealed partial class EventLoop : IDisposable
     private void Tick()
     {
         _nextTickMs = NowMs + TickMs;
+        FlushAccessFiles();
         if (_wedgeAtMs > 0 && NowMs >= _wedgeAtMs)
             Thread.Sleep(Timeout.Infinite); // test hook only: see WedgeAfterVariable
         long now = NowMs;

@@ -1,5 +1,6 @@
 using StaticD.Files;
 using StaticD.Http;
+using StaticD.Logging;
 using StaticD.Site;
 using StaticD.Tls;
 
@@ -23,6 +24,7 @@ internal sealed class ServeContext : IDisposable
         FileCache = fileCache;
         ShutdownTimeoutSeconds = shutdownTimeoutSeconds;
         Counters = new SiteCounters(this);
+        AccessFiles = new AccessLogFile?[sites.Length + 1];
         ParserLimits = new ParserLimits(limits.MaxRequestLineBytes, limits.MaxHeaderBytes, limits.MaxHeaderCount);
         MaxRedirectBytes = sites.Append(defaultSite).Max(s => s is null ? 0 :
             Math.Max(s.Policy.RedirectTo?.Length ?? 0, s.Policy.Redirects.Length == 0 ? 0 : s.Policy.Redirects.Max(r => r.To.Length)));
@@ -74,6 +76,18 @@ internal sealed class ServeContext : IDisposable
 
     /// <summary>StaticD:HttpsPort, for RedirectHttp's Location (443 is left out of it, as browsers write it).</summary>
     public int HttpsPort { get; init; } = 443;
+
+    /// <summary>The access log file of each site (by <see cref="ServedSite.Index"/>; the last entry is the
+    /// top-level policy's, which the default site and requests no site answers use), null where entries go to the
+    /// journal. Filled by the host (which owns the files, one per path, across reloads) before any loop sees this
+    /// configuration.</summary>
+    public AccessLogFile?[] AccessFiles { get; private set; } = [];
+
+    public void AttachAccessFiles(AccessLogFile?[] files)
+    {
+        if (files.Length != Sites.Length + 1) throw new ArgumentException("one entry per site and one for the top level", nameof(files));
+        AccessFiles = files;
+    }
 
     public void Dispose()
     {

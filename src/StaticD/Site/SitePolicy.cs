@@ -35,6 +35,10 @@ internal sealed class SitePolicy
     /// null for a site served with the default certificate.</summary>
     public string? TlsCertificate { get; init; }
     public string? TlsKey { get; init; }
+    /// <summary>The file this site's access lines are appended to (absolute, normalised), or null for the journal.</summary>
+    public string? AccessLogPath { get; init; }
+    /// <summary>How lines in <see cref="AccessLogPath"/> are written.</summary>
+    public AccessLogFormat AccessLogFormat { get; init; }
     public bool ServeHiddenFiles { get; init; }
     public bool DirectoryListing { get; init; }
     /// <summary>Decoded path (starts with '/') served for missing extension-less paths, or null.</summary>

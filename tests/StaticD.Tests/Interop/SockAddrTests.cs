@@ -97,6 +97,29 @@ public class SockAddrTests
         Assert.Equal("fe80::1", AccessLog.FormatAddress(a));
     }
 
+    /// <summary>FormatClient writes what IPAddress.ToString writes (RFC 5952: the longest zero run, the first if
+    /// tied, only runs of two or more), without allocating. Addresses whose first five groups are zero are left
+    /// out: .NET writes some of those with an embedded IPv4 part.</summary>
+    [Fact]
+    public void IPv6TextMatchesTheRuntimesForManyZeroPatterns()
+    {
+        var random = new Random(15);
+        byte[] bytes = new byte[16];
+        Span<byte> text = stackalloc byte[64];
+        for (int i = 0; i < 20_000; i++)
+        {
+            for (int g = 0; g < 8; g++)
+            {
+                ushort v = random.Next(5) < 2 ? (ushort)0 : (ushort)random.Next(1, 65536);
+                BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2 * g), v);
+            }
+            if (bytes.AsSpan(0, 10).IndexOfAnyExcept((byte)0) < 0) continue;
+            var address = new IPAddress(bytes);
+            SockAddrStorage a = In6(address.ToString(), 80);
+            Assert.Equal(address.ToString(), System.Text.Encoding.ASCII.GetString(text[..SockAddr.FormatClient(a, text)]));
+        }
+    }
+
     [Fact]
     public void OtherFamiliesDecodeToNothing()
     {

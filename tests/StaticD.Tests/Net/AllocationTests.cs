@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
 using StaticD.Files;
+using StaticD.Logging;
 using StaticD.Net;
 using StaticD.Site;
 using Xunit;
@@ -37,11 +39,34 @@ public sealed class AllocationTests
     [InlineData("/small.html", "s7.test", true, "GET", "Origin: https://evil.example")]
     [InlineData("/small.html", "s7.test", true, "OPTIONS", "Origin: https://b.example\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: x-a")]
     [InlineData("*", "s7.test", true, "OPTIONS", "Origin: https://b.example")]
-    public void CachedKeepAliveRequests_AllocateNothingOnTheLoop(string path, string host, bool manySites, string method = "GET", string fields = "")
+    // An access log file: the line is formatted on the loop into its chunk (combined, combined with the vhost
+    // prefix of a configuration with Sites, JSON); chunks cycle through the writer thread.
+    [InlineData("/small.html", "h", false, "GET", "", "combined")]
+    [InlineData("/small.html", "s500.test:8080", true, "GET", "", "combined")]
+    [InlineData("/missing.html", "h", false, "GET", "", "json")]
+    public void CachedKeepAliveRequests_AllocateNothingOnTheLoop(string path, string host, bool manySites, string method = "GET", string fields = "",
+        string? accessLog = null)
     {
         bool cors = fields.Length > 0;
-        using var h = new LoopHarness(fileCache: true, transport: (fd, _) => new SocketTransport(fd),
-            context: !manySites ? null : cors ? ThousandCorsSites : ThousandSites);
+        string logPath = Path.Combine(Path.GetTempPath(), $"staticd-alloc-{Guid.NewGuid():N}.log");
+        AccessLogFile? file = null;
+        Func<Limits, bool, SiteRoot, ServeContext>? factory = !manySites ? null : cors ? ThousandCorsSites : ThousandSites;
+        if (accessLog is not null)
+        {
+            AccessLogFormat format = accessLog == "json" ? AccessLogFormat.Json : AccessLogFormat.Combined;
+            factory = (limits, fileCache, root) =>
+            {
+                ServeContext context = manySites ? ThousandSites(limits, fileCache, root, null, logPath, format)
+                    : ServeContext.Single(limits, new SitePolicy { Root = root.Path, AccessLogPath = logPath, AccessLogFormat = format }, root, fileCache, 30);
+                file = AccessLogFile.Open(logPath, 1, out _) ?? throw new InvalidOperationException("cannot open " + logPath);
+                file.Start(NullLogger.Instance);
+                context.AttachAccessFiles([.. Enumerable.Repeat(file, context.Sites.Length + 1)]);
+                return context;
+            };
+        }
+        // Enough warm-up for the access log's chunks (64 KiB each) to be made and cycling before the measurement.
+        int warmUp = accessLog is null ? WarmUp : 2000;
+        using var h = new LoopHarness(fileCache: true, transport: (fd, _) => new SocketTransport(fd), context: factory);
         h.AddFile("small.html", new string('x', 1000));
         h.AddRandomFile("large.bin", 100_000);
         byte[] request = Encoding.ASCII.GetBytes(
@@ -57,7 +82,7 @@ public sealed class AllocationTests
             {
                 byte[] buffer = new byte[256 * 1024];
                 int length = -1;
-                for (int i = 0; i < WarmUp + Measured; i++)
+                for (int i = 0; i < warmUp + Measured; i++)
                 {
                     socket.Send(request);
                     length = length < 0 ? ReadFirstResponse(socket, buffer) : ReadExactly(socket, buffer, length);
@@ -73,13 +98,13 @@ public sealed class AllocationTests
         { IsBackground = true };
         client.Start();
 
-        h.PumpUntil(() => Volatile.Read(ref done) >= WarmUp, "the warm-up requests were answered");
+        h.PumpUntil(() => Volatile.Read(ref done) >= warmUp, "the warm-up requests were answered");
         // Bare rounds, as the loop thread runs them (the harness's own bookkeeping would be counted too).
         var deadline = DateTime.UtcNow.AddSeconds(60);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        while (Volatile.Read(ref done) < WarmUp + Measured && DateTime.UtcNow < deadline) h.Loop.RunOnce(50);
+        while (Volatile.Read(ref done) < warmUp + Measured && DateTime.UtcNow < deadline) h.Loop.RunOnce(50);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(Volatile.Read(ref done) >= WarmUp + Measured, "the measured requests were not answered in 60 s");
+        Assert.True(Volatile.Read(ref done) >= warmUp + Measured, "the measured requests were not answered in 60 s");
         client.Join();
         Assert.Null(clientError);
         // Per request, nothing: any object a request allocated (24 bytes at least) would add up to 48 KB or more over
@@ -87,6 +112,14 @@ public sealed class AllocationTests
         // (seen on a busy machine, cause not pinned down: one cache entry stored again would be that size), so the
         // bound is one such event, not zero.
         Assert.True(allocated <= OneTimeAllowance, $"{allocated} bytes allocated on the loop for {Measured} requests of {path}");
+        if (file is not null)
+        {
+            // And every request has its line, once the loop has handed over its chunk and the writer is done.
+            h.Loop.FlushAccessFiles();
+            file.Dispose();
+            Assert.Equal(warmUp + Measured, File.ReadAllLines(logPath).Length);
+            File.Delete(logPath);
+        }
     }
 
     /// <summary>1,000 exact sites and a wildcard on the harness's root, each with a redirect, plus the default.</summary>
@@ -96,7 +129,8 @@ public sealed class AllocationTests
 
     private static ServeContext ThousandSites(Limits limits, bool fileCache, SiteRoot root) => ThousandSites(limits, fileCache, root, null);
 
-    private static ServeContext ThousandSites(Limits limits, bool fileCache, SiteRoot root, CorsPolicy? cors)
+    private static ServeContext ThousandSites(Limits limits, bool fileCache, SiteRoot root, CorsPolicy? cors,
+        string? accessLogPath = null, AccessLogFormat accessLogFormat = AccessLogFormat.Combined)
     {
         var roots = new RootGroup();
         roots.Adopt(root);
@@ -106,10 +140,18 @@ public sealed class AllocationTests
         for (int i = 0; i < sites.Length; i++)
         {
             string name = i < 1000 ? $"s{i}.test" : "*.wild.test";
-            sites[i] = new ServedSite(i, new SitePolicy { Root = root.Path, Hosts = [name], Redirects = redirects, Cors = cors }, root);
+            sites[i] = new ServedSite(i, new SitePolicy
+            {
+                Root = root.Path,
+                Hosts = [name],
+                Redirects = redirects,
+                Cors = cors,
+                AccessLogPath = accessLogPath,
+                AccessLogFormat = accessLogFormat,
+            }, root);
             names.Add((name, i));
         }
-        var fallback = new SitePolicy { Root = root.Path };
+        var fallback = new SitePolicy { Root = root.Path, AccessLogPath = accessLogPath, AccessLogFormat = accessLogFormat };
         return new ServeContext(limits, fallback, sites, new ServedSite(sites.Length, fallback, root), new HostTable(names), roots,
             fileCache, 30);
     }
