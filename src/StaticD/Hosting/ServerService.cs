@@ -210,7 +210,7 @@ internal sealed partial class ServerService(
                 IConfigurationRoot configuration = settings.LoadConfiguration();
                 ServerOptions options = ServerOptions.Load(configuration, settings.ConfigPath);
                 Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
-                ServeContext next = StartupChecks.OpenContext(options);
+                ServeContext next = StartupChecks.OpenContext(options, _context.Compression);
                 ServerOptions previous = _options;
 
                 Listener[][]? perLoop = null;

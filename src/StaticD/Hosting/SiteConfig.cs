@@ -18,7 +18,7 @@ internal static class SiteConfig
     [
         "ServeHiddenFiles", "DirectoryListing", "SpaFallback", "Precompressed", "ErrorPages", "MimeTypes",
         "Headers", "PathHeaders", "CacheControl", "DefaultCacheControl", "AccessLog", "Redirects", "RedirectTo",
-        "Cors",
+        "Cors", "Compression",
     ];
 
     // Headers whose value staticd computes per response: letting configuration set them would corrupt framing
@@ -110,6 +110,7 @@ internal static class SiteConfig
         if (cacheError is not null) throw new ConfigException(Pick("CacheControl").Path + ":CacheControl", cacheError);
 
         IConfigurationSection spa = Pick("SpaFallback").GetSection("SpaFallback");
+        (bool compress, MediaTypeList compressTypes) = CompressionConfig.LoadSite(section, defaults);
         return new SitePolicy
         {
             Root = root,
@@ -122,6 +123,8 @@ internal static class SiteConfig
             ServeHiddenFiles = ConfigReader.Bool(Pick("ServeHiddenFiles"), "ServeHiddenFiles", false),
             DirectoryListing = ConfigReader.Bool(Pick("DirectoryListing"), "DirectoryListing", false),
             Precompressed = ConfigReader.Bool(Pick("Precompressed"), "Precompressed", true),
+            Compress = compress,
+            CompressTypes = compressTypes,
             SpaFallback = string.IsNullOrEmpty(spa.Value) ? null : SitePath(spa.Path, spa.Value),
             ErrorPages = errorPages.ToFrozenDictionary(),
             ErrorPageKeys = errorPageKeys.ToFrozenDictionary(),
