@@ -58,7 +58,7 @@ internal static class HelpText
         ("DirectoryListing", "false", "list directories without an index"),
         ("SpaFallback", "none", "e.g. /index.html for missing extension-less paths"),
         ("Precompressed", "true", "serve FILE.br, .zst, .gz by Accept-Encoding"),
-        ("Compression:Enabled", "true", "compress on the fly once, then serve from the cache (per site too)"),
+        ("Compression:Enabled", "true", "compress once on the fly, then from cache (per site too)"),
         ("Compression:Encodings", "zstd, br, gzip", "codings produced, in order of preference"),
         ("Compression:MinBytes", "1024", "smaller files are sent as they are"),
         ("Compression:MaxBytes", "8388608", "larger files are sent as they are"),
