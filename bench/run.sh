@@ -14,6 +14,9 @@
 #         BENCH_PEERS     0: leave out nginx/h2o/lighttpd (not installed, not
 #                         run). Default 1, or 0 with a baseline (1 adds them
 #                         to the comparison's tables)
+#         BENCH_ONLY      compression: run only the compression table (on the
+#                         fly vs sidecar vs identity vs nginx gzip on); default:
+#                         every table, the compression table last
 #         BENCH_SITES     sites in the many-sites table (default 1000; 0 leaves
 #                         the table out)
 #         BENCH_CPU_QUOTA percent of a CPU each server may use, per core it is
@@ -376,8 +379,10 @@ HAVE_NGINX=0 HAVE_H2O=0 HAVE_LIGHTTPD=0
 PEER_MISSING="not installed"
 if [ "$PEERS" = 1 ]; then
     ensure_tool nginx nginx nginx-light && HAVE_NGINX=1
-    ensure_tool h2o h2o && HAVE_H2O=1
-    ensure_tool lighttpd lighttpd && HAVE_LIGHTTPD=1
+    if [ "${BENCH_ONLY:-}" != compression ]; then # the compression table compares with nginx alone
+        ensure_tool h2o h2o && HAVE_H2O=1
+        ensure_tool lighttpd lighttpd && HAVE_LIGHTTPD=1
+    fi
 else
     PEER_MISSING="left out (BENCH_PEERS=0)"
 fi
@@ -405,6 +410,7 @@ fi
 TABLE_QUOTA[one]=$QUOTA_PCT
 TABLE_QUOTA[alog]=$QUOTA_PCT
 TABLE_QUOTA[sites]=$QUOTA_PCT
+TABLE_QUOTA[comp]=$QUOTA_PCT
 if [ -n "${BENCH_CPU_QUOTA:-}" ] || [ -n "$BASELINE" ]; then TABLE_QUOTA[two]=$((QUOTA_PCT * 2)); else TABLE_QUOTA[two]=0; fi
 cg_init
 
@@ -754,7 +760,7 @@ start_nginx() {
     SERVER_PORT=$(free_port)
     mkdir -p "$dir/nginx-tmp"
     render "$CONF_DIR/nginx.conf.in" "$dir/nginx.conf" \
-        PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir" WORKERS="$workers" NOFILE="$(ulimit -n)"
+        PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir" WORKERS="$workers" NOFILE="$(ulimit -n)" GZIP="${NGINX_GZIP:-}"
     launch "nginx-$workers" "$@" nginx -p "$dir/" -e "$dir/nginx-error.log" \
         -c "$dir/nginx.conf" -g 'daemon off;'
 }
@@ -811,10 +817,12 @@ declare -A TABLE_THREADS=([two]=2)
 NOTES=()
 [ -z "$CG_WHY" ] || NOTES+=("no CPU quota (BENCH_CPU_QUOTA=$QUOTA_PCT asked for one): $CG_WHY")
 
-# check_case URL CASE [HOST]: one curl request; status, size and content must match.
+# check_case URL CASE [HOST] [CODING]: one curl request; status, size and content must match (with a CODING,
+# the body must be that coding of the file: check_encoded in compression.sh).
 # Prints a reason and fails if they don't.
 check_case() {
     local url=$1 c=$2 got code size hdr=()
+    if [ -n "${4:-}" ]; then check_encoded "$url" "$c" "$4"; return; fi
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
     [ -z "${3:-}" ] || hdr+=(-H "Host: $3")
     got=$(curl -s -o "$RUN/check.body" -w '%{http_code} %{size_download}' --max-time 20 \
@@ -849,13 +857,14 @@ run_case() {
     key=$table/$server/$c
     url=http://127.0.0.1:$port${CASE_PATH[$c]}
     if [ "${CELL[$key]:-}" = "wrong (!)" ]; then return 0; fi
-    if [ "$round" = 1 ] && ! why=$(check_case "$url" "$c" "${SHOST[$table/$server]:-}"); then
+    if [ "$round" = 1 ] && ! why=$(check_case "$url" "$c" "${SHOST[$table/$server]:-}" "${SAE[$table/$server]:-}"); then
         CELL[$key]="wrong (!)"
         NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}: curl check failed: $why; wrk not run")
         return 0
     fi
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
     [ -z "${SHOST[$table/$server]:-}" ] || hdr+=(-H "Host: ${SHOST[$table/$server]}")
+    [ -z "${SAE[$table/$server]:-}" ] || hdr+=(-H "Accept-Encoding: ${SAE[$table/$server]}")
     out=$RUN/wrk-$table-$server-$c-$round.txt
     log "  $server: ${CASE_LABEL[$c]}$tag"
     local ticks_before ticks_after proc_before proc_after threads=${TABLE_THREADS[$table]:-1}
@@ -1413,6 +1422,26 @@ if [ -n "$BASELINE" ]; then
     exit 0
 fi
 
+# shellcheck source=bench/compression.sh
+. "$BENCH_DIR/compression.sh"
+if [ "${BENCH_ONLY:-}" = compression ]; then
+    run_compression_table
+    echo "## staticd benchmark (compression table only)"
+    echo
+    echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
+    echo "- Client: $(version_of wrk), 1 thread, ${DURATION} s per case, best of $ROUNDS round(s)"
+    echo "- staticd: $(version_of staticd); $(version_of nginx)"
+    echo
+    echo "$COMP_REPORT"
+    if [ ${#NOTES[@]} -gt 0 ]; then
+        echo "### Notes (!)"
+        echo
+        for n in "${NOTES[@]}"; do echo "- $n"; done
+        echo
+    fi
+    exit 0
+fi
+
 # Single core: every server pinned to CPU 0, wrk on CPU 1.
 SERVERS=(staticd nginx h2o lighttpd)
 start_table one staticd start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
@@ -1487,6 +1516,8 @@ if [ "$SITES" -gt 0 ]; then
     bench_table sites one exact wild
     NCASES=$SAVED_NCASES
 fi
+
+run_compression_table
 
 log "staticd footprint"
 footprint
@@ -1621,6 +1652,7 @@ if [ "$SITES" -gt 0 ]; then
     echo "descriptors (root watcher and file caches), after the start."
     echo
 fi
+echo "$COMP_REPORT"
 echo "### staticd footprint"
 echo
 echo "- Binary size: $FP_SIZE"

@@ -59,10 +59,15 @@ internal sealed class CompressionCache
         lock (_lock)
         {
             // Present already (a file adopted at start, then made again): the file under that name is the same.
-            if (_entries.ContainsKey(body.Key)) return;
+            if (_entries.ContainsKey(body.Key))
+            {
+                Syscall.Close(body.MemoryFd);
+                return;
+            }
             if (body.Length + EntryOverhead > _capacity)
             {
-                if (!body.Worthless && body.Bytes is null) DeleteFile(body.Key);
+                if (body.MemoryFd >= 0) Syscall.Close(body.MemoryFd);
+                else if (!body.Worthless && body.Bytes is null) DeleteFile(body.Key);
                 body = new CompressedBody(body.Key, null, 0, worthless: true);
             }
             while (_bytes + body.Length + EntryOverhead > _capacity && _sweep.Count > 0) EvictOne();
@@ -72,7 +77,7 @@ internal sealed class CompressionCache
         }
     }
 
-    /// <summary>Drops a result whose file has gone from the cache directory (removed by hand).</summary>
+    /// <summary>Drops a result that could not be opened (its file removed from the cache directory by hand).</summary>
     public void Forget(CompressedBody body)
     {
         lock (_lock)
@@ -81,6 +86,7 @@ internal sealed class CompressionCache
             _entries.Remove(body.Key);
             body.Evict();
             _bytes -= body.Length + EntryOverhead;
+            Syscall.Close(body.MemoryFd);
             // It stays in the sweep queue, marked evicted, and is skipped when the sweep reaches it.
         }
     }
@@ -98,14 +104,21 @@ internal sealed class CompressionCache
             _entries.Remove(oldest.Key);
             oldest.Evict();
             _bytes -= oldest.Length + EntryOverhead;
-            if (oldest.Bytes is null && !oldest.Worthless) DeleteFile(oldest.Key);
+            // Under the lock, as Duplicate is: a descriptor number closed here is never duplicated after reuse.
+            if (oldest.MemoryFd >= 0) Syscall.Close(oldest.MemoryFd);
+            else if (oldest.Bytes is null && !oldest.Worthless) DeleteFile(oldest.Key);
             return;
         }
     }
 
-    /// <summary>Opens a result kept on disk for reading; -1 if it is not there any more.</summary>
+    /// <summary>A descriptor of its own for a result in a memfd or on disk; -1 if it is gone (evicted, or
+    /// removed from the directory).</summary>
     public int Open(CompressedBody body)
     {
+        if (body.MemoryFd >= 0)
+        {
+            lock (_lock) return body.Evicted ? -1 : Syscall.Duplicate(body.MemoryFd);
+        }
         byte[] name = Encoding.ASCII.GetBytes(body.Key.FileName + "\0");
         return Syscall.OpenBeneath(_directoryFd, name, OpenFlags.ReadOnly | OpenFlags.NoCtty, out _);
     }

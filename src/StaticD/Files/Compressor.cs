@@ -24,8 +24,8 @@ internal sealed class Compressor
     private readonly ConcurrentDictionary<CompressionKey, bool> _pending = new();
     private readonly int _maxWorkers;
     private int _running;
-    private long _completed;
-    private long _failures;
+    // The pool's minimum is raised once per process, not once per compressor (a reload may make a new one).
+    private static int s_poolRaised;
 
     public Compressor(CompressionSettings settings)
     {
@@ -37,8 +37,11 @@ internal sealed class Compressor
         _maxWorkers = Environment.ProcessorCount;
         // Jobs take pool threads for up to seconds; file lookups must still find one at once rather than wait for
         // the pool's starvation heuristic to add threads, so the pool keeps that many more ready.
-        ThreadPool.GetMinThreads(out int workers, out int io);
-        ThreadPool.SetMinThreads(workers + _maxWorkers, io);
+        if (Interlocked.Exchange(ref s_poolRaised, 1) == 0)
+        {
+            ThreadPool.GetMinThreads(out int workers, out int io);
+            ThreadPool.SetMinThreads(workers + _maxWorkers, io);
+        }
     }
 
     public CompressionSettings Settings { get; }
@@ -46,10 +49,6 @@ internal sealed class Compressor
     /// <summary>The codings produced, in the server's order of preference.</summary>
     public ContentCoding[] Preference { get; }
     public ContentCoding Available { get; }
-    /// <summary>Jobs finished (stored, or found not worth it, or dropped because the file changed).</summary>
-    public long Completed => Interlocked.Read(ref _completed);
-    /// <summary>Jobs an encoder failed on.</summary>
-    public long Failures => Interlocked.Read(ref _failures);
 
     /// <summary>
     /// Pool, after the file itself was chosen (no sidecar): makes the response negotiable when the file qualifies
@@ -90,7 +89,7 @@ internal sealed class Compressor
             fd = Cache.Open(body);
             if (fd < 0 || !Syscall.StatFd(fd, out Statx st, out _) || (long)st.Size != body.Length)
             {
-                // Removed or changed behind our back: forget it and make it again.
+                // Evicted meanwhile, or removed or changed behind our back: forget it and make it again.
                 Syscall.Close(fd);
                 Cache.Forget(body);
                 Enqueue(file.Fd, key);
@@ -146,14 +145,12 @@ internal sealed class Compressor
             {
                 // An encoder that fails on some input must not take the process down from a pool thread; the file
                 // is then sent as it is.
-                Interlocked.Increment(ref _failures);
                 Cache.Add(new CompressedBody(job.Key, null, 0, worthless: true));
             }
             finally
             {
                 Syscall.Close(job.Fd);
                 _pending.TryRemove(job.Key, out _);
-                Interlocked.Increment(ref _completed);
             }
         }
         Interlocked.Decrement(ref _running);
@@ -184,8 +181,13 @@ internal sealed class Compressor
                 Cache.Add(new CompressedBody(key, null, 0, worthless: true));
                 return;
             }
-            if (!Cache.OnDisk)
+            if (!Cache.OnDisk && coded.Length <= FileCache.SmallFileMax)
                 Cache.Add(new CompressedBody(key, coded, coded.Length, worthless: false));
+            else if (!Cache.OnDisk)
+            {
+                int memfd = Syscall.CreateSealedMemfd("staticd-compressed\0"u8, coded, out _);
+                if (memfd >= 0) Cache.Add(new CompressedBody(key, null, coded.Length, worthless: false, memfd));
+            }
             else if (Cache.Write(key, coded))
                 Cache.Add(new CompressedBody(key, null, coded.Length, worthless: false));
         }
