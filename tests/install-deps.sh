@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# What make test needs beyond the SDK: promtool (Debian's prometheus package) to check staticd's /metrics.
-# The package's postinst would start a Prometheus server where systemd runs; a policy-rc.d that refuses every
-# service start (created only if there is none, removed after) keeps it to the one binary the tests use.
+# What make test needs beyond the SDK: promtool (Debian's prometheus package) to check staticd's /metrics, and
+# chromium, the real browser that must get (and decode) compressed responses (Compression/BrowserTests.cs).
+# The prometheus package's postinst would start a Prometheus server where systemd runs; a policy-rc.d that refuses
+# every service start (created only if there is none, removed after) keeps it to the one binary the tests use.
 set -uo pipefail
-command -v promtool >/dev/null && exit 0
-echo "installing prometheus (its promtool checks staticd's /metrics; the service is not started)"
+packages=()
+command -v promtool >/dev/null || packages+=(prometheus)
+command -v chromium >/dev/null || packages+=(chromium)
+[ ${#packages[@]} -eq 0 ] && exit 0
+echo "installing ${packages[*]} (promtool checks staticd's /metrics, chromium gets compressed responses; no service is started)"
 created=0
 if [ ! -e /usr/sbin/policy-rc.d ] && [ -w /usr/sbin ]; then
     printf '#!/bin/sh\n# created by staticd tests/install-deps.sh, removed after the install\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d
     created=1
 fi
-install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; }
 install || { apt-get update -qq && install; }
 rc=$?
 [ "$created" = 1 ] && rm -f /usr/sbin/policy-rc.d

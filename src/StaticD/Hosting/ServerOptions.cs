@@ -170,7 +170,7 @@ internal sealed class ServerOptions
         {
             return new Compressor(Compression);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new ConfigException(Section + ":Compression:CacheDirectory", ex.Message);
         }
