@@ -17,11 +17,8 @@
 #         BENCH_SITES     sites in the many-sites table (default 1000; 0 leaves
 #                         the table out)
 #         BENCH_TABLES    the tables to run, e.g. "alog" or "one,alog" (of one,
-#                         two, alog, sites, footprint; default all). Not with a
-#                         baseline
-#         BENCH_TABLES    the tables to run, e.g. "alog" or "one,alog" (of one,
-#                         two, alog, sites, footprint; default all). Not with a
-#                         baseline
+#                         two, alog, sites, compression, footprint; default
+#                         all). Not with a baseline
 #         BENCH_CPU_QUOTA percent of a CPU each server may use, per core it is
 #                         pinned to: every server runs in its own cgroup with
 #                         that CPU quota (cgroup v1 cpu or v2 cpu.max), so the
@@ -82,7 +79,7 @@ BENCH_TABLES=${BENCH_TABLES:-}
 # want TABLE: whether BENCH_TABLES (empty: all) asks for it.
 want() { [ -z "$BENCH_TABLES" ] || [[ ",${BENCH_TABLES// /,}," == *",$1,"* ]]; }
 for t in ${BENCH_TABLES//,/ }; do
-    case $t in one | two | alog | sites | footprint) ;; *) echo "BENCH_TABLES: unknown table $t (one, two, alog, sites, footprint)" >&2; exit 2 ;; esac
+    case $t in one | two | alog | sites | compression | footprint) ;; *) echo "BENCH_TABLES: unknown table $t (one, two, alog, sites, compression, footprint)" >&2; exit 2 ;; esac
 done
 if [[ $PEERS != [01] ]]; then
     echo "BENCH_PEERS must be 0 or 1" >&2
@@ -388,8 +385,10 @@ HAVE_NGINX=0 HAVE_H2O=0 HAVE_LIGHTTPD=0
 PEER_MISSING="not installed"
 if [ "$PEERS" = 1 ]; then
     ensure_tool nginx nginx nginx-light && HAVE_NGINX=1
-    ensure_tool h2o h2o && HAVE_H2O=1
-    ensure_tool lighttpd lighttpd && HAVE_LIGHTTPD=1
+    if [ "$BENCH_TABLES" != compression ]; then # the compression table compares with nginx alone
+        ensure_tool h2o h2o && HAVE_H2O=1
+        ensure_tool lighttpd lighttpd && HAVE_LIGHTTPD=1
+    fi
 else
     PEER_MISSING="left out (BENCH_PEERS=0)"
 fi
@@ -417,6 +416,7 @@ fi
 TABLE_QUOTA[one]=$QUOTA_PCT
 TABLE_QUOTA[alog]=$QUOTA_PCT
 TABLE_QUOTA[sites]=$QUOTA_PCT
+TABLE_QUOTA[comp]=$QUOTA_PCT
 if [ -n "${BENCH_CPU_QUOTA:-}" ] || [ -n "$BASELINE" ]; then TABLE_QUOTA[two]=$((QUOTA_PCT * 2)); else TABLE_QUOTA[two]=0; fi
 cg_init
 
@@ -768,7 +768,7 @@ start_nginx() {
     mkdir -p "$dir/nginx-tmp"
     render "$CONF_DIR/nginx.conf.in" "$dir/nginx.conf" \
         PORT="$SERVER_PORT" ROOT="$DOCROOT" WORK="$dir" WORKERS="$workers" NOFILE="$(ulimit -n)" \
-        ACCESSLOG="${NGINX_ACCESSLOG:-off}"
+        ACCESSLOG="${NGINX_ACCESSLOG:-off}" GZIP="${NGINX_GZIP:-}"
     launch "nginx-$workers${NGINX_TAG:-}" "$@" nginx -p "$dir/" -e "$dir/nginx-error.log" \
         -c "$dir/nginx.conf" -g 'daemon off;'
 }
@@ -842,10 +842,12 @@ declare -A TABLE_THREADS=([two]=2)
 NOTES=()
 [ -z "$CG_WHY" ] || NOTES+=("no CPU quota (BENCH_CPU_QUOTA=$QUOTA_PCT asked for one): $CG_WHY")
 
-# check_case URL CASE [HOST]: one curl request; status, size and content must match.
+# check_case URL CASE [HOST] [CODING]: one curl request; status, size and content must match (with a CODING,
+# the body must be that coding of the file: check_encoded in compression.sh).
 # Prints a reason and fails if they don't.
 check_case() {
     local url=$1 c=$2 got code size hdr=()
+    if [ -n "${4:-}" ]; then check_encoded "$url" "$c" "$4"; return; fi
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
     [ -z "${3:-}" ] || hdr+=(-H "Host: $3")
     got=$(curl -s -o "$RUN/check.body" -w '%{http_code} %{size_download}' --max-time 20 \
@@ -880,13 +882,14 @@ run_case() {
     key=$table/$server/$c
     url=http://127.0.0.1:$port${CASE_PATH[$c]}
     if [ "${CELL[$key]:-}" = "wrong (!)" ]; then return 0; fi
-    if [ "$round" = 1 ] && ! why=$(check_case "$url" "$c" "${SHOST[$table/$server]:-}"); then
+    if [ "$round" = 1 ] && ! why=$(check_case "$url" "$c" "${SHOST[$table/$server]:-}" "${SAE[$table/$server]:-}"); then
         CELL[$key]="wrong (!)"
         NOTES+=("$server ($table core table), ${CASE_LABEL[$c]}: curl check failed: $why; wrk not run")
         return 0
     fi
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
     [ -z "${SHOST[$table/$server]:-}" ] || hdr+=(-H "Host: ${SHOST[$table/$server]}")
+    [ -z "${SAE[$table/$server]:-}" ] || hdr+=(-H "Accept-Encoding: ${SAE[$table/$server]}")
     out=$RUN/wrk-$table-$server-$c-$round.txt
     log "  $server: ${CASE_LABEL[$c]}$tag"
     local ticks_before ticks_after proc_before proc_after threads=${TABLE_THREADS[$table]:-1}
@@ -1444,6 +1447,26 @@ if [ -n "$BASELINE" ]; then
     exit 0
 fi
 
+# shellcheck source=bench/compression.sh
+. "$BENCH_DIR/compression.sh"
+if [ "$BENCH_TABLES" = compression ]; then
+    run_compression_table
+    echo "## staticd benchmark (compression table only)"
+    echo
+    echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
+    echo "- Client: $(version_of wrk), 1 thread, ${DURATION} s per case, best of $ROUNDS round(s)"
+    echo "- staticd: $(version_of staticd); $(version_of nginx)"
+    echo
+    echo "$COMP_REPORT"
+    if [ ${#NOTES[@]} -gt 0 ]; then
+        echo "### Notes (!)"
+        echo
+        for n in "${NOTES[@]}"; do echo "- $n"; done
+        echo
+    fi
+    exit 0
+fi
+
 # Single core: every server pinned to CPU 0, wrk on CPU 1.
 SERVERS=(staticd nginx h2o lighttpd)
 if want one; then
@@ -1529,6 +1552,10 @@ if [ "$SITES" -gt 0 ] && want sites; then
     NCASES=1 # the 1 KiB keep-alive case: the host lookup is a per-request cost
     bench_table sites one exact wild
     NCASES=$SAVED_NCASES
+fi
+
+if want compression; then
+    run_compression_table
 fi
 
 if want footprint; then
@@ -1677,6 +1704,7 @@ if [ "$SITES" -gt 0 ] && want sites; then
     echo "descriptors (root watcher and file caches), after the start."
     echo
 fi
+[ -n "${COMP_REPORT:-}" ] && echo "$COMP_REPORT"
 if want footprint; then
     echo "### staticd footprint"
     echo

@@ -80,7 +80,8 @@ printf 'Source: staticd\n\nPackage: staticd\nArchitecture: %s\n' "$ARCH" > "$WOR
 SHLIBS="$(cd "$WORK" && dpkg-shlibdeps -O -e"$ROOT/usr/bin/staticd" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
 [ -n "$SHLIBS" ] || die "dpkg-shlibdeps found no dependencies"
 # postinst runs systemd-sysusers (the same alternatives dh_installsysusers adds).
-DEPENDS="$SHLIBS, systemd | systemd-standalone-sysusers | systemd-sysusers"
+# libzstd1 is loaded at run time for Content-Encoding: zstd (Interop/Zstd.cs), so dpkg-shlibdeps cannot see it.
+DEPENDS="$SHLIBS, libzstd1, systemd | systemd-standalone-sysusers | systemd-sysusers"
 
 install -d -m 0755 "$ROOT/DEBIAN"
 INSTALLED_SIZE="$(du -sk --apparent-size --exclude=DEBIAN "$ROOT" | cut -f1)"

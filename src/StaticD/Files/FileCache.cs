@@ -56,6 +56,8 @@ internal sealed class FileCache : IDisposable
         public int Status;
         public bool IsIndex;
         public ContentCoding Available;
+        /// <summary>The order negotiation prefers among <see cref="Available"/>, as the pool used it.</summary>
+        public ContentCoding[] Preference = AcceptEncoding.SidecarPreference;
         /// <summary>The path whose file name decides Content-Type and cache rules.</summary>
         public byte[] Name = [];
         public readonly CachedFile?[] Variants = new CachedFile?[4];
@@ -64,10 +66,13 @@ internal sealed class FileCache : IDisposable
 
     /// <summary>One open file shared by the connections of one loop (sendfile takes an explicit offset, so they
     /// do not disturb each other). Closed when dead and no connection uses it.</summary>
-    internal sealed class CachedFile(FileResolution file, byte[]? body)
+    internal sealed class CachedFile(FileResolution file, byte[]? body, CompressedBody? source = null)
     {
         public readonly int Fd = file.Fd;
         public readonly long Length = file.Length;
+        public readonly long TagSize = file.TagSize;
+        /// <summary>The compression cache's result this body is (null for a file of the site).</summary>
+        public readonly CompressedBody? Source = source;
         public readonly long MtimeSeconds = file.MtimeSeconds;
         public readonly uint MtimeNanoseconds = file.MtimeNanoseconds;
         public readonly ulong Inode = file.Inode;
@@ -182,6 +187,7 @@ internal sealed class FileCache : IDisposable
                 RootGeneration = resource.RootGeneration,
                 IsIndex = resource.File.IsIndex,
                 Available = resource.Available,
+                Preference = resource.Preference ?? AcceptEncoding.SidecarPreference,
                 Name = resource.Name.ToArray(),
             };
             _entries[entry.Key] = entry;
@@ -191,10 +197,23 @@ internal sealed class FileCache : IDisposable
         if (resource.Status != 200 || entry.Status != 200 || entry.Available != resource.Available) return null;
         int index = VariantIndex(resource.Coding);
         if (entry.Variants[index] is not null) return null; // another request filled it meanwhile
-        var file = new CachedFile(resource.File, resource.File.Body) { Users = 1 };
+        var file = new CachedFile(resource.File, resource.File.Body, resource.Compressed) { Users = 1 };
         entry.Variants[index] = file;
-        _bodyBytes += file.Body?.Length ?? 0;
+        _bodyBytes += OwnBytes(file);
         return file;
+    }
+
+    /// <summary>Body bytes this cache holds alone; a compressed result's are the compression cache's, which
+    /// bounds them (CacheBytes).</summary>
+    private static long OwnBytes(CachedFile file) => file.Source is null ? file.Body?.Length ?? 0 : 0;
+
+    /// <summary>Loop: forgets one variant of an entry (a compressed result the compression cache evicted).</summary>
+    public void DropVariant(Entry entry, int index)
+    {
+        if (entry.Variants[index] is not CachedFile file) return;
+        entry.Variants[index] = null;
+        _bodyBytes -= OwnBytes(file);
+        file.Kill();
     }
 
     /// <summary>Drops everything when the roots were replaced (reload) or one was re-opened on another directory
@@ -250,7 +269,7 @@ internal sealed class FileCache : IDisposable
         foreach (CachedFile? file in entry.Variants)
         {
             if (file is null) continue;
-            _bodyBytes -= file.Body?.Length ?? 0;
+            _bodyBytes -= OwnBytes(file);
             file.Kill();
         }
     }

@@ -103,6 +103,7 @@ internal static class FileResolver
         result.MtimeSeconds = again.Mtime.Seconds;
         result.MtimeNanoseconds = again.Mtime.Nanoseconds;
         result.Inode = again.Ino;
+        result.Device = (ulong)again.DevMajor << 32 | again.DevMinor;
     }
 
     private static bool Inspect(int rootFd, ReadOnlySpan<byte> name, ref FileResolution result, out Statx st)

@@ -31,6 +31,11 @@ internal struct Resource
     public Errno Errno;
     /// <summary>Precompressed variants that exist beside the file (whatever the client accepted).</summary>
     public ContentCoding Available;
+    /// <summary>The order of preference negotiation used among <see cref="Available"/> (sidecars: br, zstd, gzip;
+    /// on the fly: Compression:Encodings), so the loop's file cache chooses as the pool did.</summary>
+    public ContentCoding[]? Preference;
+    /// <summary>The body is a result of the compression cache (its hits are checked for eviction).</summary>
+    public CompressedBody? Compressed;
     /// <summary>inotify watch on the directory looked at (-1: none), for the loop's file cache.</summary>
     public int Watch;
     /// <summary>The SPA fallback answered; such results are not cached under the requested path.</summary>

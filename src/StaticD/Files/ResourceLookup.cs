@@ -11,14 +11,16 @@ namespace StaticD.Files;
 /// </summary>
 internal static class ResourceLookup
 {
-    private static readonly ContentCoding[] SidecarOrder = [ContentCoding.Brotli, ContentCoding.Zstd, ContentCoding.Gzip];
+    private static readonly ContentCoding[] SidecarOrder = AcceptEncoding.SidecarPreference;
     // A compressed-only file must be decodable on the fly; zstd has no decoder in the BCL, so a lone FILE.zst is
     // not offered (.zst is served as a sidecar beside an original, as documented).
     private static readonly ContentCoding[] CompressedOnlyOrder = [ContentCoding.Brotli, ContentCoding.Gzip];
 
     public readonly ref struct Request(
-        ReadOnlySpan<byte> acceptEncoding, bool acceptEncodingPresent, bool wantsJson, int inotifyFd)
+        ReadOnlySpan<byte> acceptEncoding, bool acceptEncodingPresent, bool wantsJson, int inotifyFd, Compressor? compressor = null)
     {
+        /// <summary>Compression on the fly, or null when it is off server-wide.</summary>
+        public readonly Compressor? Compressor = compressor;
         public readonly ReadOnlySpan<byte> AcceptEncoding = acceptEncoding;
         public readonly bool AcceptEncodingPresent = acceptEncodingPresent;
         public readonly bool WantsJson = wantsJson;
@@ -103,7 +105,7 @@ internal static class ResourceLookup
 
         if (result.Status == 200)
         {
-            if (!precompressed) return;
+            if (!precompressed && (request.Compressor is null || !site.Compress)) return;
             // The name the variants hang off: "/dir/" was served as "/dir/index.html".
             Span<byte> name = stackalloc byte[path.Length + FileResolver.IndexFile.Length + 4];
             path.CopyTo(name);
@@ -113,8 +115,12 @@ internal static class ResourceLookup
                 FileResolver.IndexFile.CopyTo(name[length..]);
                 length += FileResolver.IndexFile.Length;
             }
-            if (!IsCompressible(MimeTypes.ForFileName(LastSegment(name[..length])))) return;
-            ChooseVariant(root, name, length, SidecarOrder, request, ref result, originalExists: true);
+            ReadOnlySpan<byte> contentType = site.ContentTypeFor(LastSegment(name[..length]));
+            if (precompressed && IsCompressible(contentType))
+                ChooseVariant(root, name, length, SidecarOrder, request, ref result, originalExists: true);
+            // Sidecars on disk win: a file that has any is served from them alone, as the operator made them.
+            if (result.Status == 200 && !result.Negotiable)
+                request.Compressor?.Offer(site, contentType, request.AcceptEncoding, request.AcceptEncodingPresent, ref result);
             return;
         }
 
@@ -148,6 +154,7 @@ internal static class ResourceLookup
 
         result.Negotiable = true;
         result.Available = available;
+        result.Preference = order;
         NegotiationResult choice = AcceptEncoding.Choose(request.AcceptEncoding, request.AcceptEncodingPresent, available, out ContentCoding chosen);
         FileResolution keep = default;
         keep.Reset();
@@ -225,22 +232,5 @@ internal static class ResourceLookup
 
     /// <summary>Types worth probing for precompressed variants; images, media, fonts in compressed formats and
     /// archives are already compressed, so the three extra lookups would be wasted on them.</summary>
-    public static bool IsCompressible(ReadOnlySpan<byte> contentType) =>
-        contentType.StartsWith("text/"u8) ||
-        contentType.StartsWith("application/javascript"u8) ||
-        contentType.StartsWith("application/json"u8) ||
-        contentType.StartsWith("application/manifest+json"u8) ||
-        contentType.StartsWith("application/ld+json"u8) ||
-        contentType.StartsWith("application/xml"u8) ||
-        contentType.StartsWith("application/xhtml+xml"u8) ||
-        contentType.StartsWith("application/rss+xml"u8) ||
-        contentType.StartsWith("application/atom+xml"u8) ||
-        contentType.StartsWith("application/wasm"u8) ||
-        contentType.StartsWith("image/svg+xml"u8) ||
-        contentType.StartsWith("image/x-icon"u8) ||
-        contentType.StartsWith("image/vnd.microsoft.icon"u8) ||
-        contentType.StartsWith("image/bmp"u8) ||
-        contentType.StartsWith("font/ttf"u8) ||
-        contentType.StartsWith("font/otf"u8) ||
-        contentType.StartsWith("application/vnd.ms-fontobject"u8);
+    public static bool IsCompressible(ReadOnlySpan<byte> contentType) => MediaTypeList.Default.Matches(contentType);
 }

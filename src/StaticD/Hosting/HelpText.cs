@@ -64,6 +64,13 @@ internal static class HelpText
         ("DirectoryListing", "false", "list directories without an index"),
         ("SpaFallback", "none", "e.g. /index.html for missing extension-less paths"),
         ("Precompressed", "true", "serve FILE.br, .zst, .gz by Accept-Encoding"),
+        ("Compression:Enabled", "true", "compress once on the fly, then from cache (per site too)"),
+        ("Compression:Encodings", "zstd, br, gzip", "codings produced, in order of preference"),
+        ("Compression:MinBytes", "1024", "smaller files are sent as they are"),
+        ("Compression:MaxBytes", "8388608", "larger files are sent as they are"),
+        ("Compression:Types", "text/*, ...", "media types compressed (per site too)"),
+        ("Compression:CacheBytes", "67108864", "room for compressed results (LRU)"),
+        ("Compression:CacheDirectory", "none", "keep results as files here across restarts"),
         ("ErrorPages", "none", "{ \"404\": \"/404.html\" }"),
         ("MimeTypes", "none", "{ \"m3u8\": \"application/vnd.apple.mpegurl\" }"),
         ("Headers", "nosniff", "headers on every response (X-Content-Type-Options)"),
@@ -85,7 +92,8 @@ internal static class HelpText
     [
         .. ServerOptions.Keys.SelectMany(k => k == "Limits" ? LimitsConfig.Keys.Select(l => "Limits:" + l)
             : k == "Metrics" ? MetricsConfig.Keys.Select(m => "Metrics:" + m)
-            : k == "Tls" ? TlsConfig.TopKeys.Select(t => "Tls:" + t) : new[] { k }),
+            : k == "Tls" ? TlsConfig.TopKeys.Select(t => "Tls:" + t)
+            : k == "Compression" ? CompressionConfig.Keys.Select(c => "Compression:" + c) : new[] { k }),
         .. SitesConfig.SiteKeys.Except(ServerOptions.Keys, StringComparer.OrdinalIgnoreCase).Select(k => "Sites:*:" + k),
         ConfigLoader.LogLevelKey,
     ];

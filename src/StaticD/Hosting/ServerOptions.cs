@@ -38,6 +38,8 @@ internal sealed class ServerOptions
     /// <summary>StaticD:Sites, in order.</summary>
     public IReadOnlyList<SitePolicy> Sites { get; init; } = [];
     public bool FileCache { get; init; } = true;
+    /// <summary>StaticD:Compression's server-wide settings; null when no site compresses.</summary>
+    public CompressionSettings? Compression { get; init; }
     /// <summary>StaticD:Metrics:Listen, where GET /metrics is served; null (the default) for no metrics listener.</summary>
     public MetricsAddress? MetricsListen { get; init; }
     /// <summary>StaticD:HttpsPort: TLS listeners on every Listen address; 0 for none.</summary>
@@ -104,6 +106,15 @@ internal sealed class ServerOptions
         {
             problems.Add(ex);
         }
+        CompressionSettings? compression = null;
+        try
+        {
+            compression = CompressionConfig.Load(section.GetSection("Compression"));
+        }
+        catch (ConfigException ex)
+        {
+            problems.Add(ex);
+        }
         if (problems.Count == 0) CheckHttps(section, port, httpsPort, site, sites, problems);
         AccessLogConfig.CheckShared(site, sites, problems);
         if (problems.Count > 0)
@@ -122,6 +133,7 @@ internal sealed class ServerOptions
             Site = site,
             Sites = sites,
             FileCache = ConfigReader.Bool(section, "FileCache", true),
+            Compression = sites.Append(site).Any(s => s.Compress) ? compression : null,
             MetricsListen = MetricsConfig.Load(section.GetSection("Metrics")),
             HttpsPort = httpsPort,
             KernelTls = kernelTls,
@@ -147,7 +159,9 @@ internal sealed class ServerOptions
 
     /// <summary>Opens every root (each directory once, however many sites serve it) and bundles what the loops
     /// serve with. A configuration whose root cannot be opened is rejected like any other invalid value.</summary>
-    public ServeContext OpenContext()
+    /// <param name="previous">The running configuration's compressor: kept, with its cache, when the compression
+    /// settings are unchanged.</param>
+    public ServeContext OpenContext(Compressor? previous = null)
     {
         var roots = new RootGroup();
         try
@@ -162,6 +176,7 @@ internal sealed class ServerOptions
             {
                 Tls = TlsConfig.Open(this, hosts),
                 HttpsPort = HttpsPort > 0 ? HttpsPort : 443,
+                Compression = OpenCompressor(previous),
             };
         }
         catch
@@ -184,6 +199,20 @@ internal sealed class ServerOptions
         if (Sites.Count > Shown) names += $" and {Sites.Count - Shown} more";
         int count = Sites.Count + (ServesDefault ? 1 : 0);
         return $"{count} {(count == 1 ? "site" : "sites")}: {names}; {fallback}";
+    }
+
+    private Compressor? OpenCompressor(Compressor? previous)
+    {
+        if (Compression is null) return null;
+        if (Compression.SameAs(previous?.Settings)) return previous;
+        try
+        {
+            return new Compressor(Compression);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(Section + ":Compression:CacheDirectory", ex.Message);
+        }
     }
 
     private static SiteRoot OpenRoot(RootGroup roots, SitePolicy site) =>
@@ -298,7 +327,10 @@ internal static class ConfigReader
         throw new ConfigException(entry.Path, $"\"{entry.Value}\" is not allowed; expected true or false");
     }
 
-    public static int Int(IConfigurationSection section, string name, int min, int max, bool required, int fallback)
+    public static int Int(IConfigurationSection section, string name, int min, int max, bool required, int fallback) =>
+        (int)Long(section, name, min, max, fallback, required);
+
+    public static long Long(IConfigurationSection section, string name, long min, long max, long fallback, bool required = false)
     {
         IConfigurationSection entry = section.GetSection(name);
         string allowed = $"expected an integer from {min} to {max}";
@@ -309,7 +341,7 @@ internal static class ConfigReader
             if (required) throw new ConfigException(entry.Path, $"missing; {allowed}");
             return fallback;
         }
-        if (!int.TryParse(entry.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) ||
+        if (!long.TryParse(entry.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) ||
             value < min || value > max)
             throw new ConfigException(entry.Path, $"\"{entry.Value}\" is not allowed; {allowed}");
         return value;

@@ -140,7 +140,7 @@ internal sealed partial class ServerService(
                 (IConfigurationRoot configuration, byte[]? text) = settings.LoadConfiguration();
                 ServerOptions options = ServerOptions.Load(configuration, settings.ConfigPath);
                 Serilog.Events.LogEventLevel level = ConfigLoader.ReadLogLevel(configuration);
-                ServeContext next = StartupChecks.OpenContext(options);
+                ServeContext next = StartupChecks.OpenContext(options, _context.Compression);
                 try
                 {
                     _files.Attach(next);

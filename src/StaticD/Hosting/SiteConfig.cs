@@ -18,7 +18,7 @@ internal static class SiteConfig
     [
         "ServeHiddenFiles", "DirectoryListing", "SpaFallback", "Precompressed", "ErrorPages", "MimeTypes",
         "Headers", "PathHeaders", "CacheControl", "DefaultCacheControl", "AccessLog", "Redirects", "RedirectTo",
-        "Cors", "RedirectHttp", "Hsts", "Tls",
+        "Cors", "RedirectHttp", "Hsts", "Tls", "Compression",
     ];
 
     // Headers whose value staticd computes per response: letting configuration set them would corrupt framing
@@ -113,6 +113,7 @@ internal static class SiteConfig
         IConfigurationSection spa = Pick("SpaFallback").GetSection("SpaFallback");
         (string Certificate, string Key)? tls = TlsConfig.LoadFiles(section.GetSection("Tls"), defaults is null, configFile);
         AccessLogConfig.Setting accessLog = AccessLogConfig.Load(Pick("AccessLog"));
+        (bool compress, MediaTypeList compressTypes) = CompressionConfig.LoadSite(section, defaults);
         return new SitePolicy
         {
             Root = root,
@@ -127,6 +128,8 @@ internal static class SiteConfig
             ServeHiddenFiles = ConfigReader.Bool(Pick("ServeHiddenFiles"), "ServeHiddenFiles", false),
             DirectoryListing = ConfigReader.Bool(Pick("DirectoryListing"), "DirectoryListing", false),
             Precompressed = ConfigReader.Bool(Pick("Precompressed"), "Precompressed", true),
+            Compress = compress,
+            CompressTypes = compressTypes,
             SpaFallback = string.IsNullOrEmpty(spa.Value) ? null : SitePath(spa.Path, spa.Value),
             ErrorPages = errorPages.ToFrozenDictionary(),
             ErrorPageKeys = errorPageKeys.ToFrozenDictionary(),

@@ -21,9 +21,9 @@ internal static class StartupChecks
 
     /// <summary><see cref="ServerOptions.OpenContext"/>, then the files the sites name checked in the roots just
     /// opened; throws <see cref="ConfigException"/> (every problem) with nothing left open.</summary>
-    public static ServeContext OpenContext(ServerOptions options)
+    public static ServeContext OpenContext(ServerOptions options, Files.Compressor? previous = null)
     {
-        ServeContext context = options.OpenContext();
+        ServeContext context = options.OpenContext(previous);
         List<ConfigException> problems = Errors(context);
         if (problems.Count == 0) return context;
         context.Dispose();

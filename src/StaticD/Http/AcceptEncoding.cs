@@ -62,7 +62,8 @@ internal enum NegotiationResult : byte
 /// <item><b>Identity not listed</b>: acceptable (§12.5.3) but with the lowest possible weight, so any
 /// acceptable variant is preferred; if "*" is listed, identity takes the weight of "*" (it is a coding
 /// not listed explicitly). On equal weights an encoded variant beats identity, and between variants
-/// the server's preference br &gt; zstd &gt; gzip decides (usually the smallest file first).</item>
+/// the server's order of preference decides (for sidecars br &gt; zstd &gt; gzip, usually the smallest file
+/// first; on the fly, Compression:Encodings).</item>
 /// <item><b>Nothing acceptable</b>: §12.5.3 says the origin server should then send the
 /// representation without any content coding unless identity is indicated as unacceptable. So
 /// identity is sent whenever it is acceptable, and <see cref="NegotiationResult.NotAcceptable"/>
@@ -89,7 +90,16 @@ internal static class AcceptEncoding
     /// <param name="available">The encoded variants that exist; identity always exists.</param>
     /// <param name="chosen">The coding to send: a single flag when <see cref="NegotiationResult.Encoded"/>,
     /// otherwise <see cref="ContentCoding.Identity"/>.</param>
-    public static NegotiationResult Choose(ReadOnlySpan<byte> fieldValue, bool present, ContentCoding available, out ContentCoding chosen)
+    public static NegotiationResult Choose(ReadOnlySpan<byte> fieldValue, bool present, ContentCoding available, out ContentCoding chosen) =>
+        Choose(fieldValue, present, available, SidecarPreference, out chosen);
+
+    /// <summary>The server's preference among sidecars: br, zstd, gzip (usually the smallest file first).</summary>
+    public static readonly ContentCoding[] SidecarPreference = [ContentCoding.Brotli, ContentCoding.Zstd, ContentCoding.Gzip];
+
+    /// <summary>As <see cref="Choose(ReadOnlySpan{byte}, bool, ContentCoding, out ContentCoding)"/>, with the
+    /// server's own order of preference for codings the client weighs equally.</summary>
+    public static NegotiationResult Choose(ReadOnlySpan<byte> fieldValue, bool present, ContentCoding available,
+        ReadOnlySpan<ContentCoding> preference, out ContentCoding chosen)
     {
         chosen = ContentCoding.Identity;
         if (!present)
@@ -151,9 +161,11 @@ internal static class AcceptEncoding
         // earlier (preferred) coding keeps a tie.
         ContentCoding best = ContentCoding.Identity;
         int bestWeight = 0;
-        Consider(ContentCoding.Brotli, brotli, starForCodings, available, ref best, ref bestWeight);
-        Consider(ContentCoding.Zstd, zstd, starForCodings, available, ref best, ref bestWeight);
-        Consider(ContentCoding.Gzip, gzip, starForCodings, available, ref best, ref bestWeight);
+        foreach (ContentCoding coding in preference)
+        {
+            int listed = coding switch { ContentCoding.Brotli => brotli, ContentCoding.Zstd => zstd, ContentCoding.Gzip => gzip, _ => Unlisted };
+            Consider(coding, listed, starForCodings, available, ref best, ref bestWeight);
+        }
 
         int identityWeight = identity != Unlisted ? identity
             : starForIdentity != Unlisted ? starForIdentity

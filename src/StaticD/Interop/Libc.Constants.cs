@@ -11,6 +11,8 @@ internal static partial class Libc
 
     // fcntl(2)
     public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+    // F_LINUX_SPECIFIC_BASE (1024) + 6.
+    public const int F_DUPFD_CLOEXEC = 1030;
 
     // eventfd(2)
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;

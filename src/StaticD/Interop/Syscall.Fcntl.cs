@@ -14,4 +14,12 @@ internal static partial class Syscall
         if (flags < 0) return ErrnoExtensions.Last();
         return Libc.fcntl_int(fd, Libc.F_SETFL, flags | (int)Libc.O_NONBLOCK) < 0 ? ErrnoExtensions.Last() : Errno.None;
     }
+
+    /// <summary>A second descriptor for the same open file (F_DUPFD_CLOEXEC), so work queued for later can read
+    /// the file after the request that opened it has closed its own; -1 on failure.</summary>
+    public static int Duplicate(int fd)
+    {
+        int copy = Libc.fcntl_int(fd, Libc.F_DUPFD_CLOEXEC, 0);
+        return copy < 0 ? -1 : copy;
+    }
 }

@@ -20,7 +20,7 @@ internal sealed partial class Connection
         else
         {
             var request = new ResourceLookup.Request(Field(_head.AcceptEncoding), _head.AcceptEncoding.IsPresent, WantsJson(),
-                CacheEnabled ? _loop.Cache.InotifyFd : -1);
+                CacheEnabled ? _loop.Cache.InotifyFd : -1, _context.Compression);
             ResourceLookup.Lookup(_site!.Policy, _site.Root!, _pathArray, _pathStart, _pathLength, request, ref _resource);
         }
         _loop.Complete(this);
@@ -64,10 +64,17 @@ internal sealed partial class Connection
         }
         ContentCoding coding = ContentCoding.Identity;
         if (entry.Available != ContentCoding.Identity &&
-            AcceptEncoding.Choose(Field(_head.AcceptEncoding), _head.AcceptEncoding.IsPresent, entry.Available, out coding) == NegotiationResult.NotAcceptable)
+            AcceptEncoding.Choose(Field(_head.AcceptEncoding), _head.AcceptEncoding.IsPresent, entry.Available, entry.Preference, out coding) == NegotiationResult.NotAcceptable)
             return false;
         FileCache.CachedFile? file = entry.Variants[FileCache.VariantIndex(coding)];
         if (file is null) return false;
+        if (file.Source is { Evicted: true })
+        {
+            // The compression cache let this result go: stop sending it; the pool answers (and queues it again).
+            _loop.Cache.DropVariant(entry, FileCache.VariantIndex(coding));
+            return false;
+        }
+        file.Source?.Touch();
         _state = State.Sending;
         file.Users++;
         _body.BorrowFrom(file);
@@ -80,6 +87,7 @@ internal sealed partial class Connection
         _resource.File.MtimeSeconds = file.MtimeSeconds;
         _resource.File.MtimeNanoseconds = file.MtimeNanoseconds;
         _resource.File.Inode = file.Inode;
+        _resource.File.TagSize = file.TagSize;
         _resource.File.IsIndex = entry.IsIndex;
         _resource.File.Body = file.Body;
         _resource.Coding = coding;

@@ -75,7 +75,7 @@ internal sealed partial class Connection
         Span<byte> pathBuffer = stackalloc byte[_resource.NameLength + FileResolver.IndexFile.Length];
         ReadOnlySpan<byte> effectivePath = EffectivePath(pathBuffer);
         Span<byte> etagBuffer = stackalloc byte[EntityTag.MaxLength];
-        int etagLength = EntityTag.Format(file.Inode, file.Length, file.MtimeSeconds, file.MtimeNanoseconds,
+        int etagLength = EntityTag.Format(file.Inode, file.ETagSize, file.MtimeSeconds, file.MtimeNanoseconds,
             _resource.Coding == ContentCoding.Identity ? default : AcceptEncoding.Token(_resource.Coding), etagBuffer);
         ReadOnlySpan<byte> etag = etagBuffer[..etagLength];
         long now = _loop.UnixSeconds;
@@ -136,7 +136,7 @@ internal sealed partial class Connection
         else if (kind == ResponseKind.SingleRange)
             _body.SetFile(fd, ranges[0].Offset, ranges[0].Length);
         else
-            _body.SetMultipart(fd, ranges, boundary, contentType, file.Length);
+            _body.SetMultipart(fd, file.Body, ranges, boundary, contentType, file.Length);
         SendHead(w.Length);
     }
 

@@ -51,6 +51,9 @@ internal struct ResponseBody
     private int _count, _index;
     private byte[]? _memory;
     private bool _memoryRented;
+    /// <summary>Where "file" segments come from when the representation is in memory (multipart of a compressed
+    /// result); null: from <see cref="_fileFd"/>.</summary>
+    private byte[]? _source;
     private byte[]? _copy;
     private int _copyStart, _copyEnd;
 
@@ -81,8 +84,13 @@ internal struct ResponseBody
 
     /// <summary>multipart/byteranges: part header, range, part header, range, …, closing delimiter. The part
     /// headers are rendered once into one pooled buffer; the ranges go out like any file body.</summary>
-    public void SetMultipart(int fd, ReadOnlySpan<ByteRange> ranges, ReadOnlySpan<byte> boundary, ReadOnlySpan<byte> contentType, long total)
+    /// <remarks>
+    /// <paramref name="source"/>: the whole representation in memory (a compressed result), which the ranges are then
+    /// cut from instead of the file.</remarks>
+    public void SetMultipart(int fd, byte[]? source, ReadOnlySpan<ByteRange> ranges, ReadOnlySpan<byte> boundary,
+        ReadOnlySpan<byte> contentType, long total)
     {
+        _source = fd < 0 ? source : null;
         int needed = ranges.Length * MultipartByteRanges.MaxPartHeaderLength(boundary.Length, contentType.Length) + boundary.Length + 16;
         _memory = ArrayPool<byte>.Shared.Rent(needed);
         _memoryRented = true;
@@ -151,10 +159,10 @@ internal struct ResponseBody
             ref Segment segment = ref _segments![_index];
             bool more = _index + 1 < _count;
             SendProgress p;
-            if (!segment.IsFile)
+            if (!segment.IsFile || _source is not null)
             {
                 int offset = (int)segment.Offset;
-                p = SendMemory(transport, _memory!, ref offset, offset + (int)segment.Length, more, ref sent);
+                p = SendMemory(transport, segment.IsFile ? _source! : _memory!, ref offset, offset + (int)segment.Length, more, ref sent);
                 segment.Length -= offset - segment.Offset;
                 segment.Offset = offset;
             }
@@ -238,6 +246,7 @@ internal struct ResponseBody
             Syscall.Close(_fileFd);
         }
         _fileFd = -1;
+        _source = null;
         if (_memory is not null)
         {
             if (_memoryRented) ArrayPool<byte>.Shared.Return(_memory);

@@ -51,6 +51,9 @@ internal sealed class ServeContext : IDisposable
     public HostTable Hosts { get; }
     public RootGroup Roots { get; }
     public bool FileCache { get; }
+    /// <summary>Compression on the fly, or null when Compression:Enabled is false server-wide. Kept across a reload
+    /// whose compression settings did not change, with its cache.</summary>
+    public Compressor? Compression { get; init; }
     public int ShutdownTimeoutSeconds { get; }
     public ParserLimits ParserLimits { get; }
     /// <summary>The longest configured redirect target, which a Location may hold on top of the request's path.</summary>

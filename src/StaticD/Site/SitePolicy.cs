@@ -44,6 +44,10 @@ internal sealed class SitePolicy
     /// <summary>Decoded path (starts with '/') served for missing extension-less paths, or null.</summary>
     public byte[]? SpaFallback { get; init; }
     public bool Precompressed { get; init; } = true;
+    /// <summary>Compression:Enabled for this site: files of <see cref="CompressTypes"/> are compressed on the fly
+    /// (when it is on server-wide).</summary>
+    public bool Compress { get; init; } = true;
+    public MediaTypeList CompressTypes { get; init; } = MediaTypeList.Default;
     public FrozenDictionary<int, byte[]> ErrorPages { get; init; } = FrozenDictionary<int, byte[]>.Empty;
     /// <summary>The configuration key each error page came from (the site's own, or the top level's when
     /// inherited), and SpaFallback's: for start-up checks that name the key.</summary>

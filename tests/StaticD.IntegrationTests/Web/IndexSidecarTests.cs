@@ -51,7 +51,10 @@ public static class IndexSidecarSite
     }
 }
 
-public sealed class IndexSidecarFixture() : ServerFixture(IndexSidecarSite.Populate);
+/// <summary>Sidecars alone: on-the-fly compression would give "/none/" a coding once its result is made, between
+/// a request and its revalidation (that path has its own tests in Compression/).</summary>
+public sealed class IndexSidecarFixture() : ServerFixture(IndexSidecarSite.Populate,
+    s => s["Compression"] = new System.Text.Json.Nodes.JsonObject { ["Enabled"] = false });
 
 /// <summary>
 /// Regression: "/" with index.html.br beside it, for a browser's Accept-Encoding, was sent as

@@ -37,7 +37,10 @@ public static class PrecompressedSite
     };
 }
 
-public sealed class PrecompressedFixture() : ServerFixture(PrecompressedSite.Populate);
+/// <summary>Sidecars alone: with on-the-fly compression on, plain.txt would be negotiable too (Compression/ tests
+/// that, and that sidecars win over it).</summary>
+public sealed class PrecompressedFixture() : ServerFixture(PrecompressedSite.Populate,
+    s => s["Compression"] = new System.Text.Json.Nodes.JsonObject { ["Enabled"] = false });
 
 public sealed class PrecompressedOffFixture() : ServerFixture(PrecompressedSite.Populate, s => s["Precompressed"] = false);
 

@@ -179,4 +179,20 @@ public class AcceptEncodingTests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Theory]
+    // On-the-fly results use the server's configured order (Compression:Encodings) to break ties...
+    [InlineData("gzip, br, zstd", "zstd")]
+    [InlineData("*", "zstd")]
+    [InlineData("br, gzip", "br")]
+    // ...but never against the client's weights.
+    [InlineData("zstd;q=0.5, gzip", "gzip")]
+    [InlineData("zstd;q=0", "identity")]
+    public void AGivenOrderOfPreferenceBreaksTies(string header, string expected)
+    {
+        ContentCoding[] order = [ContentCoding.Zstd, ContentCoding.Brotli, ContentCoding.Gzip];
+        ContentCoding all = ContentCoding.Brotli | ContentCoding.Zstd | ContentCoding.Gzip;
+        NegotiationResult result = AcceptEncoding.Choose(System.Text.Encoding.ASCII.GetBytes(header), true, all, order, out ContentCoding chosen);
+        Assert.Equal(expected, result == NegotiationResult.Encoded ? System.Text.Encoding.ASCII.GetString(AcceptEncoding.Token(chosen)) : "identity");
+    }
 }
