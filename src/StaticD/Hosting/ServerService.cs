@@ -253,6 +253,8 @@ internal sealed partial class ServerService(
             }
             catch (ConfigException ex)
             {
+                // A file the refused configuration opened (its new Path) is closed again.
+                _files.Retain(_context);
                 _metrics.ReloadFailed();
                 Log.ReloadFailed(_logger, ex.Format(settings.ConfigPath));
             }
