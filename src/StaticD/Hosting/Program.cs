@@ -87,8 +87,16 @@ internal static class Program
         }
         if (checkOnly)
         {
+            // Certificates: expired (or not yet valid) is an error, naming none of the site's hosts a warning.
+            List<ConfigException> certificateErrors = TlsConfig.CertificateErrors(options, context.Tls, DateTimeOffset.UtcNow);
+            List<string> certificateWarnings = [.. TlsConfig.NameWarnings(options, context.Tls).Select(w => $"staticd: warning: {configPath}: {w}")];
             context.Dispose();
-            foreach (string warning in StartupChecks.Warnings(options, configPath)) ErrorOutput.Warning(warning);
+            if (certificateErrors.Count > 0)
+            {
+                ErrorOutput.Error(ConfigException.Combine(certificateErrors).Format(configPath));
+                return ExitConfig;
+            }
+            foreach (string warning in StartupChecks.Warnings(options, configPath).Concat(certificateWarnings)) ErrorOutput.Warning(warning);
             Console.Out.WriteLine($"staticd: {configPath}: configuration is valid");
             return 0;
         }
