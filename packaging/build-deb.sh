@@ -78,8 +78,10 @@ mkdir -p "$WORK/debian"
 printf 'Source: staticd\n\nPackage: staticd\nArchitecture: %s\n' "$ARCH" > "$WORK/debian/control"
 SHLIBS="$(cd "$WORK" && dpkg-shlibdeps -O -e"$ROOT/usr/bin/staticd" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
 [ -n "$SHLIBS" ] || die "dpkg-shlibdeps found no dependencies"
+# HTTPS loads OpenSSL 3 at run time (LibraryImport of libssl.so.3, which pulls libcrypto.so.3), so the binary has
+# no DT_NEEDED entry for it and dpkg-shlibdeps cannot see it: name it here (libssl3t64 is its name from trixie on).
 # postinst runs systemd-sysusers (the same alternatives dh_installsysusers adds).
-DEPENDS="$SHLIBS, systemd | systemd-standalone-sysusers | systemd-sysusers"
+DEPENDS="$SHLIBS, libssl3 | libssl3t64, systemd | systemd-standalone-sysusers | systemd-sysusers"
 
 install -d -m 0755 "$ROOT/DEBIAN"
 INSTALLED_SIZE="$(du -sk --apparent-size --exclude=DEBIAN "$ROOT" | cut -f1)"
