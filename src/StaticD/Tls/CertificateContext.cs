@@ -55,7 +55,14 @@ internal sealed class CertificateContext : IDisposable
             if (!Ssl.UseCertificateChainFile(ctx, certificatePath))
                 throw new TlsLoadException($"certificate {certificatePath}: {Ssl.TakeErrors()}");
             if (!Ssl.UsePrivateKeyFile(ctx, keyPath))
-                throw new TlsLoadException($"key {keyPath}: not a usable PEM private key ({Ssl.TakeErrors()})");
+            {
+                // OpenSSL checks the key against the certificate loaded just before: a good key of another
+                // certificate fails here ("key values mismatch"), before SSL_CTX_check_private_key is reached.
+                string errors = Ssl.TakeErrors();
+                throw new TlsLoadException(errors.Contains("key values mismatch", StringComparison.Ordinal)
+                    ? $"key {keyPath} does not match certificate {certificatePath}"
+                    : $"key {keyPath}: not a usable PEM private key ({errors})");
+            }
             if (!Ssl.CheckPrivateKey(ctx))
             {
                 Ssl.ClearErrors();
