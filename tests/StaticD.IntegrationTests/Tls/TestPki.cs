@@ -45,7 +45,7 @@ public sealed class TestPki
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 1, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        Ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddYears(5));
+        Ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-365), DateTimeOffset.UtcNow.AddYears(5));
         CaPath = Path.Combine(Directory, "ca.pem");
         File.WriteAllText(CaPath, Ca.ExportCertificatePem());
     }

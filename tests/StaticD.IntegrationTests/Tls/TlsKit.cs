@@ -67,6 +67,9 @@ public sealed class TlsClient : IAsyncDisposable, IDisposable
                 EnabledSslProtocols = protocols,
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                 ApplicationProtocols = [SslApplicationProtocol.Http11],
+                // .NET resumes sessions to the same name by default: a resumed session shows the certificate of the
+                // session it resumed (the server sends none), which would hide what the server serves now.
+                AllowTlsResume = false,
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 {
                     policyErrors = errors & ~SslPolicyErrors.RemoteCertificateChainErrors;
