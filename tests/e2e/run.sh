@@ -497,7 +497,6 @@ JSON
 	local t0; t0="$(date +%s)"; sleep 1
 	check "systemctl restart staticd (its ExecStartPre --check-config reads the credential too)" c systemctl restart staticd
 	check "active" is_active
-	[ "$STEP_FAILS" -eq 0 ] || { c journalctl -u staticd --since "@$t0" -o short-monotonic --no-pager | tail -25 | sed 's/^/          | /'; }
 	check "curl --cacert ca.pem https://example.test/ gets the default page" \
 		csh "for i in \$(seq 1 50); do curl -fsS --max-time 5 --cacert $TLS_DIR/ca.pem --resolve example.test:443:127.0.0.1 https://example.test/ 2>/tmp/https.err | grep -qF 'It works' && exit 0; sleep 0.2; done; cat /tmp/https.err; exit 1"
 	check "HTTPS answers carry Strict-Transport-Security" csh "curl -fsS -o /dev/null -D - --max-time 5 --cacert $TLS_DIR/ca.pem --resolve example.test:443:127.0.0.1 https://example.test/ | grep -qi '^strict-transport-security: max-age=600'"
@@ -516,6 +515,8 @@ JSON
 	c systemctl daemon-reload
 	check "restart without HTTPS" c systemctl restart staticd
 	check "still active" is_active
+	# What the unit said, when something above failed (ExecReload= and credentials: see systemd issue #35227).
+	[ "$STEP_FAILS" -eq 0 ] || c journalctl -u staticd --since "@$t0" -o short-monotonic --no-pager | grep -v '"GET ' | tail -40 | sed 's/^/          | /'
 }
 
 # ---------------------------------------------------------------- main
