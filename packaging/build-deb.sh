@@ -79,9 +79,12 @@ mkdir -p "$WORK/debian"
 printf 'Source: staticd\n\nPackage: staticd\nArchitecture: %s\n' "$ARCH" > "$WORK/debian/control"
 SHLIBS="$(cd "$WORK" && dpkg-shlibdeps -O -e"$ROOT/usr/bin/staticd" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
 [ -n "$SHLIBS" ] || die "dpkg-shlibdeps found no dependencies"
+# HTTPS loads OpenSSL 3 at run time (LibraryImport of libssl.so.3, which pulls libcrypto.so.3), so the binary has
+# no DT_NEEDED entry for it and dpkg-shlibdeps cannot see it: name it here (libssl3t64 is its name from trixie on).
 # postinst runs systemd-sysusers (the same alternatives dh_installsysusers adds).
-# libzstd1 is loaded at run time for Content-Encoding: zstd (Interop/Zstd.cs), so dpkg-shlibdeps cannot see it.
-DEPENDS="$SHLIBS, libzstd1, systemd | systemd-standalone-sysusers | systemd-sysusers"
+# libzstd1 (Content-Encoding: zstd, Interop/Zstd.cs) and libssl3 (HTTPS, Interop/LibSsl.cs) are loaded at run time,
+# so dpkg-shlibdeps cannot see them.
+DEPENDS="$SHLIBS, libssl3 | libssl3t64, libzstd1, systemd | systemd-standalone-sysusers | systemd-sysusers"
 
 install -d -m 0755 "$ROOT/DEBIAN"
 INSTALLED_SIZE="$(du -sk --apparent-size --exclude=DEBIAN "$ROOT" | cut -f1)"

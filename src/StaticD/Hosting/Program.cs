@@ -70,6 +70,7 @@ internal static class Program
         configPath = Path.GetFullPath(configPath);
 
         // --check-config judges the file alone; only the daemon falls back to the last good copy.
+        TlsConfig.CredentialsMayBeAbsent = checkOnly;
         string? stateDirectory = checkOnly ? null : LastGoodConfig.StateDirectory(Environment.GetEnvironmentVariable("STATE_DIRECTORY"));
         if (StartupConfiguration.Load(configPath, stateDirectory) is not { } start) return ExitConfig;
         ServerOptions options = start.Options;
@@ -85,7 +86,7 @@ internal static class Program
                 ErrorOutput.Error(ConfigException.Combine(certificates).Format(configPath));
                 return ExitConfig;
             }
-            foreach (string warning in nameWarnings) ErrorOutput.Warning($"staticd: warning: {configPath}: {warning}");
+            foreach (string warning in nameWarnings.Concat(TlsConfig.Unverified)) ErrorOutput.Warning($"staticd: warning: {configPath}: {warning}");
             foreach (string warning in StartupChecks.Warnings(options, configPath)) ErrorOutput.Warning(warning);
             Console.Out.WriteLine($"staticd: {configPath}: configuration is valid");
             return 0;

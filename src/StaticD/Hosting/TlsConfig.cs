@@ -17,6 +17,18 @@ internal static class TlsConfig
 
     /// <summary>systemd's LoadCredential= puts files there; "${CREDENTIALS_DIRECTORY}/site.key" names one.</summary>
     private const string CredentialsVariable = "CREDENTIALS_DIRECTORY";
+    private static readonly string[] CredentialsPrefixes = ["${" + CredentialsVariable + "}", "$" + CredentialsVariable];
+
+    /// <summary>
+    /// Set by <c>--check-config</c>: a certificate or key passed as a systemd credential may be out of its reach.
+    /// systemd 252 (Debian 12) does not give ExecReload= the service's credentials (the reload's check then saw no
+    /// key and failed every `systemctl reload` of an HTTPS setup), and an operator's shell has none either. Such a
+    /// file is then left to the server, which checks it when it loads, and the check says so as a warning.
+    /// </summary>
+    public static bool CredentialsMayBeAbsent { get; set; }
+
+    /// <summary>What the check could not read for that reason, one line each (see <see cref="CredentialsMayBeAbsent"/>).</summary>
+    public static List<string> Unverified { get; } = [];
 
     /// <summary>A site's (or the top level's) certificate and key, as absolute paths; null without Tls.</summary>
     public static (string Certificate, string Key)? LoadFiles(IConfigurationSection tls, bool topLevel, string configFile)
@@ -46,10 +58,11 @@ internal static class TlsConfig
         string key = $"{tls.Path}:{name}";
         string? value = tls[name];
         if (string.IsNullOrWhiteSpace(value)) throw new ConfigException(key, $"missing; {expected}");
-        foreach (string variable in (string[])["${" + CredentialsVariable + "}", "$" + CredentialsVariable])
+        foreach (string variable in CredentialsPrefixes)
         {
             if (!value.StartsWith(variable, StringComparison.Ordinal)) continue;
             string? directory = Environment.GetEnvironmentVariable(CredentialsVariable);
+            if (string.IsNullOrEmpty(directory) && CredentialsMayBeAbsent) return value; // left to the server
             if (string.IsNullOrEmpty(directory))
                 throw new ConfigException(key, $"\"{value}\" names {CredentialsVariable}, which is not set; systemd sets it for a unit with LoadCredential=");
             value = directory + value[variable.Length..];
@@ -69,6 +82,12 @@ internal static class TlsConfig
         {
             if (site.TlsCertificate is not { } certificate || site.TlsKey is not { } key) return null;
             if (owned.TryGetValue((certificate, key), out CertificateContext? known)) return known;
+            if (CredentialsMayBeAbsent && (Unreadable(certificate) || Unreadable(key)))
+            {
+                Unverified.Add($"{site.ConfigPath}:Tls: {(Unreadable(key) ? key : certificate)} is a systemd credential this check cannot " +
+                               "read (systemd gives credentials to the server, not to ExecReload= or a shell); the server checks it when it loads");
+                return null;
+            }
             try
             {
                 return owned[(certificate, key)] = CertificateContext.Load(certificate, key, options.KernelTls);
@@ -88,6 +107,24 @@ internal static class TlsConfig
         }
         CertificateContext? fallback = top ?? perSite.FirstOrDefault(c => c is not null);
         return fallback is null ? null : new TlsSites(fallback, perSite, hosts, options.KernelTls, [.. owned.Values]);
+    }
+
+    /// <summary>A credential's path (unexpanded, or under the credentials directory) that cannot be read here.</summary>
+    private static bool Unreadable(string path)
+    {
+        string? directory = Environment.GetEnvironmentVariable(CredentialsVariable);
+        bool credential = CredentialsPrefixes.Any(p => path.StartsWith(p, StringComparison.Ordinal)) ||
+                          !string.IsNullOrEmpty(directory) && path.StartsWith(directory.TrimEnd('/') + "/", StringComparison.Ordinal);
+        if (!credential) return false;
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
     }
 
     /// <summary>For --check-config: a certificate past its end (an error: browsers refuse it) or not yet valid.</summary>

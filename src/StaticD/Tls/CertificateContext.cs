@@ -56,9 +56,10 @@ internal sealed class CertificateContext : IDisposable
                 throw new TlsLoadException($"certificate {certificatePath}: {Ssl.TakeErrors()}");
             if (!Ssl.UsePrivateKeyFile(ctx, keyPath))
             {
-                // OpenSSL checks the pair as it takes the key: say which of the two problems it is in our words.
+                // OpenSSL checks the key against the certificate loaded just before: a good key of another
+                // certificate fails here ("key values mismatch"), before SSL_CTX_check_private_key is reached.
                 string errors = Ssl.TakeErrors();
-                throw new TlsLoadException(errors.Contains("values mismatch", StringComparison.Ordinal)
+                throw new TlsLoadException(errors.Contains("key values mismatch", StringComparison.Ordinal)
                     ? $"key {keyPath} does not match certificate {certificatePath}"
                     : $"key {keyPath}: not a usable PEM private key ({errors})");
             }
