@@ -16,11 +16,20 @@
 #                         to the comparison's tables)
 #         BENCH_SITES     sites in the many-sites table (default 1000; 0 leaves
 #                         the table out)
+#         BENCH_ONLY      https: only the HTTPS table (and its idle TLS
+#                         connections); http: everything but it. Default: all
+#         BENCH_TLS_ROUNDS rounds of the HTTPS table, its median reported
+#                         (default 3)
+#         BENCH_TLS_IDLE_CONNS idle TLS connections for the RSS figure
+#                         (default 5000)
+#         BENCH_TLS_CPU_QUOTA the HTTPS table's quota (default half of
+#                         BENCH_CPU_QUOTA: wrk's TLS costs it as much as the
+#                         server's costs the server)
 #         BENCH_CPU_QUOTA percent of a CPU each server may use, per core it is
 #                         pinned to: every server runs in its own cgroup with
 #                         that CPU quota (cgroup v1 cpu or v2 cpu.max), so the
 #                         ratios measure the servers, not wrk. Default 40 in
-#                         the one-core, access-log and many-sites tables and, with a
+#                         the one-core, HTTPS, access-log and many-sites tables and, with a
 #                         baseline, in all tables (two-core: 40% of each of
 #                         its 2 cores); the normal run's two-core table is
 #                         uncapped unless it is set. 0: no quota anywhere
@@ -70,6 +79,16 @@ fi
 SITES=${BENCH_SITES:-1000}
 if ! [[ $SITES =~ ^(0|[1-9][0-9]{0,4})$ ]] || [ "$SITES" -gt 10000 ]; then
     echo "BENCH_SITES must be 0 to 10000" >&2
+    exit 2
+fi
+ONLY=${BENCH_ONLY:-}
+if [[ $ONLY != @(|http|https) ]]; then
+    echo "BENCH_ONLY must be http or https (or empty: every table)" >&2
+    exit 2
+fi
+if ! [[ ${BENCH_TLS_ROUNDS:-3} =~ ^[1-9][0-9]?$ && ${BENCH_TLS_IDLE_CONNS:-5000} =~ ^[1-9][0-9]{0,4}$ &&
+    ${BENCH_TLS_CPU_QUOTA:-0} =~ ^(0|[1-9][0-9]?|100)$ ]]; then
+    echo "BENCH_TLS_ROUNDS must be 1 to 99, BENCH_TLS_IDLE_CONNS 1 to 99999, BENCH_TLS_CPU_QUOTA 0 to 100" >&2
     exit 2
 fi
 if [[ $PEERS != [01] ]]; then
@@ -405,6 +424,9 @@ fi
 TABLE_QUOTA[one]=$QUOTA_PCT
 TABLE_QUOTA[alog]=$QUOTA_PCT
 TABLE_QUOTA[sites]=$QUOTA_PCT
+# HTTPS: the client's half of TLS costs wrk about as much as the server's half costs the server, so at the one-core
+# quota wrk (one core) would be the limit; half of it keeps the server the limit.
+TABLE_QUOTA[tls]=${BENCH_TLS_CPU_QUOTA:-$((QUOTA_PCT / 2))}
 if [ -n "${BENCH_CPU_QUOTA:-}" ] || [ -n "$BASELINE" ]; then TABLE_QUOTA[two]=$((QUOTA_PCT * 2)); else TABLE_QUOTA[two]=0; fi
 cg_init
 
@@ -433,7 +455,7 @@ quota_line() {
         local one=${TABLE_QUOTA[one]} two=${TABLE_QUOTA[two]}
         printf -- '- CPU quota (BENCH_CPU_QUOTA): every server in a cgroup of its own (cgroup %s, %s), %s%% of\n' \
             "$CG_MODE" "$CG_BASE" "$one"
-        printf '  its core in the one-core, access-log and many-sites tables, %s in the two-core table; 0 turns it off\n' \
+        printf '  its core in the one-core, HTTPS, access-log and many-sites tables, %s in the two-core table; 0 turns it off\n' \
             "$([ "$two" -gt 0 ] && echo "$((two / 2))% of each of its 2 cores" || echo "none")"
     elif [ -n "$CG_WHY" ]; then
         echo "- CPU quota: none, BENCH_CPU_QUOTA=$QUOTA_PCT asked for one but no cgroup was writable (see Notes)"
@@ -808,6 +830,8 @@ declare -A ROUND_RAW=() # table/server/case/round -> RAW of that round alone
 declare -A ROUND_CPU=() # table/server/case/round -> CPU per response of that round, hundredths of µs
 # wrk threads per table: one in the one-core table (it has one core), two when everything shares both cores.
 declare -A TABLE_THREADS=([two]=2)
+# The HTTPS table's scheme, and the cases a table leaves out (the HTTPS table: the 404 case).
+declare -A TABLE_SCHEME=() TABLE_SKIP=()
 NOTES=()
 [ -z "$CG_WHY" ] || NOTES+=("no CPU quota (BENCH_CPU_QUOTA=$QUOTA_PCT asked for one): $CG_WHY")
 
@@ -817,7 +841,9 @@ check_case() {
     local url=$1 c=$2 got code size hdr=()
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
     [ -z "${3:-}" ] || hdr+=(-H "Host: $3")
-    got=$(curl -s -o "$RUN/check.body" -w '%{http_code} %{size_download}' --max-time 20 \
+    local tls=()
+    [[ $url != https:* ]] || tls=("OPENSSL_CONF=$TLS_CLIENT_CONF") hdr+=(--cacert "$TLS_CA")
+    got=$(env "${tls[@]}" curl -s -o "$RUN/check.body" -w '%{http_code} %{size_download}' --max-time 20 \
         "${hdr[@]}" "$url" 2>&1) || { echo "curl failed: $got"; return 1; }
     code=${got%% *}
     size=${got##* }
@@ -847,7 +873,7 @@ run_case() {
     shift 5
     [ "$ROUNDS" -gt 1 ] && tag=" (round $round)"
     key=$table/$server/$c
-    url=http://127.0.0.1:$port${CASE_PATH[$c]}
+    url=${TABLE_SCHEME[$table]:-http}://127.0.0.1:$port${CASE_PATH[$c]}
     if [ "${CELL[$key]:-}" = "wrong (!)" ]; then return 0; fi
     if [ "$round" = 1 ] && ! why=$(check_case "$url" "$c" "${SHOST[$table/$server]:-}"); then
         CELL[$key]="wrong (!)"
@@ -864,7 +890,14 @@ run_case() {
     ticks_before=$(cpu_ticks)
     proc_before=$(proc_ticks "${SPID[$table/$server]}")
     wall_before=$(now_us)
-    timeout $((DURATION + 30)) "$@" wrk -t"$threads" -c"${CASE_CONNS[$c]}" -d"${DURATION}s" \
+    # The HTTPS table's wrk offers the one suite and group every server is measured with (bench/tls.sh).
+    # Its 1,000-connection case runs TLS_LONG times as long: the first seconds go to the 1,000 handshakes.
+    local client_env=() seconds=$DURATION
+    if [ "${TABLE_SCHEME[$table]:-http}" = https ]; then
+        client_env=("OPENSSL_CONF=$TLS_CLIENT_CONF")
+        [ "${CASE_CONNS[$c]}" -lt 1000 ] || seconds=$((DURATION * TLS_LONG))
+    fi
+    timeout $((seconds + 30)) "$@" env "${client_env[@]}" wrk -t"$threads" -c"${CASE_CONNS[$c]}" -d"${seconds}s" \
         --timeout 10s -s "$LUA" "${hdr[@]}" "$url" >"$out" 2>&1 || true
     wall_after=$(now_us)
     ticks_after=$(cpu_ticks)
@@ -981,6 +1014,7 @@ bench_table() {
     n=${#servers[@]}
     for ((round = 1; round <= ROUNDS; round++)); do
         for ((c = 0; c < NCASES; c++)); do
+            [ "$c" != "${TABLE_SKIP[$table]:-}" ] || continue
             for ((i = 0; i < n; i++)); do
                 s=${servers[$(((i + c + round) % n))]}
                 pid=${SPID[$table/$s]:-}
@@ -1068,6 +1102,7 @@ case_table() {
     shift 3
     rows=("$header")
     for ((c = 0; c < NCASES; c++)); do
+        [ "$c" != "${TABLE_SKIP[$table]:-}" ] || continue
         row=${CASE_LABEL[$c]}
         for s in "$@"; do row+=$'\t'${cells[$table/$s/$c]:-n/a}; done
         rows+=("$row")
@@ -1413,6 +1448,42 @@ if [ -n "$BASELINE" ]; then
     exit 0
 fi
 
+# shellcheck source=bench/tls.sh
+. "$BENCH_DIR/tls.sh"
+
+# report_header: the report's title and the lines on the machine, client, binaries and quota.
+report_header() {
+    echo "## staticd benchmark"
+    echo
+    echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
+    echo "- Client: $(version_of wrk), 1 thread (2 in the two-core table), ${DURATION} s per case, best of $ROUNDS round(s) ($TLS_ROUNDS in the HTTPS table, median); servers of a table run side by side (idle when not measured), cases interleaved across them"
+    echo "- staticd: $(version_of staticd)"
+    echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
+    quota_line
+    echo
+}
+
+# report_notes: the notes of the run, and where its logs are.
+report_notes() {
+    local n
+    if [ ${#NOTES[@]} -gt 0 ]; then
+        echo "### Notes (!)"
+        echo
+        for n in "${NOTES[@]}"; do echo "- $n"; done
+        echo
+    fi
+    echo "Total bench time: ${ELAPSED} s. Logs and wrk outputs: $RUN"
+}
+
+if [ "$ONLY" = https ]; then
+    tls_main
+    ELAPSED=$((($(now_us) - START_ALL) / 1000000))
+    report_header
+    tls_report
+    report_notes
+    exit 0
+fi
+
 # Single core: every server pinned to CPU 0, wrk on CPU 1.
 SERVERS=(staticd nginx h2o lighttpd)
 start_table one staticd start_staticd 1 "${PIN_SERVER[@]}" -- "${PIN_CLIENT[@]}"
@@ -1488,20 +1559,15 @@ if [ "$SITES" -gt 0 ]; then
     NCASES=$SAVED_NCASES
 fi
 
+[ "$ONLY" = http ] || tls_main
+
 log "staticd footprint"
 footprint
 
 ELAPSED=$((($(now_us) - START_ALL) / 1000000))
 
 # ---- report ----------------------------------------------------------------
-echo "## staticd benchmark"
-echo
-echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
-echo "- Client: $(version_of wrk), 1 thread (2 in the two-core table), ${DURATION} s per case, best of $ROUNDS round(s); servers of a table run side by side (idle when not measured), cases interleaved across them"
-echo "- staticd: $(version_of staticd)"
-echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
-quota_line
-echo
+report_header
 echo "### One core: servers pinned to CPU 0 (1 worker/loop/thread), $(quota_text one), wrk pinned to CPU 1"
 echo
 rows=("case	staticd	nginx	h2o	lighttpd	staticd/nginx	staticd/h2o	staticd/lighttpd")
@@ -1621,6 +1687,7 @@ if [ "$SITES" -gt 0 ]; then
     echo "descriptors (root watcher and file caches), after the start."
     echo
 fi
+[ "$ONLY" = http ] || tls_report
 echo "### staticd footprint"
 echo
 echo "- Binary size: $FP_SIZE"
@@ -1628,11 +1695,5 @@ echo "- Idle RSS right after start (1 loop): $FP_RSS"
 echo "- Exec to port accepting: $FP_START"
 echo "- RSS per idle keep-alive connection: $FP_IDLE"
 echo
-if [ ${#NOTES[@]} -gt 0 ]; then
-    echo "### Notes (!)"
-    echo
-    for n in "${NOTES[@]}"; do echo "- $n"; done
-    echo
-fi
-echo "Total bench time: ${ELAPSED} s. Logs and wrk outputs: $RUN"
+report_notes
 exit 0
