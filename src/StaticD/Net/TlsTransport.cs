@@ -62,14 +62,16 @@ internal sealed class TlsTransport : ITransport
             errno = Errno.ECONNRESET;
             return -1;
         }
-        // Read until OpenSSL wants the socket again or the buffer is full: the loop is edge-triggered, so a record
-        // left in the socket (or plaintext left in OpenSSL) would otherwise wait for an event that never comes.
+        // Read until OpenSSL wants the socket again, the socket is drained, or the buffer is full: the loop is
+        // edge-triggered, so a record left in the socket (or plaintext left in OpenSSL) would otherwise wait for an
+        // event that never comes. A drained socket ends the loop without the read() that would only say EAGAIN: the
+        // short count tells Connection, as a short recv() does on a plain connection.
         int total = 0;
         TlsStatus status = TlsStatus.Ok;
         while (total < buffer.Length)
         {
-            total += (int)Ssl.Read(_ssl, buffer[total..], out status);
-            if (status != TlsStatus.Ok) break;
+            total += (int)Ssl.Read(_ssl, buffer[total..], out status, out bool drained);
+            if (status != TlsStatus.Ok || drained) break;
         }
         errno = Errno.None;
         if (total > 0) return total; // a close or error after data is seen again on the next call
