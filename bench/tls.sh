@@ -184,21 +184,23 @@ idle_one() {
     IDLE_TLS_LINES+=("$label: $line")
 }
 
-# tls_idle: RSS per idle keep-alive connection (each after one request) of staticd over TLS and over plain HTTP,
-# and of nginx over TLS (its one worker's RSS), without quota, servers on CPU 0.
+# tls_idle: RSS per idle keep-alive connection (each after one request) of staticd over TLS and over plain HTTP
+# (a fresh process each: memory the first freed would otherwise serve the second), and of nginx over TLS (its one
+# worker's RSS); no quota, servers on CPU 0.
 tls_idle() {
-    local pid port plain worker i
-    port=$(free_port) plain=$(free_port)
-    render "$CONF_DIR/staticd-tls.json.in" "$RUN/staticd-tls-idle.json" PORT="$port" PLAINPORT="$plain" \
-        ROOT="$DOCROOT" LOOPS=1 CERT="$TLS_CERT" KEY="$TLS_KEY"
-    env StaticD__Limits__MaxConnections=$((TLS_IDLE_CONNS * 3)) StaticD__Limits__KeepAliveTimeoutSeconds=600 \
-        "${PIN_SERVER[@]}" "$STATICD_BIN" --config "$RUN/staticd-tls-idle.json" >"$RUN/staticd-tls-idle.out" 2>&1 &
-    pid=$!
-    PIDS+=("$pid")
-    for ((i = 0; i < 100; i++)); do try_connect "$port" 2>/dev/null && try_connect "$plain" 2>/dev/null && break; sleep 0.05; done
-    idle_one "staticd/tls" "$pid" "$port" --tls
-    idle_one "staticd/plain" "$pid" "$plain"
-    stop_tree "$pid"
+    local pid port plain worker i kind
+    for kind in tls plain; do
+        port=$(free_port) plain=$(free_port)
+        render "$CONF_DIR/staticd-tls.json.in" "$RUN/staticd-idle-$kind.json" PORT="$port" PLAINPORT="$plain" \
+            ROOT="$DOCROOT" LOOPS=1 CERT="$TLS_CERT" KEY="$TLS_KEY"
+        env StaticD__Limits__MaxConnections=$((TLS_IDLE_CONNS * 3)) StaticD__Limits__KeepAliveTimeoutSeconds=600 \
+            "${PIN_SERVER[@]}" "$STATICD_BIN" --config "$RUN/staticd-idle-$kind.json" >"$RUN/staticd-idle-$kind.out" 2>&1 &
+        pid=$!
+        PIDS+=("$pid")
+        for ((i = 0; i < 100; i++)); do try_connect "$port" 2>/dev/null && try_connect "$plain" 2>/dev/null && break; sleep 0.05; done
+        if [ "$kind" = tls ]; then idle_one staticd/tls "$pid" "$port" --tls; else idle_one staticd/plain "$pid" "$plain"; fi
+        stop_tree "$pid"
+    done
     [ "$HAVE_NGINX" = 1 ] || return 0
     SERVER_PORT=
     CG_PROCS=

@@ -188,6 +188,50 @@ internal static unsafe class Ssl
         return r == 1 ? (nint)n : 0;
     }
 
+    /// <summary>Puts a write buffer of <paramref name="size"/> bytes between the session and its socket: the
+    /// records of the <see cref="Write"/>s that follow collect there and leave in one write() at
+    /// <see cref="FlushBatch"/> (or whenever the buffer fills), instead of one write() per 16 KiB record. For bulk
+    /// bodies without kernel TLS (which must write to the socket itself). False if OpenSSL is out of memory.</summary>
+    public static bool BeginBatch(nint ssl, int size)
+    {
+        nint buffer = LibSsl.BIO_new(LibSsl.BIO_f_buffer());
+        int writeSide = 1; // BIO_set_write_buffer_size: the int behind parg picks the output buffer
+        if (buffer == 0 || LibSsl.BIO_ctrl(buffer, LibSsl.BIO_C_SET_BUFF_SIZE, size, &writeSide) != 1)
+        {
+            if (buffer != 0) LibSsl.BIO_free(buffer);
+            LibSsl.ERR_clear_error();
+            return false;
+        }
+        // The session's socket BIO is its rbio and wbio (two references); the chain takes the wbio's place and
+        // needs a reference of its own, since SSL_set0_wbio releases the old wbio's.
+        nint socket = LibSsl.SSL_get_wbio(ssl);
+        LibSsl.BIO_up_ref(socket);
+        LibSsl.BIO_push(buffer, socket);
+        LibSsl.SSL_set0_wbio(ssl, buffer);
+        return true;
+    }
+
+    /// <summary>Writes what the batch buffer holds: Ok once it is empty, WantWrite if the socket is full (the rest
+    /// stays buffered; call again on EPOLLOUT), Failed.</summary>
+    public static TlsStatus FlushBatch(nint ssl)
+    {
+        nint buffer = LibSsl.SSL_get_wbio(ssl);
+        if (LibSsl.BIO_ctrl(buffer, LibSsl.BIO_CTRL_FLUSH, 0, null) > 0) return TlsStatus.Ok;
+        if (LibSsl.BIO_test_flags(buffer, LibSsl.BIO_FLAGS_SHOULD_RETRY) != 0) return TlsStatus.WantWrite;
+        LibSsl.ERR_clear_error();
+        return TlsStatus.Failed;
+    }
+
+    /// <summary>Takes the (flushed) batch buffer out again: the session writes to its socket directly, and an idle
+    /// connection keeps no buffer.</summary>
+    public static void EndBatch(nint ssl)
+    {
+        nint buffer = LibSsl.SSL_get_wbio(ssl);
+        // Unlinked, the socket keeps the chain's reference as the wbio's; set0 then frees the buffer alone.
+        nint socket = LibSsl.BIO_pop(buffer);
+        LibSsl.SSL_set0_wbio(ssl, socket);
+    }
+
     /// <summary>Kernel TLS only (<see cref="KernelSends"/>): file bytes encrypted by the kernel, no copy.</summary>
     public static nint SendFile(nint ssl, int fileFd, long offset, long count, out TlsStatus status)
     {
