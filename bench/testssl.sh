@@ -10,8 +10,10 @@
 # certificate for localhost/127.0.0.1 (the bench's), starts staticd with it on a free port, runs every testssl.sh
 # check with the CA trusted (--add-ca: the chain is then "ok", as it would be with a public CA), prints the findings
 # rated LOW or worse and a count per rating, and exits 1 if any finding is rated HIGH or CRITICAL (2 when the scan
-# itself could not run). Findings about the test certificate itself (no OCSP/CRL URI, no CT, short lifetime) are
-# the test CA's, not staticd's: they are shown, but rated below HIGH by testssl.sh.
+# itself could not run). The certificate is made like a public CA's would be (valid 365 days, a CRL URI, which
+# testssl.sh does not fetch), so that findings rated HIGH are about staticd, not about a bare test certificate (a
+# 30-day certificate without CRL or OCSP URI is rated HIGH twice). staticd runs with "Hsts" set, as a deployment
+# should.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,7 +50,8 @@ cd "$WORK"
         openssl ecparam -name prime256v1 -genkey -noout -out server.key &&
         openssl req -new -key server.key -subj "/CN=localhost" -out server.csr &&
         printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' 'basicConstraints=critical,CA:FALSE' \
-            'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >leaf.ext &&
+            'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' \
+            'crlDistributionPoints=URI:http://127.0.0.1/staticd-testssl-ca.crl' >leaf.ext &&
         openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 \
             -extfile leaf.ext -out server.pem
 } >cert.log 2>&1 || { echo "could not make the test certificate: $(tail -n 2 cert.log)" >&2; exit 2; }
@@ -64,7 +67,7 @@ free_port() {
 }
 PORT=$(free_port)
 PLAIN=$(free_port)
-printf '{"StaticD": {"Port": %s, "HttpsPort": %s, "Root": "%s", "Listen": ["127.0.0.1"], "Loops": 1, "Tls": {"Certificate": "%s", "Key": "%s"}}}\n' \
+printf '{"StaticD": {"Port": %s, "HttpsPort": %s, "Root": "%s", "Listen": ["127.0.0.1"], "Loops": 1, "Hsts": "max-age=63072000", "Tls": {"Certificate": "%s", "Key": "%s"}}}\n' \
     "$PLAIN" "$PORT" "$REPO_DIR/sample-site" "$WORK/server.pem" "$WORK/server.key" >staticd.json
 "$STATICD_BIN" --config staticd.json >staticd.log 2>&1 &
 PID=$!

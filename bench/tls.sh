@@ -212,7 +212,7 @@ tls_idle() {
 
 # tls_report: the HTTPS section of the report.
 tls_report() {
-    local c s row rows=() label
+    local c s row rows=() label ROUNDS=$TLS_ROUNDS # pair_ratios goes over ROUNDS rounds
     echo "### HTTPS: servers pinned to CPU 0 (1 worker/loop/thread), $(quota_text tls), wrk pinned to CPU 1"
     echo
     echo "Median of $TLS_ROUNDS rounds per server; the ratios are the median of the within-round ratios (the servers"
