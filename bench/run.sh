@@ -455,7 +455,7 @@ quota_line() {
         local one=${TABLE_QUOTA[one]} two=${TABLE_QUOTA[two]}
         printf -- '- CPU quota (BENCH_CPU_QUOTA): every server in a cgroup of its own (cgroup %s, %s), %s%% of\n' \
             "$CG_MODE" "$CG_BASE" "$one"
-        printf '  its core in the one-core, HTTPS, access-log and many-sites tables, %s in the two-core table; 0 turns it off\n' \
+        printf '  its core in the one-core, access-log and many-sites tables, %s%% in the HTTPS table, %s in the two-core table;\n  0 turns it off\n' "${TABLE_QUOTA[tls]}" \
             "$([ "$two" -gt 0 ] && echo "$((two / 2))% of each of its 2 cores" || echo "none")"
     elif [ -n "$CG_WHY" ]; then
         echo "- CPU quota: none, BENCH_CPU_QUOTA=$QUOTA_PCT asked for one but no cgroup was writable (see Notes)"
