@@ -82,7 +82,9 @@ internal sealed class CertificateContext : IDisposable
     {
         ulong options = LibSsl.SSL_OP_NO_COMPRESSION | LibSsl.SSL_OP_NO_RENEGOTIATION | LibSsl.SSL_OP_CIPHER_SERVER_PREFERENCE |
                         LibSsl.SSL_OP_PRIORITIZE_CHACHA | LibSsl.SSL_OP_IGNORE_UNEXPECTED_EOF;
-        if (kernelTls) options |= LibSsl.SSL_OP_ENABLE_KTLS;
+        // Asked at every load (a reload notices a tls module loaded since): where the kernel has no TLS, OpenSSL
+        // would try to switch every connection over and fail, two setsockopt calls per handshake for nothing.
+        if (kernelTls && Syscall.KernelTlsOffered()) options |= LibSsl.SSL_OP_ENABLE_KTLS;
         Ssl.SetOptions(ctx, options);
         Ssl.SetMode(ctx, LibSsl.SSL_MODE_ENABLE_PARTIAL_WRITE | LibSsl.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | LibSsl.SSL_MODE_RELEASE_BUFFERS);
         Ssl.SetReadAhead(ctx);
