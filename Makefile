@@ -10,7 +10,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: build run test format bench fuzz deb e2e clean deps deps-test
+.PHONY: build run test format bench testssl fuzz deb e2e clean deps deps-test
 
 ## build: publish the Native AOT binary to out/staticd (trim/AOT warnings are errors)
 build: $(BINARY)
@@ -45,6 +45,11 @@ e2e: build
 ## bench: wrk against staticd and nginx/h2o/lighttpd, pinned with taskset (reports, never fails)
 bench: build
 	bench/run.sh
+
+## testssl: testssl.sh (installed if missing) against staticd's HTTPS port with a test certificate; fails on a HIGH or
+##          CRITICAL finding
+testssl: build
+	bench/testssl.sh
 
 ## fuzz: coverage-guided fuzzing of the parser and path decoder with AFL++ (FUZZ_SECONDS, default 300)
 FUZZ_SECONDS ?= 300

@@ -17,13 +17,21 @@
 #         BENCH_SITES     sites in the many-sites table (default 1000; 0 leaves
 #                         the table out)
 #         BENCH_TABLES    the tables to run, e.g. "alog" or "one,alog" (of one,
-#                         two, alog, sites, compression, footprint; default
-#                         all). Not with a baseline
+#                         two, alog, sites, compression, https, footprint;
+#                         default all). "https" alone: the HTTPS table and its
+#                         idle TLS connections. Not with a baseline
+#         BENCH_TLS_ROUNDS rounds of the HTTPS table, its median reported
+#                         (default 3)
+#         BENCH_TLS_IDLE_CONNS idle TLS connections for the RSS figure
+#                         (default 5000)
+#         BENCH_TLS_CPU_QUOTA the HTTPS table's quota (default half of
+#                         BENCH_CPU_QUOTA: wrk's TLS costs it as much as the
+#                         server's costs the server)
 #         BENCH_CPU_QUOTA percent of a CPU each server may use, per core it is
 #                         pinned to: every server runs in its own cgroup with
 #                         that CPU quota (cgroup v1 cpu or v2 cpu.max), so the
 #                         ratios measure the servers, not wrk. Default 40 in
-#                         the one-core, access-log and many-sites tables and, with a
+#                         the one-core, HTTPS, access-log and many-sites tables and, with a
 #                         baseline, in all tables (two-core: 40% of each of
 #                         its 2 cores); the normal run's two-core table is
 #                         uncapped unless it is set. 0: no quota anywhere
@@ -79,8 +87,13 @@ BENCH_TABLES=${BENCH_TABLES:-}
 # want TABLE: whether BENCH_TABLES (empty: all) asks for it.
 want() { [ -z "$BENCH_TABLES" ] || [[ ",${BENCH_TABLES// /,}," == *",$1,"* ]]; }
 for t in ${BENCH_TABLES//,/ }; do
-    case $t in one | two | alog | sites | compression | footprint) ;; *) echo "BENCH_TABLES: unknown table $t (one, two, alog, sites, compression, footprint)" >&2; exit 2 ;; esac
+    case $t in one | two | alog | sites | compression | https | footprint) ;; *) echo "BENCH_TABLES: unknown table $t (one, two, alog, sites, compression, https, footprint)" >&2; exit 2 ;; esac
 done
+if ! [[ ${BENCH_TLS_ROUNDS:-3} =~ ^[1-9][0-9]?$ && ${BENCH_TLS_IDLE_CONNS:-5000} =~ ^[1-9][0-9]{0,4}$ &&
+    ${BENCH_TLS_CPU_QUOTA:-0} =~ ^(0|[1-9][0-9]?|100)$ ]]; then
+    echo "BENCH_TLS_ROUNDS must be 1 to 99, BENCH_TLS_IDLE_CONNS 1 to 99999, BENCH_TLS_CPU_QUOTA 0 to 100" >&2
+    exit 2
+fi
 if [[ $PEERS != [01] ]]; then
     echo "BENCH_PEERS must be 0 or 1" >&2
     exit 2
@@ -417,6 +430,9 @@ TABLE_QUOTA[one]=$QUOTA_PCT
 TABLE_QUOTA[alog]=$QUOTA_PCT
 TABLE_QUOTA[sites]=$QUOTA_PCT
 TABLE_QUOTA[comp]=$QUOTA_PCT
+# HTTPS: the client's half of TLS costs wrk about as much as the server's half costs the server, so at the one-core
+# quota wrk (one core) would be the limit; half of it keeps the server the limit.
+TABLE_QUOTA[tls]=${BENCH_TLS_CPU_QUOTA:-$((QUOTA_PCT / 2))}
 if [ -n "${BENCH_CPU_QUOTA:-}" ] || [ -n "$BASELINE" ]; then TABLE_QUOTA[two]=$((QUOTA_PCT * 2)); else TABLE_QUOTA[two]=0; fi
 cg_init
 
@@ -445,7 +461,7 @@ quota_line() {
         local one=${TABLE_QUOTA[one]} two=${TABLE_QUOTA[two]}
         printf -- '- CPU quota (BENCH_CPU_QUOTA): every server in a cgroup of its own (cgroup %s, %s), %s%% of\n' \
             "$CG_MODE" "$CG_BASE" "$one"
-        printf '  its core in the one-core, access-log and many-sites tables, %s in the two-core table; 0 turns it off\n' \
+        printf '  its core in the one-core, access-log and many-sites tables, %s%% in the HTTPS table, %s in the two-core table;\n  0 turns it off\n' "${TABLE_QUOTA[tls]}" \
             "$([ "$two" -gt 0 ] && echo "$((two / 2))% of each of its 2 cores" || echo "none")"
     elif [ -n "$CG_WHY" ]; then
         echo "- CPU quota: none, BENCH_CPU_QUOTA=$QUOTA_PCT asked for one but no cgroup was writable (see Notes)"
@@ -839,6 +855,8 @@ declare -A ROUND_RAW=() # table/server/case/round -> RAW of that round alone
 declare -A ROUND_CPU=() # table/server/case/round -> CPU per response of that round, hundredths of µs
 # wrk threads per table: one in the one-core table (it has one core), two when everything shares both cores.
 declare -A TABLE_THREADS=([two]=2)
+# The HTTPS table's scheme, and the cases a table leaves out (the HTTPS table: the 404 case).
+declare -A TABLE_SCHEME=() TABLE_SKIP=()
 NOTES=()
 [ -z "$CG_WHY" ] || NOTES+=("no CPU quota (BENCH_CPU_QUOTA=$QUOTA_PCT asked for one): $CG_WHY")
 
@@ -850,7 +868,9 @@ check_case() {
     if [ -n "${4:-}" ]; then check_encoded "$url" "$c" "$4"; return; fi
     [ "${CASE_CLOSE[$c]}" = 1 ] && hdr=(-H 'Connection: close')
     [ -z "${3:-}" ] || hdr+=(-H "Host: $3")
-    got=$(curl -s -o "$RUN/check.body" -w '%{http_code} %{size_download}' --max-time 20 \
+    local tls=()
+    [[ $url != https:* ]] || tls=("OPENSSL_CONF=$TLS_CLIENT_CONF") hdr+=(--cacert "$TLS_CA")
+    got=$(env "${tls[@]}" curl -s -o "$RUN/check.body" -w '%{http_code} %{size_download}' --max-time 20 \
         "${hdr[@]}" "$url" 2>&1) || { echo "curl failed: $got"; return 1; }
     code=${got%% *}
     size=${got##* }
@@ -880,7 +900,7 @@ run_case() {
     shift 5
     [ "$ROUNDS" -gt 1 ] && tag=" (round $round)"
     key=$table/$server/$c
-    url=http://127.0.0.1:$port${CASE_PATH[$c]}
+    url=${TABLE_SCHEME[$table]:-http}://127.0.0.1:$port${CASE_PATH[$c]}
     if [ "${CELL[$key]:-}" = "wrong (!)" ]; then return 0; fi
     if [ "$round" = 1 ] && ! why=$(check_case "$url" "$c" "${SHOST[$table/$server]:-}" "${SAE[$table/$server]:-}"); then
         CELL[$key]="wrong (!)"
@@ -898,7 +918,14 @@ run_case() {
     ticks_before=$(cpu_ticks)
     proc_before=$(proc_ticks "${SPID[$table/$server]}")
     wall_before=$(now_us)
-    timeout $((DURATION + 30)) "$@" wrk -t"$threads" -c"${CASE_CONNS[$c]}" -d"${DURATION}s" \
+    # The HTTPS table's wrk offers the one suite and group every server is measured with (bench/tls.sh).
+    # Its 1,000-connection case runs TLS_LONG times as long: the first seconds go to the 1,000 handshakes.
+    local client_env=() seconds=$DURATION
+    if [ "${TABLE_SCHEME[$table]:-http}" = https ]; then
+        client_env=("OPENSSL_CONF=$TLS_CLIENT_CONF")
+        [ "${CASE_CONNS[$c]}" -lt 1000 ] || seconds=$((DURATION * TLS_LONG))
+    fi
+    timeout $((seconds + 30)) "$@" env "${client_env[@]}" wrk -t"$threads" -c"${CASE_CONNS[$c]}" -d"${seconds}s" \
         --timeout 10s -s "$LUA" "${hdr[@]}" "$url" >"$out" 2>&1 || true
     wall_after=$(now_us)
     ticks_after=$(cpu_ticks)
@@ -1015,6 +1042,7 @@ bench_table() {
     n=${#servers[@]}
     for ((round = 1; round <= ROUNDS; round++)); do
         for ((c = 0; c < NCASES; c++)); do
+            [ "$c" != "${TABLE_SKIP[$table]:-}" ] || continue
             for ((i = 0; i < n; i++)); do
                 s=${servers[$(((i + c + round) % n))]}
                 pid=${SPID[$table/$s]:-}
@@ -1102,6 +1130,7 @@ case_table() {
     shift 3
     rows=("$header")
     for ((c = 0; c < NCASES; c++)); do
+        [ "$c" != "${TABLE_SKIP[$table]:-}" ] || continue
         row=${CASE_LABEL[$c]}
         for s in "$@"; do row+=$'\t'${cells[$table/$s/$c]:-n/a}; done
         rows+=("$row")
@@ -1447,6 +1476,33 @@ if [ -n "$BASELINE" ]; then
     exit 0
 fi
 
+# shellcheck source=bench/tls.sh
+. "$BENCH_DIR/tls.sh"
+
+# report_header: the report's title and the lines on the machine, client, binaries and quota.
+report_header() {
+    echo "## staticd benchmark"
+    echo
+    echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
+    echo "- Client: $(version_of wrk), 1 thread (2 in the two-core table), ${DURATION} s per case, best of $ROUNDS round(s) ($TLS_ROUNDS in the HTTPS table, median); servers of a table run side by side (idle when not measured)"
+    echo "- staticd: $(version_of staticd)"
+    echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
+    quota_line
+    echo
+}
+
+# report_notes: the notes of the run, and where its logs are.
+report_notes() {
+    local n
+    if [ ${#NOTES[@]} -gt 0 ]; then
+        echo "### Notes (!)"
+        echo
+        for n in "${NOTES[@]}"; do echo "- $n"; done
+        echo
+    fi
+    echo "Total bench time: ${ELAPSED} s. Logs and wrk outputs: $RUN"
+}
+
 # shellcheck source=bench/compression.sh
 . "$BENCH_DIR/compression.sh"
 if [ "$BENCH_TABLES" = compression ]; then
@@ -1458,12 +1514,17 @@ if [ "$BENCH_TABLES" = compression ]; then
     echo "- staticd: $(version_of staticd); $(version_of nginx)"
     echo
     echo "$COMP_REPORT"
-    if [ ${#NOTES[@]} -gt 0 ]; then
-        echo "### Notes (!)"
-        echo
-        for n in "${NOTES[@]}"; do echo "- $n"; done
-        echo
-    fi
+    ELAPSED=$((($(now_us) - START_ALL) / 1000000))
+    report_notes
+    exit 0
+fi
+
+if [ "$BENCH_TABLES" = https ]; then
+    tls_main
+    ELAPSED=$((($(now_us) - START_ALL) / 1000000))
+    report_header
+    tls_report
+    report_notes
     exit 0
 fi
 
@@ -1557,6 +1618,7 @@ fi
 if want compression; then
     run_compression_table
 fi
+want https && tls_main
 
 if want footprint; then
     log "staticd footprint"
@@ -1566,14 +1628,7 @@ fi
 ELAPSED=$((($(now_us) - START_ALL) / 1000000))
 
 # ---- report ----------------------------------------------------------------
-echo "## staticd benchmark"
-echo
-echo "- Machine: $NPROC cores, $CPU_MODEL, kernel $(uname -r), $OS_NAME"
-echo "- Client: $(version_of wrk), 1 thread (2 in the two-core table), ${DURATION} s per case, best of $ROUNDS round(s); servers of a table run side by side (idle when not measured), cases interleaved across them"
-echo "- staticd: $(version_of staticd)"
-echo "- Peers: $(version_of nginx), $(version_of h2o), $(version_of lighttpd)"
-quota_line
-echo
+report_header
 if want one; then
 echo "### One core: servers pinned to CPU 0 (1 worker/loop/thread), $(quota_text one), wrk pinned to CPU 1"
 echo
@@ -1705,6 +1760,7 @@ if [ "$SITES" -gt 0 ] && want sites; then
     echo
 fi
 [ -n "${COMP_REPORT:-}" ] && echo "$COMP_REPORT"
+if want https; then tls_report; fi
 if want footprint; then
     echo "### staticd footprint"
     echo
@@ -1714,11 +1770,5 @@ if want footprint; then
     echo "- RSS per idle keep-alive connection: $FP_IDLE"
     echo
 fi
-if [ ${#NOTES[@]} -gt 0 ]; then
-    echo "### Notes (!)"
-    echo
-    for n in "${NOTES[@]}"; do echo "- $n"; done
-    echo
-fi
-echo "Total bench time: ${ELAPSED} s. Logs and wrk outputs: $RUN"
+report_notes
 exit 0

@@ -30,6 +30,9 @@ internal static unsafe partial class LibSsl
     [LibraryImport(Ssl)] internal static partial nint SSL_new(nint ctx);
     [LibraryImport(Ssl)] internal static partial void SSL_free(nint ssl);
     [LibraryImport(Ssl)] internal static partial int SSL_set_fd(nint ssl, int fd);
+    [LibraryImport(Ssl)] internal static partial nint SSL_get_rbio(nint ssl);
+    [LibraryImport(Ssl)] internal static partial void SSL_set0_wbio(nint ssl, nint wbio);
+    [LibraryImport(Ssl)] internal static partial int SSL_has_pending(nint ssl);
     [LibraryImport(Ssl)] internal static partial void SSL_set_accept_state(nint ssl);
     [LibraryImport(Ssl)] internal static partial int SSL_do_handshake(nint ssl);
     [LibraryImport(Ssl)] internal static partial int SSL_read_ex(nint ssl, void* buffer, nuint count, nuint* read);
@@ -48,6 +51,14 @@ internal static unsafe partial class LibSsl
     [LibraryImport(Crypto)] internal static partial ulong ERR_get_error();
     [LibraryImport(Crypto)] internal static partial void ERR_error_string_n(ulong error, byte* buffer, nuint length);
     [LibraryImport(Crypto)] internal static partial nint BIO_ctrl(nint bio, int command, nint larg, void* parg);
+    [LibraryImport(Crypto)] internal static partial void BIO_set_callback_ex(nint bio, void* callback);
+    [LibraryImport(Crypto)] internal static partial nint BIO_f_buffer();
+    [LibraryImport(Crypto)] internal static partial nint BIO_new(nint method);
+    [LibraryImport(Crypto)] internal static partial int BIO_free(nint bio);
+    [LibraryImport(Crypto)] internal static partial int BIO_up_ref(nint bio);
+    [LibraryImport(Crypto)] internal static partial nint BIO_push(nint bio, nint next);
+    [LibraryImport(Crypto)] internal static partial nint BIO_pop(nint bio);
+    [LibraryImport(Crypto)] internal static partial int BIO_test_flags(nint bio, int flags);
     [LibraryImport(Crypto)] internal static partial int RAND_bytes(byte* buffer, int count);
     [LibraryImport(Crypto)] internal static partial nint EVP_aes_256_cbc();
     [LibraryImport(Crypto)] internal static partial nint EVP_sha256();
@@ -68,6 +79,7 @@ internal static unsafe partial class LibSsl
     public const nint SSL_MODE_RELEASE_BUFFERS = 0x10;
     public const nint SSL_SESS_CACHE_SERVER = 0x2;
     public const int SSL_CTRL_MODE = 33;
+    public const int SSL_CTRL_SET_READ_AHEAD = 41;
     public const int SSL_CTRL_SET_SESS_CACHE_SIZE = 42;
     public const int SSL_CTRL_SET_SESS_CACHE_MODE = 44;
     public const int SSL_CTRL_SET_TLSEXT_SERVERNAME_CB = 53;
@@ -81,4 +93,6 @@ internal static unsafe partial class LibSsl
     public const int SSL_ERROR_NONE = 0, SSL_ERROR_SSL = 1, SSL_ERROR_WANT_READ = 2, SSL_ERROR_WANT_WRITE = 3,
         SSL_ERROR_SYSCALL = 5, SSL_ERROR_ZERO_RETURN = 6;
     public const int BIO_CTRL_GET_KTLS_SEND = 73;
+    public const int BIO_CB_READ = 0x02, BIO_CB_RETURN = 0x80;
+    public const int BIO_CTRL_FLUSH = 11, BIO_C_SET_BUFF_SIZE = 117, BIO_FLAGS_SHOULD_RETRY = 0x08;
 }

@@ -23,7 +23,7 @@ internal static partial class Libc
     public const int SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41;
     public const int SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_REUSEPORT = 15, SO_ACCEPTCONN = 30, SO_DOMAIN = 39;
-    public const int TCP_NODELAY = 1, TCP_CORK = 3, TCP_DEFER_ACCEPT = 9, TCP_NOTSENT_LOWAT = 25;
+    public const int TCP_NODELAY = 1, TCP_CORK = 3, TCP_DEFER_ACCEPT = 9, TCP_NOTSENT_LOWAT = 25, TCP_ULP = 31;
     public const int IPV6_V6ONLY = 26;
     public const int MSG_PEEK = 0x2, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000;
     public const int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;

@@ -58,6 +58,11 @@ internal static unsafe class Ssl
 
     public static void SetMode(nint ctx, nint mode) => LibSsl.SSL_CTX_ctrl(ctx, LibSsl.SSL_CTRL_MODE, mode, null);
 
+    /// <summary>Each read() from the socket asks for all the room in the record buffer, not the 5 bytes of a
+    /// record header and then its body: one syscall per request instead of two, and a short read then means the
+    /// socket is drained (see <see cref="Read"/>).</summary>
+    public static void SetReadAhead(nint ctx) => LibSsl.SSL_CTX_ctrl(ctx, LibSsl.SSL_CTRL_SET_READ_AHEAD, 1, null);
+
     public static bool SetMinVersion(nint ctx, int version) =>
         LibSsl.SSL_CTX_ctrl(ctx, LibSsl.SSL_CTRL_SET_MIN_PROTO_VERSION, version, null) == 1;
 
@@ -139,9 +144,15 @@ internal static unsafe class Ssl
             return 0;
         }
         LibSsl.SSL_set_fd(ssl, fd);
+        // The socket BIO reports how each read() went (OnSocketBio), so Read can tell a drained socket.
+        LibSsl.BIO_set_callback_ex(LibSsl.SSL_get_rbio(ssl), (delegate* unmanaged[Cdecl]<nint, int, byte*, nuint, int, nint, int, nuint*, nint>)&OnSocketBio);
         LibSsl.SSL_set_accept_state(ssl);
         return ssl;
     }
+
+    /// <summary>Whether the last read() from a socket on this thread (a loop's) returned less than it asked for, or
+    /// nothing: then the socket is drained and edge-triggered epoll reports the next bytes.</summary>
+    [ThreadStatic] private static bool t_socketDrained;
 
     public static void FreeSession(nint ssl) => LibSsl.SSL_free(ssl);
 
@@ -151,13 +162,18 @@ internal static unsafe class Ssl
         return r == 1 ? TlsStatus.Ok : Status(ssl, r);
     }
 
-    /// <summary>Decrypted bytes read into <paramref name="buffer"/> (≥ 1 when <paramref name="status"/> is Ok).</summary>
-    public static nint Read(nint ssl, Span<byte> buffer, out TlsStatus status)
+    /// <summary>Decrypted bytes read into <paramref name="buffer"/> (≥ 1 when <paramref name="status"/> is Ok).
+    /// <paramref name="drained"/>: nothing more can be read until the socket reports new bytes (its last read()
+    /// was short and OpenSSL holds no record), so the caller need not call again just to see EAGAIN — as a short
+    /// recv() tells a plain connection. False when unsure (this call read nothing from the socket).</summary>
+    public static nint Read(nint ssl, Span<byte> buffer, out TlsStatus status, out bool drained)
     {
         nuint n;
         int r;
+        t_socketDrained = false;
         fixed (byte* p = buffer) r = LibSsl.SSL_read_ex(ssl, p, (nuint)buffer.Length, &n);
         status = r == 1 ? TlsStatus.Ok : Status(ssl, r);
+        drained = t_socketDrained && r == 1 && LibSsl.SSL_has_pending(ssl) == 0;
         return r == 1 ? (nint)n : 0;
     }
 
@@ -170,6 +186,50 @@ internal static unsafe class Ssl
         fixed (byte* p = data) r = LibSsl.SSL_write_ex(ssl, p, (nuint)data.Length, &n);
         status = r == 1 ? TlsStatus.Ok : Status(ssl, r);
         return r == 1 ? (nint)n : 0;
+    }
+
+    /// <summary>Puts a write buffer of <paramref name="size"/> bytes between the session and its socket: the
+    /// records of the <see cref="Write"/>s that follow collect there and leave in one write() at
+    /// <see cref="FlushBatch"/> (or whenever the buffer fills), instead of one write() per 16 KiB record. For bulk
+    /// bodies without kernel TLS (which must write to the socket itself). False if OpenSSL is out of memory.</summary>
+    public static bool BeginBatch(nint ssl, int size)
+    {
+        nint buffer = LibSsl.BIO_new(LibSsl.BIO_f_buffer());
+        int writeSide = 1; // BIO_set_write_buffer_size: the int behind parg picks the output buffer
+        if (buffer == 0 || LibSsl.BIO_ctrl(buffer, LibSsl.BIO_C_SET_BUFF_SIZE, size, &writeSide) != 1)
+        {
+            if (buffer != 0) LibSsl.BIO_free(buffer);
+            LibSsl.ERR_clear_error();
+            return false;
+        }
+        // The session's socket BIO is its rbio and wbio (two references); the chain takes the wbio's place and
+        // needs a reference of its own, since SSL_set0_wbio releases the old wbio's.
+        nint socket = LibSsl.SSL_get_wbio(ssl);
+        LibSsl.BIO_up_ref(socket);
+        LibSsl.BIO_push(buffer, socket);
+        LibSsl.SSL_set0_wbio(ssl, buffer);
+        return true;
+    }
+
+    /// <summary>Writes what the batch buffer holds: Ok once it is empty, WantWrite if the socket is full (the rest
+    /// stays buffered; call again on EPOLLOUT), Failed.</summary>
+    public static TlsStatus FlushBatch(nint ssl)
+    {
+        nint buffer = LibSsl.SSL_get_wbio(ssl);
+        if (LibSsl.BIO_ctrl(buffer, LibSsl.BIO_CTRL_FLUSH, 0, null) > 0) return TlsStatus.Ok;
+        if (LibSsl.BIO_test_flags(buffer, LibSsl.BIO_FLAGS_SHOULD_RETRY) != 0) return TlsStatus.WantWrite;
+        LibSsl.ERR_clear_error();
+        return TlsStatus.Failed;
+    }
+
+    /// <summary>Takes the (flushed) batch buffer out again: the session writes to its socket directly, and an idle
+    /// connection keeps no buffer.</summary>
+    public static void EndBatch(nint ssl)
+    {
+        nint buffer = LibSsl.SSL_get_wbio(ssl);
+        // Unlinked, the socket keeps the chain's reference as the wbio's; set0 then frees the buffer alone.
+        nint socket = LibSsl.BIO_pop(buffer);
+        LibSsl.SSL_set0_wbio(ssl, socket);
     }
 
     /// <summary>Kernel TLS only (<see cref="KernelSends"/>): file bytes encrypted by the kernel, no copy.</summary>
@@ -222,6 +282,16 @@ internal static unsafe class Ssl
         nint chosen = select(LibSsl.SSL_get_SSL_CTX(ssl), MemoryMarshal.CreateReadOnlySpanFromNullTerminated(name));
         if (chosen != 0 && chosen != LibSsl.SSL_get_SSL_CTX(ssl)) LibSsl.SSL_set_SSL_CTX(ssl, chosen);
         return LibSsl.SSL_TLSEXT_ERR_OK;
+    }
+
+    /// <summary>BIO_set_callback_ex's hook, called before and after every operation on a session's socket BIO;
+    /// after a read it notes whether the read() drained the socket. Must return <paramref name="ret"/> unchanged.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static nint OnSocketBio(nint bio, int operation, byte* data, nuint length, int argi, nint argl, int ret, nuint* processed)
+    {
+        if (operation == (LibSsl.BIO_CB_READ | LibSsl.BIO_CB_RETURN))
+            t_socketDrained = ret <= 0 || processed is null || *processed < length;
+        return ret;
     }
 
     private const int TicketNameLength = 16, TicketKeyLength = 32, TicketIvLength = 16;

@@ -41,6 +41,22 @@ internal static unsafe partial class Syscall
         return fd;
     }
 
+    /// <summary>Whether the kernel offers TLS offload (the "tls" TCP upper-layer protocol, module tls). Asked on a
+    /// fresh unconnected socket: ENOENT means there is no such protocol; any other answer (ENOTCONN: it needs a
+    /// connected socket) means there is. Without it, OpenSSL's kernel TLS option only costs every connection two
+    /// failed setsockopt calls.</summary>
+    public static bool KernelTlsOffered()
+    {
+        int fd = Socket(Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, out _);
+        if (fd < 0) return true; // cannot tell: leave it to OpenSSL
+        ReadOnlySpan<byte> name = "tls"u8;
+        int r;
+        fixed (byte* p = name) r = Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_ULP, p, (uint)name.Length);
+        Errno errno = r < 0 ? ErrnoExtensions.Last() : Errno.None;
+        Close(fd);
+        return errno != Errno.ENOENT;
+    }
+
     public static Errno Bind(int fd, in SockAddrStorage address, uint length)
     {
         fixed (SockAddrStorage* a = &address)

@@ -32,7 +32,8 @@ internal struct ResponseBody
     // loop: a 100 MiB download on loopback would otherwise keep the loop busy for tens of milliseconds.
     private const int SendFileChunk = 512 * 1024;
     private const int TurnBudget = 1024 * 1024;
-    // The copy path's buffer: big enough that pread + send cost little per byte, small enough to pool.
+    // The copy path's buffer: big enough that pread + send cost little per byte, small enough to pool. Over TLS
+    // it is four full 16 KiB records, which TlsTransport writes to the socket as one batch.
     private const int CopyChunk = 64 * 1024;
 
     private struct Segment

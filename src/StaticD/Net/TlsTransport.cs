@@ -18,11 +18,21 @@ internal sealed class TlsTransport : ITransport
     /// <summary>The first byte of a TLS record carrying a handshake message (a ClientHello).</summary>
     private const byte HandshakeRecord = 0x16;
 
+    /// <summary>Plaintext of one full TLS record. A send of more goes out as a batch (<see cref="SendBatch"/>).</summary>
+    private const int RecordBytes = 16 * 1024;
+
+    /// <summary>The batch buffer: the records of one 64 KiB copy chunk (<see cref="ResponseBody"/>), each with its
+    /// header and AEAD tag, so a chunk leaves in one write() instead of four.</summary>
+    private const int BatchBytes = 4 * (RecordBytes + 256);
+
     private readonly LoopMetrics _metrics;
     private readonly bool _kernelTlsAllowed;
     private nint _ssl;
     private Phase _phase;
     private bool _kernelSends;
+    /// <summary>≥ 0 while a batch waits for the socket: the plaintext bytes its records hold, which the caller
+    /// offers again (as after EAGAIN) and is told were taken once they are out.</summary>
+    private int _batchTaken = -1;
 
     public TlsTransport(int fd, TlsSites sites, LoopMetrics metrics)
     {
@@ -62,14 +72,16 @@ internal sealed class TlsTransport : ITransport
             errno = Errno.ECONNRESET;
             return -1;
         }
-        // Read until OpenSSL wants the socket again or the buffer is full: the loop is edge-triggered, so a record
-        // left in the socket (or plaintext left in OpenSSL) would otherwise wait for an event that never comes.
+        // Read until OpenSSL wants the socket again, the socket is drained, or the buffer is full: the loop is
+        // edge-triggered, so a record left in the socket (or plaintext left in OpenSSL) would otherwise wait for an
+        // event that never comes. A drained socket ends the loop without the read() that would only say EAGAIN: the
+        // short count tells Connection, as a short recv() does on a plain connection.
         int total = 0;
         TlsStatus status = TlsStatus.Ok;
         while (total < buffer.Length)
         {
-            total += (int)Ssl.Read(_ssl, buffer[total..], out status);
-            if (status != TlsStatus.Ok) break;
+            total += (int)Ssl.Read(_ssl, buffer[total..], out status, out bool drained);
+            if (status != TlsStatus.Ok || drained) break;
         }
         errno = Errno.None;
         if (total > 0) return total; // a close or error after data is seen again on the next call
@@ -146,13 +158,68 @@ internal sealed class TlsTransport : ITransport
             errno = Errno.EPIPE;
             return -1;
         }
+        if (_batchTaken >= 0)
+        {
+            nint finished = FinishBatch(out errno);
+            if (finished != 0) return finished;
+        }
         if (data.IsEmpty)
         {
             errno = Errno.None;
             return 0;
         }
+        if (data.Length > RecordBytes && !_kernelSends) return SendBatch(data, out errno);
         nint n = Ssl.Write(_ssl, data, out TlsStatus status);
         return Result(n, status, out errno);
+    }
+
+    /// <summary>Several records at once: each SSL_write makes one record (partial writes), the batch buffer
+    /// collects them and one flush writes them out. The bytes OpenSSL took are reported only once they have left
+    /// the buffer: until then Send answers EAGAIN and the caller offers the same bytes again.</summary>
+    private nint SendBatch(ReadOnlySpan<byte> data, out Errno errno)
+    {
+        if (!Ssl.BeginBatch(_ssl, BatchBytes))
+        {
+            nint n = Ssl.Write(_ssl, data, out TlsStatus single);
+            return Result(n, single, out errno);
+        }
+        int taken = 0;
+        TlsStatus status = TlsStatus.Ok;
+        while (taken < data.Length)
+        {
+            nint n = Ssl.Write(_ssl, data[taken..], out status);
+            if (status != TlsStatus.Ok) break;
+            taken += (int)n;
+        }
+        // WantWrite: the buffer filled and the socket is full, a record is left inside OpenSSL to be offered again.
+        // WantRead (a key update) and failures end the batch too; what was taken still goes out first.
+        _batchTaken = taken;
+        nint finished = FinishBatch(out errno);
+        if (finished != 0) return finished;
+        return Result(0, status == TlsStatus.Ok ? TlsStatus.WantWrite : status, out errno);
+    }
+
+    /// <summary>Flushes a pending batch: the bytes it held (> 0) once they are out, -1 with EAGAIN (socket full)
+    /// or EPIPE, or 0 for a batch that held nothing (the caller then writes as usual).</summary>
+    private nint FinishBatch(out Errno errno)
+    {
+        errno = Errno.None;
+        switch (Ssl.FlushBatch(_ssl))
+        {
+            case TlsStatus.WantWrite:
+                errno = Errno.EAGAIN;
+                return -1;
+            case TlsStatus.Ok:
+                Ssl.EndBatch(_ssl);
+                int taken = _batchTaken;
+                _batchTaken = -1;
+                return taken;
+            default:
+                Ssl.EndBatch(_ssl);
+                _batchTaken = -1;
+                errno = Errno.EPIPE;
+                return -1;
+        }
     }
 
     public nint SendFile(int fileFd, ref long offset, long count, out Errno errno)

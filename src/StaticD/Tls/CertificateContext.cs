@@ -83,14 +83,18 @@ internal sealed class CertificateContext : IDisposable
 
     /// <summary>Settings every context shares: TLS 1.2 and 1.3 only, strong suites, no compression or
     /// renegotiation, partial writes on a moving buffer (how the loops send), buffers released while idle (keeps an
-    /// idle keep-alive connection small), tickets under the process-wide keys, the SNI hook.</summary>
+    /// idle keep-alive connection small), read-ahead (one read() per request), tickets under the process-wide keys,
+    /// the SNI hook.</summary>
     private static void Configure(nint ctx, bool kernelTls)
     {
         ulong options = LibSsl.SSL_OP_NO_COMPRESSION | LibSsl.SSL_OP_NO_RENEGOTIATION | LibSsl.SSL_OP_CIPHER_SERVER_PREFERENCE |
                         LibSsl.SSL_OP_PRIORITIZE_CHACHA | LibSsl.SSL_OP_IGNORE_UNEXPECTED_EOF;
-        if (kernelTls) options |= LibSsl.SSL_OP_ENABLE_KTLS;
+        // Asked at every load (a reload notices a tls module loaded since): where the kernel has no TLS, OpenSSL
+        // would try to switch every connection over and fail, two setsockopt calls per handshake for nothing.
+        if (kernelTls && Syscall.KernelTlsOffered()) options |= LibSsl.SSL_OP_ENABLE_KTLS;
         Ssl.SetOptions(ctx, options);
         Ssl.SetMode(ctx, LibSsl.SSL_MODE_ENABLE_PARTIAL_WRITE | LibSsl.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | LibSsl.SSL_MODE_RELEASE_BUFFERS);
+        Ssl.SetReadAhead(ctx);
         if (!Ssl.SetMinVersion(ctx, LibSsl.TLS1_2_VERSION) || !Ssl.SetCipherList(ctx, Tls12Ciphers) || !Ssl.SetTls13Suites(ctx, Tls13Suites))
             throw new TlsLoadException($"OpenSSL refused the protocol settings: {Ssl.TakeErrors()}");
         Ssl.SetServerSessionCache(ctx, SessionCacheSize);
