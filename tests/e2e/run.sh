@@ -590,7 +590,7 @@ JSON
 	check "the config names the key as \${CREDENTIALS_DIRECTORY}/tls.key" csh "grep -qF '\"\${CREDENTIALS_DIRECTORY}/tls.key\"' $CONF"
 	c systemctl daemon-reload
 	local t0; t0="$(date +%s)"; sleep 1
-	check "systemctl restart staticd (its ExecStartPre --check-config reads the credential too)" c systemctl restart staticd
+	check "systemctl restart staticd (the server reads the credential)" c systemctl restart staticd
 	check "active" is_active
 	check "curl --cacert ca.pem https://example.test/ gets the default page" \
 		csh "for i in \$(seq 1 50); do curl -fsS --max-time 5 --cacert $TLS_DIR/ca.pem --resolve example.test:443:127.0.0.1 https://example.test/ 2>/tmp/https.err | grep -qF 'It works' && exit 0; sleep 0.2; done; cat /tmp/https.err; exit 1"

@@ -55,8 +55,32 @@ internal sealed partial class ServerService
             return;
         }
         foreach (Listener l in adopted) l.Dispose();
+        _releasedStoredListeners = adopted.Length > 0;
         _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreName}");
         _notifier?.Notify($"FDSTOREREMOVE=1\nFDNAME={ListenFds.StoreNameTls}");
+    }
+
+    /// <summary>The fd store handed back sockets of other addresses (the configuration changed across a restart,
+    /// e.g. HTTPS added): they were closed here and removed from the store, but systemd's own copies close only
+    /// when it has read that message, and until then an address they share with the new list is in use.</summary>
+    private bool _releasedStoredListeners;
+
+    /// <summary><see cref="Listener.ProbeExclusive"/>; after releasing stored sockets, "in use" is retried for up to
+    /// two seconds while systemd closes its copies (milliseconds in practice).</summary>
+    private void ProbeExclusive(IPEndPoint endPoint)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Listener.ProbeExclusive(endPoint);
+                return;
+            }
+            catch (ListenException ex) when (_releasedStoredListeners && ex.Errno == Errno.EADDRINUSE && attempt < 40)
+            {
+                Thread.Sleep(50);
+            }
+        }
     }
 
     /// <summary>Checks each address once without SO_REUSEPORT (see <see cref="Listener.ProbeExclusive"/>). With the
@@ -69,7 +93,7 @@ internal sealed partial class ServerService
             var endPoint = new IPEndPoint(address, options.Port);
             try
             {
-                Listener.ProbeExclusive(endPoint);
+                ProbeExclusive(endPoint);
                 result.Add(endPoint);
             }
             catch (ListenException ex) when (options.ListenIsDefault && address.AddressFamily == AddressFamily.InterNetworkV6 &&
@@ -81,7 +105,7 @@ internal sealed partial class ServerService
         _endPoints = result;
         // HTTPS on the same addresses: those IPv6 left out above stay out; any other failure is the operator's to see.
         _tlsEndPoints = options.HttpsPort == 0 ? [] : [.. result.Select(e => new IPEndPoint(e.Address, options.HttpsPort))];
-        foreach (IPEndPoint endPoint in _tlsEndPoints) Listener.ProbeExclusive(endPoint);
+        foreach (IPEndPoint endPoint in _tlsEndPoints) ProbeExclusive(endPoint);
         return result;
     }
 
