@@ -15,9 +15,6 @@ internal sealed class TlsTransport : ITransport
 {
     private enum Phase : byte { Start, Handshake, Open, PlainHttp, Failed }
 
-    /// <summary>The first byte of a TLS record carrying a handshake message (a ClientHello).</summary>
-    private const byte HandshakeRecord = 0x16;
-
     /// <summary>Plaintext of one full TLS record. A send of more goes out as a batch (<see cref="SendBatch"/>).</summary>
     private const int RecordBytes = 16 * 1024;
 
@@ -67,11 +64,6 @@ internal sealed class TlsTransport : ITransport
             if (step <= 0) return step;
             if (_phase == Phase.PlainHttp) return Syscall.Recv(Fd, buffer, out errno);
         }
-        if (_ssl == 0)
-        {
-            errno = Errno.ECONNRESET;
-            return -1;
-        }
         // Read until OpenSSL wants the socket again, the socket is drained, or the buffer is full: the loop is
         // edge-triggered, so a record left in the socket (or plaintext left in OpenSSL) would otherwise wait for an
         // event that never comes. A drained socket ends the loop without the read() that would only say EAGAIN: the
@@ -87,19 +79,23 @@ internal sealed class TlsTransport : ITransport
         if (total > 0) return total; // a close or error after data is seen again on the next call
         switch (status)
         {
-            case TlsStatus.WantRead:
-                errno = Errno.EAGAIN;
-                return -1;
-            case TlsStatus.WantWrite:
-                ReadNeedsWritable = true;
-                errno = Errno.EAGAIN;
-                return -1;
+            case TlsStatus.WantRead or TlsStatus.WantWrite:
+                return WaitToRead(status, out errno);
             case TlsStatus.Closed:
                 return 0;
             default:
                 errno = Errno.ECONNRESET;
                 return -1;
         }
+    }
+
+    /// <summary>-1 with EAGAIN: a read (or the handshake) waits for the socket to be readable, or writable when TLS
+    /// must first send what the socket could not take (<see cref="ReadNeedsWritable"/>).</summary>
+    private nint WaitToRead(TlsStatus status, out Errno errno)
+    {
+        ReadNeedsWritable = status == TlsStatus.WantWrite;
+        errno = Errno.EAGAIN;
+        return -1;
     }
 
     /// <summary>1 once the session is open (or the client turned out to speak plain HTTP), else what
@@ -112,7 +108,7 @@ internal sealed class TlsTransport : ITransport
             Span<byte> first = stackalloc byte[1];
             nint n = Syscall.Peek(Fd, first, out errno);
             if (n <= 0) return n;
-            if (first[0] != HandshakeRecord && first[0] is >= (byte)'A' and <= (byte)'Z')
+            if (first[0] is >= (byte)'A' and <= (byte)'Z') // a method; a ClientHello record starts with 0x16
             {
                 _phase = Phase.PlainHttp;
                 Count(TlsHandshakeResult.PlainHttp);
@@ -125,7 +121,8 @@ internal sealed class TlsTransport : ITransport
             errno = Errno.ENOMEM;
             return -1;
         }
-        switch (Ssl.Handshake(_ssl))
+        TlsStatus status = Ssl.Handshake(_ssl);
+        switch (status)
         {
             case TlsStatus.Ok:
                 _phase = Phase.Open;
@@ -134,13 +131,8 @@ internal sealed class TlsTransport : ITransport
                 if (Ssl.SessionReused(_ssl)) _metrics.TlsResumed++;
                 Count(TlsHandshakeResult.Ok);
                 return 1;
-            case TlsStatus.WantRead:
-                errno = Errno.EAGAIN;
-                return -1;
-            case TlsStatus.WantWrite:
-                ReadNeedsWritable = true;
-                errno = Errno.EAGAIN;
-                return -1;
+            case TlsStatus.WantRead or TlsStatus.WantWrite:
+                return WaitToRead(status, out errno);
             default:
                 _phase = Phase.Failed;
                 Count(TlsHandshakeResult.Failed);
