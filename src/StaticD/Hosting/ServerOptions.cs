@@ -228,6 +228,10 @@ internal sealed class ServerOptions
         }
     }
 
+    /// <summary>A path from the configuration, absolute as given or else taken from the configuration file's directory.</summary>
+    internal static string RelativeToConfig(string value, string configFile) =>
+        Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(configFile)) ?? "/");
+
     internal static string ReadRoot(IConfigurationSection section, string configFile)
     {
         string key = $"{section.Path}:Root";
@@ -235,8 +239,7 @@ internal sealed class ServerOptions
         const string Allowed = "expected the path of an existing, readable directory";
         if (string.IsNullOrWhiteSpace(value))
             throw new ConfigException(key, $"missing; {Allowed}");
-        string baseDir = Path.GetDirectoryName(Path.GetFullPath(configFile)) ?? "/";
-        string full = Path.GetFullPath(value, baseDir);
+        string full = RelativeToConfig(value, configFile);
         if (File.Exists(full))
             throw new ConfigException(key, $"\"{value}\" is a file; {Allowed}");
         if (!Directory.Exists(full))

@@ -68,8 +68,7 @@ internal static class TlsConfig
             value = directory + value[variable.Length..];
             break;
         }
-        string baseDir = Path.GetDirectoryName(Path.GetFullPath(configFile)) ?? "/";
-        return Path.GetFullPath(value, baseDir);
+        return ServerOptions.RelativeToConfig(value, configFile);
     }
 
     /// <summary>Reads every certificate and key the configuration names (each distinct pair once) and builds their
@@ -82,9 +81,9 @@ internal static class TlsConfig
         {
             if (site.TlsCertificate is not { } certificate || site.TlsKey is not { } key) return null;
             if (owned.TryGetValue((certificate, key), out CertificateContext? known)) return known;
-            if (CredentialsMayBeAbsent && (Unreadable(certificate) || Unreadable(key)))
+            if (CredentialsMayBeAbsent && ((string[])[key, certificate]).FirstOrDefault(Unreadable) is { } unread)
             {
-                Unverified.Add($"{site.ConfigPath}:Tls: {(Unreadable(key) ? key : certificate)} is a systemd credential this check cannot " +
+                Unverified.Add($"{site.ConfigPath}:Tls: {unread} is a systemd credential this check cannot " +
                                "read (systemd gives credentials to the server, not to ExecReload= or a shell); the server checks it when it loads");
                 return null;
             }
