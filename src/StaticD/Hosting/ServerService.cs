@@ -1,12 +1,9 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Serilog.Core;
-using StaticD.Files;
-using StaticD.Interop;
 using StaticD.Logging;
 using StaticD.Net;
 using StaticD.Systemd;

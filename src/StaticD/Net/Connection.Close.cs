@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using StaticD.Files;
-using StaticD.Http;
-using StaticD.Interop;
-using StaticD.Site;
-
-
 namespace StaticD.Net;
 
 /// <summary>How a connection ends: aborted, closed at once, or forced closed when the loop exits.</summary>

@@ -1,9 +1,5 @@
-using System.Diagnostics;
-using StaticD.Files;
 using StaticD.Http;
-using StaticD.Logging;
 using StaticD.Site;
-
 
 namespace StaticD.Net;
 
