@@ -1462,19 +1462,8 @@ compare_main() {
         echo "- $s: start ${fp[$s/FP_START]}; idle connections ${fp[$s/FP_IDLE]}"
     done
     echo
-    if [ ${#NOTES[@]} -gt 0 ]; then
-        echo "### Notes (!)"
-        echo
-        for s in "${NOTES[@]}"; do echo "- $s"; done
-        echo
-    fi
-    echo "Total bench time: ${ELAPSED} s. Logs and wrk outputs: $RUN"
+    report_notes
 }
-
-if [ -n "$BASELINE" ]; then
-    compare_main
-    exit 0
-fi
 
 # shellcheck source=bench/tls.sh
 . "$BENCH_DIR/tls.sh"
@@ -1502,6 +1491,12 @@ report_notes() {
     fi
     echo "Total bench time: ${ELAPSED} s. Logs and wrk outputs: $RUN"
 }
+
+if [ -n "$BASELINE" ]; then
+    compare_main
+    exit 0
+fi
+
 
 # shellcheck source=bench/compression.sh
 . "$BENCH_DIR/compression.sh"
