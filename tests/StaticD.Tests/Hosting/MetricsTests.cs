@@ -252,8 +252,12 @@ public sealed class ScrapeCostTests(ITestOutputHelper output) : IDisposable
         return ServerOptions.Load(config, Path.Combine(_dir, "appsettings.json")).OpenContext();
     }
 
+    /// <summary>The cost of a scrape is asserted as work, not time (house rule: speed lives in benchmarks, never in
+    /// timed unit tests, and a loaded CI machine made a 5 ms bound flaky): what one scrape of 1,000 sites × 8 loops
+    /// allocates must stay within a small multiple of the exposition it returns, i.e. linear in the output with no
+    /// per-loop or per-sample copies. The time is printed for the reader, not judged.</summary>
     [Fact]
-    public void AScrapeOfAThousandSites_TakesUnderFiveMilliseconds()
+    public void AScrapeOfAThousandSites_AllocatesASmallMultipleOfItsOutput()
     {
         using ServeContext context = Context([.. Enumerable.Range(0, 1000).Select(i => $"site{i}.example.com")]);
         const int Loops = 8;
@@ -272,17 +276,21 @@ public sealed class ScrapeCostTests(ITestOutputHelper output) : IDisposable
         }
         for (int i = 0; i < 20; i++) registry.Scrape(); // warm up (tiered JIT; the AOT binary needs none)
         var times = new List<double>();
+        long allocated = long.MaxValue;
         int size = 0;
-        for (int i = 0; i < 50; i++)
+        for (int i = 0; i < 20; i++)
         {
+            long before = GC.GetAllocatedBytesForCurrentThread();
             long start = Stopwatch.GetTimestamp();
             size = registry.Scrape().Length;
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
         times.Sort();
-        double median = times[times.Count / 2];
-        output.WriteLine($"scrape of 1,000 sites x {Loops} loops: min {times[0]:F2} ms, median {median:F2} ms, max {times[^1]:F2} ms, {size} bytes");
-        // The fastest of 50 is the cost itself; the median also carries whatever else the machine is doing.
-        Assert.True(times[0] < 5, $"scrape took at least {times[0]:F2} ms (median {median:F2} ms)");
+        output.WriteLine($"scrape of 1,000 sites x {Loops} loops: {size} bytes, {allocated} bytes allocated ({(double)allocated / size:F1}x), " +
+            $"min {times[0]:F2} ms, median {times[times.Count / 2]:F2} ms (printed, not judged)");
+        Assert.True(size > 1000 * 3 * 40, $"the exposition ({size} bytes) lacks the 3,000 per-site samples");
+        // UTF-16 text (2x), its builder's doubling growth (up to 2x more) and the UTF-8 copy (1x): about 5x.
+        Assert.True(allocated < 8L * size, $"a scrape allocated {allocated} bytes for {size} bytes of output");
     }
 }
