@@ -146,8 +146,9 @@ internal sealed partial class Connection
     {
         Span<byte> pathBuffer = stackalloc byte[_resource.NameLength];
         ReadOnlySpan<byte> effectivePath = EffectivePath(pathBuffer);
-        bool chunked = _head.VersionMinor >= 1;
-        if (!chunked) _keepAlive = false;
+        // HTTP/2 frames the body itself: neither chunked nor ended by a close.
+        bool chunked = _head.VersionMinor >= 1 && !_transport.FramesBody;
+        if (!chunked && !_transport.FramesBody) _keepAlive = false;
         ReadOnlySpan<byte> contentType = ContentTypeOf(effectivePath);
         var fields = new RepresentationFields(contentType, Policy.CacheRules.For(effectivePath, contentType), default,
             RepresentationDecision.LastModified(_resource.File.MtimeSeconds, _loop.UnixSeconds), -1, ContentCoding.Identity, _resource.Negotiable,

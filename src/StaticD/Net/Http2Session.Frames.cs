@@ -1,0 +1,125 @@
+using StaticD.Interop;
+using StaticD.Logging;
+
+namespace StaticD.Net;
+
+/// <summary>
+/// What nghttp2 reports while it decodes: header fields become the stream's HTTP/1.1 head, a complete HEADERS block
+/// queues the request, closed streams are collected, and the budgets are charged. Nothing here calls back into the
+/// session or a connection: <see cref="Run"/> acts on what these collect once nghttp2 has returned.
+/// </summary>
+internal sealed partial class Http2Session : IHttp2Handler
+{
+    private const byte FlagEndStream = LibNghttp2.FlagEndStream;
+
+    public int OnBeginHeaders(int streamId)
+    {
+        if (_streams.TryGetValue(streamId, out Http2Stream? existing))
+        {
+            existing.InTrailers = true; // a second block on the stream: trailers, which say nothing to a static server
+            return 0;
+        }
+        Http2Stream s = _idle.Count > 0 ? _idle.Pop() : new Http2Stream(this, _transport, _loop, _peer, _localPort);
+        s.Begin(streamId, _limits.Http2MaxHeaderListBytes, _loop.NowMs);
+        _streams.Add(streamId, s);
+        _loop.Metrics.Http2Streams++;
+        return 0;
+    }
+
+    public int OnHeader(int streamId, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (_streams.TryGetValue(streamId, out Http2Stream? s) && !s.InTrailers) s.Request.Add(name, value);
+        return 0;
+    }
+
+    public int OnFrameReceived(byte type, byte flags, int streamId, long length, uint errorCode)
+    {
+        switch (type)
+        {
+            case LibNghttp2.Headers:
+                if (_streams.TryGetValue(streamId, out Http2Stream? s) && !s.InTrailers && !s.Started && !_ready.Contains(s))
+                {
+                    if (s.Request.Finish())
+                    {
+                        s.HeadReady();
+                        _ready.Add(s);
+                    }
+                    else
+                    {
+                        RefuseTooLarge(s);
+                    }
+                }
+                break;
+            case LibNghttp2.Data:
+                // An empty DATA frame that does not end the stream carries nothing but work for us.
+                if (length == 0 && (flags & FlagEndStream) == 0) Charge(ref _control);
+                break;
+            case LibNghttp2.RstStream:
+                Charge(ref _resets);
+                break;
+            case LibNghttp2.Settings or LibNghttp2.Ping or LibNghttp2.Priority or LibNghttp2.WindowUpdate:
+                Charge(ref _control);
+                break;
+        }
+        return 0;
+    }
+
+    public int OnStreamClosed(int streamId, uint errorCode)
+    {
+        if (_streams.Remove(streamId, out Http2Stream? s))
+        {
+            s.OnStreamClosed();
+            _gone.Add(s);
+            _again = true;
+        }
+        return 0;
+    }
+
+    /// <summary>nghttp2 answers an invalid frame itself (RST_STREAM or GOAWAY); each still costs us a reply, so it
+    /// is charged like a reset.</summary>
+    public int OnInvalidFrame(byte type, int streamId, int libraryError)
+    {
+        Charge(ref _resets);
+        return 0;
+    }
+
+    public int ReadData(int streamId, Span<byte> buffer, out bool eof)
+    {
+        eof = false;
+        if (!_streams.TryGetValue(streamId, out Http2Stream? s)) return LibNghttp2.ErrTemporalCallbackFailure;
+        int n = s.ReadBody(buffer, out eof);
+        if (n == 0 && !eof) return LibNghttp2.ErrDeferred;
+        if (n > 0)
+        {
+            s.LastProgressMs = _loop.NowMs;
+            if (s.Blocked)
+            {
+                s.Blocked = false;
+                _wake.Add(s);
+                _again = true;
+            }
+        }
+        return n;
+    }
+
+    /// <summary>A head over Http2MaxHeaderListBytes: 431 from here (RFC 6585 §5), since the connection could not
+    /// parse what was never kept. The stream counts against the reset budget, as refusing it costs a reply.</summary>
+    private void RefuseTooLarge(Http2Stream s)
+    {
+        Charge(ref _resets);
+        _ = SubmitHead(s, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n"u8);
+    }
+
+    /// <summary>Spends one unit of a budget; past it, GOAWAY(ENHANCE_YOUR_CALM) and the connection closes once that
+    /// is sent.</summary>
+    private void Charge(ref Http2Budget budget)
+    {
+        if (budget.Spend(_loop.NowMs) || _calm) return;
+        _calm = true;
+        _failed = true;
+        _loop.Metrics.Http2GoAway[(int)Http2GoAwayReason.Calm]++;
+        Span<byte> client = stackalloc byte[64];
+        Log.Http2BudgetSpent(_loop.Logger, System.Text.Encoding.ASCII.GetString(client[..SockAddr.FormatClient(_peer, client)]));
+        _ng.Terminate(EnhanceYourCalm);
+    }
+}
