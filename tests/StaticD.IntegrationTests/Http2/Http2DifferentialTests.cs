@@ -33,6 +33,7 @@ public sealed class DifferentialFixture : IDisposable
         _root.AddFile("errors/404.html", "<!doctype html><title>not here</title>custom 404\n");
         _root.AddFile(".env", "SECRET=1\n");
         _root.AddOutsideFile("sites/spa/index.html", "<!doctype html><title>spa</title>app shell\n");
+        _root.AddOutsideFile("sites/spa/errors/404.html", "spa 404\n"); // the site inherits ErrorPages
         (Server, HttpsPort) = Start(_root, ["h2.test", "spa.test"], section =>
         {
             section["ErrorPages"] = new JsonObject { ["404"] = "/errors/404.html" };
