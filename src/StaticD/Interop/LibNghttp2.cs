@@ -19,6 +19,9 @@ internal static unsafe partial class LibNghttp2
     public const uint DataFlagEof = 0x01;
     // Library error codes a callback may return.
     public const int ErrDeferred = -508, ErrTemporalCallbackFailure = -521, ErrCallbackFailure = -902;
+    /// <summary>NGHTTP2_ERR_TOO_MANY_CONTINUATIONS (upstream 1.61; Debian's 1.52.0-1+deb12u2 backports it for
+    /// CVE-2024-28182): more CONTINUATION frames after one HEADERS than the session allows.</summary>
+    public const int ErrTooManyContinuations = -536;
     // SETTINGS identifiers.
     public const int SettingsMaxConcurrentStreams = 3, SettingsInitialWindowSize = 4, SettingsMaxHeaderListSize = 6,
         SettingsEnablePush = 2;

@@ -31,4 +31,13 @@ internal sealed partial class Connection
         _h2.Start(received, more);
         if (_state != State.Closed) _in.Release(_loop.ReceiveBuffers);
     }
+
+    /// <summary>The session has written its last frame (a GOAWAY) to a client that may still be sending: end it and
+    /// linger as an HTTP/1.1 response does, so the GOAWAY is read rather than lost to a reset.</summary>
+    public void LingerAfterHttp2()
+    {
+        _h2?.Dispose();
+        _h2 = null;
+        BeginLingeringClose();
+    }
 }

@@ -22,7 +22,7 @@ internal sealed partial class Http2Session : IDisposable
     private const int TurnBudget = 1024 * 1024;
     /// <summary>The preface a client sends first (RFC 9113 §3.4).</summary>
     public static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
-    public const uint NoError = 0, InternalError = 2, Cancel = 8, EnhanceYourCalm = 0xb;
+    public const uint NoError = 0, ProtocolError = 1, InternalError = 2, Cancel = 8, EnhanceYourCalm = 0xb;
 
     private readonly EventLoop _loop;
     private readonly ITransport _transport;
@@ -192,7 +192,10 @@ internal sealed partial class Http2Session : IDisposable
         bool flushed = _outStart == _outEnd;
         if (flushed && (_failed || _peerClosed || !_ng.WantRead && !_ng.WantWrite || _draining && _streams.Count == 0))
         {
-            _host.CloseNow();
+            // A GOAWAY for an error or a spent budget goes to a client that is likely still sending (a flood):
+            // closing over its unread bytes would reset the connection and destroy the GOAWAY before it is read.
+            if (_failed && !_peerClosed) _host.LingerAfterHttp2();
+            else _host.CloseNow();
             return;
         }
         _host.Deadline = _streams.Count == 0 && flushed
@@ -214,6 +217,9 @@ internal sealed partial class Http2Session : IDisposable
                 if (rv < 0)
                 {
                     Log.Http2SessionFailed(_loop.Logger, Nghttp2.Describe((int)rv));
+                    // nghttp2 queues no GOAWAY for a fatal receive error; RFC 9113 5.4.1 asks for one before the
+                    // close, so the client learns why (a CONTINUATION flood: ENHANCE_YOUR_CALM).
+                    _ng.Terminate(rv == LibNghttp2.ErrTooManyContinuations ? EnhanceYourCalm : ProtocolError);
                     _failed = true;
                 }
                 continue;
