@@ -216,6 +216,11 @@ internal sealed partial class Http2Session : IDisposable
                     Log.Http2SessionFailed(_loop.Logger, Nghttp2.Describe((int)rv));
                     _failed = true;
                 }
+                else if (_lowerStream != 0 && _ng.WantRead)
+                {
+                    _ng.Terminate(Nghttp2.ProtocolError);
+                    _failed = true;
+                }
                 continue;
             }
             _readable = false;
