@@ -51,6 +51,9 @@ internal sealed class ServerOptions
     /// <summary>StaticD:Http2Cleartext: the plain port also takes HTTP/2 with prior knowledge (the client's
     /// first bytes are the HTTP/2 preface).</summary>
     public bool Http2Cleartext { get; init; }
+    /// <summary>libnghttp2 can be loaded (asked once): without it HTTP/2 is off, and the start says so.</summary>
+    internal static bool Http2Available => s_http2Available.Value;
+    private static readonly Lazy<bool> s_http2Available = new(Nghttp2.IsAvailable);
     /// <summary>Some site (or the top level) has a certificate.</summary>
     public bool HasCertificates => Site.TlsCertificate is not null || Sites.Any(s => s.TlsCertificate is not null);
 
@@ -184,7 +187,7 @@ internal sealed class ServerOptions
             {
                 Tls = TlsConfig.Open(this, hosts),
                 HttpsPort = HttpsPort > 0 ? HttpsPort : 443,
-                Http2Cleartext = Http2Cleartext,
+                Http2Cleartext = Http2Cleartext && Http2Available,
                 Compression = OpenCompressor(previous),
             };
         }

@@ -74,6 +74,7 @@ internal static unsafe partial class LibNghttp2
     [LibraryImport(Lib)] internal static partial int nghttp2_session_callbacks_new(nint* callbacks);
     [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_del(nint callbacks);
     [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_set_on_begin_headers_callback(nint callbacks, void* callback);
+    [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_set_on_begin_frame_callback(nint callbacks, void* callback);
     [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_set_on_header_callback(nint callbacks, void* callback);
     [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_set_on_frame_recv_callback(nint callbacks, void* callback);
     [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_set_on_stream_close_callback(nint callbacks, void* callback);

@@ -7,6 +7,8 @@ namespace StaticD.Interop;
 /// <see cref="Nghttp2.NextOutput"/>. Returns follow nghttp2: 0 to go on, a negative library code otherwise.</summary>
 internal interface IHttp2Handler
 {
+    /// <summary>A frame header arrived (before nghttp2 acts on the frame).</summary>
+    int OnBeginFrame(byte type, int streamId);
     int OnBeginHeaders(int streamId);
     int OnHeader(int streamId, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value);
     /// <summary>A whole frame arrived (HEADERS after its last CONTINUATION). <paramref name="errorCode"/> is that of
@@ -119,6 +121,8 @@ internal sealed unsafe class Nghttp2 : IDisposable
     public int SubmitGoAway(int lastStreamId, uint errorCode) =>
         LibNghttp2.nghttp2_submit_goaway(_session, 0, lastStreamId, errorCode, null, 0);
 
+    public const uint ProtocolError = 1;
+
     public int SubmitReset(int streamId, uint errorCode) => LibNghttp2.nghttp2_submit_rst_stream(_session, 0, streamId, errorCode);
 
     /// <summary>A response head: <paramref name="fields"/> holds (name start, name length, value start, value
@@ -165,6 +169,8 @@ internal sealed unsafe class Nghttp2 : IDisposable
     {
         nint callbacks;
         if (LibNghttp2.nghttp2_session_callbacks_new(&callbacks) != 0) throw new OutOfMemoryException("nghttp2_session_callbacks_new");
+        LibNghttp2.nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks,
+            (delegate* unmanaged[Cdecl]<nint, LibNghttp2.FrameHeader*, nint, int>)&OnBeginFrame);
         LibNghttp2.nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks,
             (delegate* unmanaged[Cdecl]<nint, LibNghttp2.FrameHeader*, nint, int>)&OnBeginHeaders);
         LibNghttp2.nghttp2_session_callbacks_set_on_header_callback(callbacks,
@@ -182,6 +188,19 @@ internal sealed unsafe class Nghttp2 : IDisposable
     private static IHttp2Handler Handler(nint userData) => (IHttp2Handler)GCHandle.FromIntPtr(userData).Target!;
 
     // An exception must never unwind into C: it becomes a callback failure, which ends the session.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnBeginFrame(nint session, LibNghttp2.FrameHeader* header, nint userData)
+    {
+        try
+        {
+            return Handler(userData).OnBeginFrame(header->Type, header->StreamId);
+        }
+        catch (Exception)
+        {
+            return LibNghttp2.ErrCallbackFailure;
+        }
+    }
+
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnBeginHeaders(nint session, LibNghttp2.FrameHeader* frame, nint userData)
     {

@@ -391,6 +391,7 @@ internal sealed partial class Connection
                 record.Method = Field(_head.MethodToken);
                 record.Target = Field(_head.Target);
                 record.VersionMinor = _head.VersionMinor;
+                record.Http2 = _transport.FramesBody;
                 record.HasReferer = _head.Referer.IsPresent;
                 record.Referer = Field(_head.Referer);
                 record.HasUserAgent = _head.UserAgent.IsPresent;
@@ -404,7 +405,8 @@ internal sealed partial class Connection
             if (_headParsed)
             {
                 log.Record(Field(_head.MethodToken), Field(_head.Target), Field(_head.UserAgent), Field(_head.Referer),
-                    host[..hostLength], site, _status, _bytesSent, usec, _peer);
+                    host[..hostLength], site, _status, _bytesSent, usec, _peer,
+                    (byte)(_transport.FramesBody ? 20 : 10 + _head.VersionMinor));
             }
             else
             {

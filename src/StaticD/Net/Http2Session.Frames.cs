@@ -12,6 +12,20 @@ internal sealed partial class Http2Session : IHttp2Handler
 {
     private const byte FlagEndStream = LibNghttp2.FlagEndStream;
 
+    /// <summary>The highest stream a client's HEADERS named, and a HEADERS under it for no open stream.</summary>
+    private int _highestStream, _lowerStream;
+
+    /// <summary>RFC 9113 §5.1.1: a new stream's identifier must be greater than every one before it. nghttp2 ignores a
+    /// HEADERS below the highest for a stream it no longer knows of; it is noted here, and <see cref="ReadInput"/>
+    /// ends the connection with PROTOCOL_ERROR unless nghttp2 already did (a stream it knows as closed).</summary>
+    public int OnBeginFrame(byte type, int streamId)
+    {
+        if (type != LibNghttp2.Headers || (streamId & 1) == 0) return 0;
+        if (streamId > _highestStream) _highestStream = streamId;
+        else if (!_streams.ContainsKey(streamId)) _lowerStream = streamId;
+        return 0;
+    }
+
     public int OnBeginHeaders(int streamId)
     {
         if (_streams.TryGetValue(streamId, out Http2Stream? existing))

@@ -222,6 +222,11 @@ internal sealed partial class Http2Session : IDisposable
                     _ng.Terminate(rv == LibNghttp2.ErrTooManyContinuations ? EnhanceYourCalm : ProtocolError);
                     _failed = true;
                 }
+                else if (_lowerStream != 0 && _ng.WantRead)
+                {
+                    _ng.Terminate(Nghttp2.ProtocolError);
+                    _failed = true;
+                }
                 continue;
             }
             _readable = false;
