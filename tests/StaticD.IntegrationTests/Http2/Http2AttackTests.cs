@@ -25,7 +25,7 @@ public sealed class Http2AttackTests : IDisposable
     public Http2AttackTests()
     {
         _root.AddFile("index.html", "<!doctype html><title>calm</title>still here\n");
-        _root.AddFile("big.bin", Http2Fixture.TestContent(4 << 20, 5));
+        _root.AddFile("big.bin", ConformanceFixture.TestContent(4 << 20, 5));
         (_server, _https) = Start(_root, ["h2.test"], s => s["Limits"] = new JsonObject { ["SendTimeoutSeconds"] = 2 });
     }
 

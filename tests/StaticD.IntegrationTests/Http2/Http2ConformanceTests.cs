@@ -8,14 +8,14 @@ using static StaticD.IntegrationTests.Http2.H2Kit;
 namespace StaticD.IntegrationTests.Http2;
 
 /// <summary>One server with HTTPS (h2 by ALPN, the default) and prior-knowledge h2c on its plain port.</summary>
-public sealed class Http2Fixture : IDisposable
+public sealed class ConformanceFixture : IDisposable
 {
     public static readonly byte[] Big = TestContent(1 << 20, 1);
     public static readonly byte[] Medium = TestContent(256 * 1024, 2);
 
     private readonly WebRoot _root = new();
 
-    public Http2Fixture()
+    public ConformanceFixture()
     {
         _root.AddFile("index.html", "<!doctype html><title>h2</title>hello over h2\n");
         _root.AddFile("big.bin", Big);
@@ -51,7 +51,7 @@ public sealed class Http2Fixture : IDisposable
 /// window, a frame over MAX_FRAME_SIZE or bad HPACK) and nghttp. Covers ALPN and h2c, SETTINGS, multiplexing on
 /// one connection, flow control with a small client window, the frame size, the stream limit and GOAWAY on stop.
 /// </summary>
-public sealed class Http2ConformanceTests(Http2Fixture fixture) : IClassFixture<Http2Fixture>
+public sealed class Http2ConformanceTests(ConformanceFixture fixture) : IClassFixture<ConformanceFixture>
 {
     [Theory]
     [InlineData(true)]
@@ -62,8 +62,8 @@ public sealed class Http2ConformanceTests(Http2Fixture fixture) : IClassFixture<
             [new H2Request("GET", "/index.html"), new H2Request("GET", "/big.bin"), new H2Request("HEAD", "/big.bin"), new H2Request("GET", "/missing")]);
         Assert.True(r[0].Status == 200 && r[0].Ended, r[0].ToString());
         Assert.Equal("<!doctype html><title>h2</title>hello over h2\n", System.Text.Encoding.UTF8.GetString(r[0].Body));
-        Assert.True(r[1].Status == 200 && r[1].Body.AsSpan().SequenceEqual(Http2Fixture.Big), $"1 MiB file: {r[1]}");
-        Assert.Equal(Http2Fixture.Big.Length.ToString(CultureInfo.InvariantCulture), r[2].Header("content-length"));
+        Assert.True(r[1].Status == 200 && r[1].Body.AsSpan().SequenceEqual(ConformanceFixture.Big), $"1 MiB file: {r[1]}");
+        Assert.Equal(ConformanceFixture.Big.Length.ToString(CultureInfo.InvariantCulture), r[2].Header("content-length"));
         Assert.True(r[2].Status == 200 && r[2].Body.Length == 0, $"HEAD: {r[2]}");
         Assert.True(r[3].Status == 404, r[3].ToString());
         Assert.Equal(JsonValueKind.Null, report.GetProperty("goaway").ValueKind);
@@ -107,7 +107,7 @@ public sealed class Http2ConformanceTests(Http2Fixture fixture) : IClassFixture<
         JsonElement report = await RunAsync("window", fixture.Tls, "--path", "/medium.bin", "--initial-window", "16384");
         JsonElement response = report.GetProperty("response");
         Assert.True(response.GetProperty("status").GetInt32() == 200 && response.GetProperty("ended").GetBoolean()
-            && response.GetProperty("length").GetInt32() == Http2Fixture.Medium.Length, report.ToString());
+            && response.GetProperty("length").GetInt32() == ConformanceFixture.Medium.Length, report.ToString());
         Assert.True(report.GetProperty("max_outstanding").GetInt32() <= 16384, report.ToString());
         Assert.True(report.GetProperty("stalls").GetInt32() >= 8, $"the server never waited for the window: {report}");
     }
@@ -119,7 +119,7 @@ public sealed class Http2ConformanceTests(Http2Fixture fixture) : IClassFixture<
     {
         (List<H2Response> r, JsonElement report) = await RequestsAsync(fixture.Tls, [new H2Request("GET", "/big.bin")],
             "--max-frame-size", maxFrame.ToString(CultureInfo.InvariantCulture), "--initial-window", "1048576");
-        Assert.True(r[0].Status == 200 && r[0].Body.AsSpan().SequenceEqual(Http2Fixture.Big), r[0].ToString());
+        Assert.True(r[0].Status == 200 && r[0].Body.AsSpan().SequenceEqual(ConformanceFixture.Big), r[0].ToString());
         int largest = report.GetProperty("max_data_frame").GetInt32();
         Assert.True(largest is > 0 && largest <= 65536 && largest <= maxFrame, $"largest DATA frame {largest} B, MAX_FRAME_SIZE {maxFrame}");
     }

@@ -16,7 +16,7 @@ namespace StaticD.IntegrationTests.Http2;
 /// </summary>
 public sealed class DifferentialFixture : IDisposable
 {
-    public static readonly byte[] Data = Http2Fixture.TestContent(10_000, 3);
+    public static readonly byte[] Data = ConformanceFixture.TestContent(10_000, 3);
     public static readonly byte[] Style = CompressionKit.Script(20_000, 4);
 
     private readonly WebRoot _root = new();
