@@ -55,7 +55,7 @@ build_h2spec() {
         git clone -q --depth 1 https://github.com/summerwind/h2spec "$src"
     fi
     log "building h2spec (GOPATH mode, Debian's Go packages from /usr/share/gocode)"
-    (cd "$src" && GO111MODULE=off GOPATH=$gopath:/usr/share/gocode GOFLAGS= go build -o "$CACHE/h2spec" ./cmd/h2spec)
+    (cd "$src" && GO111MODULE=off GOPATH=$gopath:/usr/share/gocode GOFLAGS='' go build -o "$CACHE/h2spec" ./cmd/h2spec)
 }
 
 H2SPEC=${H2SPEC:-$(command -v h2spec || true)}
