@@ -136,6 +136,12 @@ internal sealed class Http2Stream : ITransport
             int n = Math.Min(buffer.Length, Request.Length - _headRead);
             _head.AsSpan(_headRead, n).CopyTo(buffer);
             _headRead += n;
+            if (_headRead == Request.Length)
+            {
+                // The connection has the head now: a stream waiting on a slow client holds no request buffer.
+                ArrayPool<byte>.Shared.Return(_head);
+                _head = null;
+            }
             return n;
         }
         // After a response that ended the "connection" (lingering close), the request side is over.
