@@ -173,9 +173,15 @@ internal static class Http2ResponseHead
             if (IsConnectionSpecific(name)) continue;
             int nameAt = written;
             if (!Append(destination, ref written, name, value, fields, ref fieldCount)) return -1;
+            // Field names are tokens (ResponseHead writes them): setting bit 5 lower-cases letters and leaves the
+            // digits and '-' as they are.
             Span<byte> lowered = destination.Slice(nameAt, name.Length);
-            for (int i = 0; i < lowered.Length; i++) lowered[i] = (byte)char.ToLowerInvariant((char)lowered[i]);
-            if (lowered.SequenceEqual("content-length"u8) && Utf8Parser.TryParse(value, out long length, out int used) && used == value.Length) contentLength = length;
+            for (int i = 0; i < lowered.Length; i++)
+            {
+                if (lowered[i] is >= (byte)'A' and <= (byte)'Z') lowered[i] |= 0x20;
+            }
+            if (lowered.Length == 14 && lowered.SequenceEqual("content-length"u8) && Utf8Parser.TryParse(value, out long length, out int used) && used == value.Length)
+                contentLength = length;
         }
     }
 
@@ -197,7 +203,8 @@ internal static class Http2ResponseHead
     }
 
     private static bool IsConnectionSpecific(ReadOnlySpan<byte> name) =>
+        (name[0] | 0x20) is (byte)'c' or (byte)'k' or (byte)'t' or (byte)'u' or (byte)'p' && name.Length is 7 or 10 or 16 or 17 && (
         Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8) ||
         Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8) || Ascii.EqualsIgnoreCase(name, "Upgrade"u8) ||
-        Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8);
+        Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8));
 }

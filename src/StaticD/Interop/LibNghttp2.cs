@@ -15,6 +15,8 @@ internal static unsafe partial class LibNghttp2
     public const byte Data = 0, Headers = 1, Priority = 2, RstStream = 3, Settings = 4, PushPromise = 5, Ping = 6, GoAway = 7,
         WindowUpdate = 8, Continuation = 9;
     public const byte FlagEndStream = 0x01, FlagAck = 0x01, FlagEndHeaders = 0x04;
+    // nghttp2_nv_flag: the library keeps pointers to the caller's name and value instead of copies.
+    public const byte NvFlagNoCopyName = 0x02, NvFlagNoCopyValue = 0x04;
     // nghttp2_data_flag
     public const uint DataFlagEof = 0x01;
     // Library error codes a callback may return.

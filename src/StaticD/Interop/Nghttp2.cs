@@ -126,9 +126,11 @@ internal sealed unsafe class Nghttp2 : IDisposable
     public int SubmitReset(int streamId, uint errorCode) => LibNghttp2.nghttp2_submit_rst_stream(_session, 0, streamId, errorCode);
 
     /// <summary>A response head: <paramref name="fields"/> holds (name start, name length, value start, value
-    /// length) per field into <paramref name="buffer"/> (nghttp2 copies them). With <paramref name="hasBody"/> DATA
+    /// length) per field into <paramref name="buffer"/>. With <paramref name="pinned"/> nghttp2 keeps pointers into it
+    /// instead of copies, so it must be an array on the pinned heap that stays unchanged until the HEADERS frame is
+    /// sent or the stream is gone; otherwise nghttp2 copies the fields. With <paramref name="hasBody"/> DATA
     /// frames follow from <see cref="IHttp2Handler.ReadData"/>, else HEADERS ends the stream.</summary>
-    public int SubmitResponse(int streamId, ReadOnlySpan<byte> buffer, ReadOnlySpan<int> fields, bool hasBody)
+    public int SubmitResponse(int streamId, byte[] buffer, ReadOnlySpan<int> fields, bool hasBody, bool pinned)
     {
         int count = fields.Length / 4;
         LibNghttp2.Nv* nv = stackalloc LibNghttp2.Nv[count];
@@ -142,6 +144,7 @@ internal sealed unsafe class Nghttp2 : IDisposable
                     NameLength = (nuint)fields[i * 4 + 1],
                     Value = b + fields[i * 4 + 2],
                     ValueLength = (nuint)fields[i * 4 + 3],
+                    Flags = pinned ? (byte)(LibNghttp2.NvFlagNoCopyName | LibNghttp2.NvFlagNoCopyValue) : (byte)0,
                 };
             }
             if (!hasBody) return LibNghttp2.nghttp2_submit_response(_session, streamId, nv, (nuint)count, null);

@@ -351,20 +351,23 @@ internal sealed partial class Http2Session : IDisposable
     public int SubmitHead(Http2Stream stream, ReadOnlySpan<byte> head)
     {
         if (_closed || !stream.StreamOpen) return -1;
-        byte[] names = ArrayPool<byte>.Shared.Rent(head.Length);
+        // The head's fields are shorter than the head: a head that fits the stream's pinned buffer is translated
+        // into it and not copied again; a larger one (many configured fields) goes through a pooled copy.
+        bool pinned = head.Length <= stream.FieldBuffer.Length;
+        byte[] names = pinned ? stream.FieldBuffer : ArrayPool<byte>.Shared.Rent(head.Length);
         try
         {
             int status = Http2ResponseHead.Translate(head, names, _fields, out int count, out long contentLength);
             if (status < 0) return -1;
             bool hasBody = !stream.Request.IsHead && status >= 200 && status != 204 && status != 304 && contentLength != 0;
-            int rv = _ng.SubmitResponse(stream.StreamId, names, _fields.AsSpan(0, count * Http2ResponseHead.Stride), hasBody);
+            int rv = _ng.SubmitResponse(stream.StreamId, names, _fields.AsSpan(0, count * Http2ResponseHead.Stride), hasBody, pinned);
             if (rv != 0) return -1;
             Schedule();
             return hasBody ? 1 : 0;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(names);
+            if (!pinned) ArrayPool<byte>.Shared.Return(names);
         }
     }
 

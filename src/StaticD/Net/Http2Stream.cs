@@ -14,6 +14,10 @@ namespace StaticD.Net;
 /// </summary>
 internal sealed class Http2Stream : ITransport
 {
+    /// <summary>The response head's fields as nghttp2 reads them (without copying): a typical head fits; a larger one
+    /// is copied by nghttp2 instead.</summary>
+    private const int FieldBufferBytes = 4096;
+
     /// <summary>Response bytes waiting for their DATA frames: ResponseBody's copy chunk, so one pread fills it.</summary>
     private const int BodyBufferBytes = 64 * 1024;
 
@@ -35,6 +39,9 @@ internal sealed class Http2Stream : ITransport
     }
 
     public Connection Connection { get; }
+    /// <summary>On the pinned heap, so nghttp2 may point into it until the HEADERS frame is sent; reused by the
+    /// stream's next response only after the stream closed.</summary>
+    public byte[] FieldBuffer { get; } = GC.AllocateUninitializedArray<byte>(FieldBufferBytes, pinned: true);
     public int StreamId { get; private set; }
     /// <summary>nghttp2 still has the stream (false once it closed it: sent, reset or refused).</summary>
     public bool StreamOpen { get; private set; }
@@ -129,6 +136,12 @@ internal sealed class Http2Stream : ITransport
             int n = Math.Min(buffer.Length, Request.Length - _headRead);
             _head.AsSpan(_headRead, n).CopyTo(buffer);
             _headRead += n;
+            if (_headRead == Request.Length)
+            {
+                // The connection has the head now: a stream waiting on a slow client holds no request buffer.
+                ArrayPool<byte>.Shared.Return(_head);
+                _head = null;
+            }
             return n;
         }
         // After a response that ended the "connection" (lingering close), the request side is over.
