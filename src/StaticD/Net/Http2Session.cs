@@ -192,9 +192,10 @@ internal sealed partial class Http2Session : IDisposable
         bool flushed = _outStart == _outEnd;
         if (flushed && (_failed || _peerClosed || !_ng.WantRead && !_ng.WantWrite || _draining && _streams.Count == 0))
         {
-            // A GOAWAY for an error or a spent budget goes to a client that is likely still sending (a flood):
-            // closing over its unread bytes would reset the connection and destroy the GOAWAY before it is read.
-            if (_failed && !_peerClosed) _host.LingerAfterHttp2();
+            // The last frame is a GOAWAY (ours for an error or a spent budget, or the one nghttp2 queued itself, e.g.
+            // for a stream past the limit) to a client that may still be sending (a flood): closing over its unread
+            // bytes would reset the connection and destroy the GOAWAY before it is read.
+            if (!_peerClosed) _host.LingerAfterHttp2();
             else _host.CloseNow();
             return;
         }
