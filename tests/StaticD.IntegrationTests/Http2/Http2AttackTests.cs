@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Xunit;
+using Xunit.Abstractions;
 using static StaticD.IntegrationTests.Http2.H2Kit;
 
 namespace StaticD.IntegrationTests.Http2;
@@ -22,8 +23,11 @@ public sealed class Http2AttackTests : IDisposable
     private readonly StaticDProcess _server;
     private readonly int _https;
 
-    public Http2AttackTests()
+    private readonly ITestOutputHelper _output;
+
+    public Http2AttackTests(ITestOutputHelper output)
     {
+        _output = output;
         _root.AddFile("index.html", "<!doctype html><title>calm</title>still here\n");
         _root.AddFile("big.bin", ConformanceFixture.TestContent(4 << 20, 5));
         (_server, _https) = Start(_root, ["h2.test"], s => s["Limits"] = new JsonObject { ["SendTimeoutSeconds"] = 2 });
@@ -127,6 +131,7 @@ public sealed class Http2AttackTests : IDisposable
 
         int sent = report.TryGetProperty("sent", out JsonElement s) ? s.GetInt32() : 1;
         TimeSpan bound = BaseCpu + perFrame * sent;
+        _output.WriteLine($"{command}: {sent} sent, server CPU {cpu.TotalMilliseconds} ms (bound {bound.TotalMilliseconds} ms): {report}");
         Assert.True(cpu < bound, $"the server spent {cpu.TotalMilliseconds} ms of CPU on {sent} attack frames (bound {bound.TotalMilliseconds} ms): {report}");
 
         // Once the attacker is gone the server must be idle: no loop left spinning on what the attack left behind.
