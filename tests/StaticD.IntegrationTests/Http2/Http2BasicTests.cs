@@ -167,6 +167,20 @@ public sealed class Http2BasicTests(Http2Fixture fixture) : IClassFixture<Http2F
     }
 
     [Fact]
+    public async Task AHeadOverTheHeaderListLimit_Gets431()
+    {
+        // 17,000 bytes of one field: over the default Http2MaxHeaderListBytes (MaxHeaderBytes, 16384), so HPACK
+        // sends it in HEADERS plus CONTINUATION frames and the server refuses the stream, not the connection.
+        string big = "x-big: " + new string('b', 17_000);
+        ProcessResult r = await Curl("-k", "--http2", "-H", big, "-o", "/dev/null", "-w", "%{http_version} %{http_code}", fixture.Https("/index.html"));
+        Assert.Equal("2 431", r.Stdout);
+        // Just under the limit is served.
+        string fits = "x-big: " + new string('b', 15_000);
+        ProcessResult ok = await Curl("-k", "--http2", "-H", fits, "-o", "/dev/null", "-w", "%{http_version} %{http_code}", fixture.Https("/index.html"));
+        Assert.Equal("2 200", ok.Stdout);
+    }
+
+    [Fact]
     public async Task PriorKnowledge_OnThePlainPort_SpeaksHttp2()
     {
         string url = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{fixture.Port}/index.html");
@@ -175,6 +189,33 @@ public sealed class Http2BasicTests(Http2Fixture fixture) : IClassFixture<Http2F
         // HTTP/1.1 on the same port is untouched.
         ProcessResult http11 = await Curl("--http1.1", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", url);
         Assert.Equal("1.1 200", http11.Stdout);
+    }
+
+    [Fact]
+    public async Task Sigterm_LetsAStreamInFlightFinish_ThenTheServerExits()
+    {
+        using var root = new WebRoot();
+        root.AddFile("big.bin", Http2Fixture.Big);
+        int https = StaticDProcess.FreePort();
+        using StaticDProcess server = StaticDProcess.Start(root, section =>
+        {
+            section["HttpsPort"] = https;
+            section["Tls"] = TlsKit.TlsSection(TestPki.Shared.Issue(["localhost"]));
+        });
+        using HttpClient client = Client();
+        string url = string.Create(CultureInfo.InvariantCulture, $"https://localhost:{https}/big.bin");
+        using HttpResponseMessage response = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        await using Stream body = await response.Content.ReadAsStreamAsync();
+        var received = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int n = await body.ReadAsync(buffer);
+        received.Write(buffer, 0, n);
+        server.Signal(TestLibc.SIGTERM);
+        await body.CopyToAsync(received);
+        Assert.True(received.ToArray().AsSpan().SequenceEqual(Http2Fixture.Big), "the body in flight at SIGTERM was cut or changed");
+        Assert.True(server.WaitForExit(TimeSpan.FromSeconds(10)), "the server did not exit after its last stream");
+        Assert.Equal(0, server.ExitCode);
     }
 
     [Fact]
