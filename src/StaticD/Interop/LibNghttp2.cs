@@ -24,6 +24,9 @@ internal static unsafe partial class LibNghttp2
     /// <summary>NGHTTP2_ERR_TOO_MANY_CONTINUATIONS (upstream 1.61; Debian's 1.52.0-1+deb12u2 backports it for
     /// CVE-2024-28182): more CONTINUATION frames after one HEADERS than the session allows.</summary>
     public const int ErrTooManyContinuations = -536;
+    /// <summary>NGHTTP2_ERR_FLOODED: the client made the session queue more ACKs (SETTINGS, PING) or RST_STREAMs than
+    /// it keeps (1000) without reading them.</summary>
+    public const int ErrFlooded = -904;
     // SETTINGS identifiers.
     public const int SettingsMaxConcurrentStreams = 3, SettingsInitialWindowSize = 4, SettingsMaxHeaderListSize = 6,
         SettingsEnablePush = 2;

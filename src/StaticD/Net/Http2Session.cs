@@ -219,8 +219,8 @@ internal sealed partial class Http2Session : IDisposable
                 {
                     Log.Http2SessionFailed(_loop.Logger, Nghttp2.Describe((int)rv));
                     // nghttp2 queues no GOAWAY for a fatal receive error; RFC 9113 5.4.1 asks for one before the
-                    // close, so the client learns why (a CONTINUATION flood: ENHANCE_YOUR_CALM).
-                    _ng.Terminate(rv == LibNghttp2.ErrTooManyContinuations ? EnhanceYourCalm : ProtocolError);
+                    // close, so the client learns why (a flood nghttp2 caught before our budgets: ENHANCE_YOUR_CALM).
+                    _ng.Terminate(rv is LibNghttp2.ErrTooManyContinuations or LibNghttp2.ErrFlooded ? EnhanceYourCalm : ProtocolError);
                     _failed = true;
                 }
                 else if (_lowerStream != 0 && _ng.WantRead)
