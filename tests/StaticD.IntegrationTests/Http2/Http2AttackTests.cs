@@ -30,7 +30,7 @@ public sealed class Http2AttackTests : IDisposable
         _output = output;
         _root.AddFile("index.html", "<!doctype html><title>calm</title>still here\n");
         _root.AddFile("big.bin", ConformanceFixture.TestContent(4 << 20, 5));
-        (_server, _https) = Start(_root, ["h2.test"], s => s["Limits"] = new JsonObject { ["SendTimeoutSeconds"] = 2 });
+        (_server, _https) = Start(_root, ["h2.test"], s => s["Limits"] = new JsonObject { ["SendTimeoutSeconds"] = 2, ["Http2IdleTimeoutSeconds"] = 3 });
     }
 
     public void Dispose()
@@ -104,15 +104,17 @@ public sealed class Http2AttackTests : IDisposable
     }
 
     [Fact]
-    public async Task ZeroWindowStall_IsResetAfterSendTimeout()
+    public async Task ZeroWindowStall_IsResetAfterSendTimeout_ThenTheIdleConnectionCloses()
     {
-        // Stream window 0, never updated: with SendTimeoutSeconds = 2 the stream must be reset (or the
-        // connection closed) well within 15 s, not held forever.
-        JsonElement r = await Attack("zero-window", perFrame: TimeSpan.Zero, "--path", "/big.bin", "--deadline", "15");
+        // Stream window 0, never updated: with SendTimeoutSeconds = 2 the stream must be reset (or the connection
+        // closed) well within 15 s, not held forever; the connection, left without streams, then goes after
+        // Http2IdleTimeoutSeconds (3 s): nothing of it is kept for a client that never reads.
+        JsonElement r = await Attack("zero-window", perFrame: TimeSpan.Zero, "--path", "/big.bin", "--deadline", "15", "--drain", "15");
         bool reset = r.GetProperty("resets").EnumerateObject().Any();
         bool gone = r.GetProperty("goaway").ValueKind == JsonValueKind.Object || r.GetProperty("closed").GetBoolean();
         Assert.True(reset || gone, $"the stalled stream was still open after 15 s: {r}");
         Assert.True(r.GetProperty("seconds").GetDouble() >= 1.5, $"reset before SendTimeoutSeconds (2 s) passed: {r}");
+        Assert.True(r.GetProperty("closed_after").ValueKind == JsonValueKind.Number, $"the connection was still open 15 s after the reset: {r}");
     }
 
     /// <summary>Runs the attack while a well-behaved HTTP/2 client asks for a page on another connection (and again

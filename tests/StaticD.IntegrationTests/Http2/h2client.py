@@ -454,7 +454,8 @@ def encode_varint(n):
 
 def cmd_zero_window(args):
     """INITIAL_WINDOW_SIZE 0, GET a large file, never send WINDOW_UPDATE: report when (if) the server resets the
-    stream or closes, waiting up to --deadline seconds."""
+    stream or closes, waiting up to --deadline seconds; then (the connection now idle) when the server closes it,
+    up to --drain seconds more."""
     raw = Raw(args, struct.pack(">HI", 0x4, 0))
     enc = hpack.Encoder()
     scheme = "https" if args.tls else "http"
@@ -462,7 +463,12 @@ def cmd_zero_window(args):
     raw.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request_block(enc, args.path, args.host, scheme)))
     while not raw.closed and not raw.resets and raw.goaway is None and time.monotonic() - start < args.deadline:
         raw.poll(0.2)
-    out(raw.report(attack="zero-window", seconds=round(time.monotonic() - start, 3)))
+    seconds = round(time.monotonic() - start, 3)
+    end = time.monotonic() + args.drain
+    while not raw.closed and time.monotonic() < end:
+        raw.poll(0.2)
+    out(raw.report(attack="zero-window", seconds=seconds,
+                   closed_after=round(time.monotonic() - start, 3) if raw.closed else None))
 
 
 def cmd_streams(args):
