@@ -181,7 +181,16 @@ internal sealed class Http2Stream : ITransport
         {
             return data.Length;
         }
-        int offered = data.Length - taken;
+        int offered = Math.Min(data.Length - taken, _session.BodyRoom(this, _bodyEnd - _bodyStart));
+        if (offered == 0)
+        {
+            // The client's window is shut: nothing is buffered until a WINDOW_UPDATE or SETTINGS opens it. Like a
+            // socket that took part of a send, the connection then waits to be woken (its EPOLLOUT).
+            Blocked = true;
+            if (taken > 0) return taken;
+            errno = Errno.EAGAIN;
+            return -1;
+        }
         if (_body is null)
         {
             // A small body (a cached file, an error page) arrives whole with its head: a buffer its size will do.
@@ -207,6 +216,7 @@ internal sealed class Http2Stream : ITransport
         _bodyEnd += n;
         taken += n;
         if (n > 0) _session.Resume(this);
+        if (taken < data.Length) Blocked = true;
         if (taken == 0)
         {
             Blocked = true;
