@@ -56,7 +56,7 @@ internal static class HelpText
         ("Limits:Http2MaxConcurrentStreams", Num(L.Http2MaxConcurrentStreams), "open streams per HTTP/2 connection"),
         ("Limits:Http2MaxHeaderListBytes", "MaxHeaderBytes", "larger HTTP/2 request head (CONTINUATION included) gets 431"),
         ("Limits:Http2ResetBudget", Num(L.Http2ResetBudget), "reset/refused streams per 10 s, then GOAWAY and close"),
-        ("Limits:Http2ControlFrameBudget", Num(L.Http2ControlFrameBudget), "SETTINGS/PING/PRIORITY/WINDOW_UPDATE per 10 s"),
+        ("Limits:Http2ControlFrameBudget", Num(L.Http2ControlFrameBudget), "SETTINGS/PING/PRIORITY/surplus WINDOW_UPDATE per 10 s"),
         ("Limits:Http2IdleTimeoutSeconds", Num(L.Http2IdleTimeoutSeconds), "an HTTP/2 connection with no stream closes"),
         ("FileCache", "true", "keep open files and small files in memory"),
         ("Metrics:Listen", "off", "serve Prometheus GET /metrics on ADDRESS:PORT or unix:PATH"),

@@ -99,6 +99,8 @@ internal static unsafe partial class LibNghttp2
     [LibraryImport(Lib)] internal static partial int nghttp2_session_want_read(nint session);
     [LibraryImport(Lib)] internal static partial int nghttp2_session_want_write(nint session);
     [LibraryImport(Lib)] internal static partial int nghttp2_session_resume_data(nint session, int streamId);
+    [LibraryImport(Lib)] internal static partial int nghttp2_session_get_stream_remote_window_size(nint session, int streamId);
+    [LibraryImport(Lib)] internal static partial int nghttp2_session_get_remote_window_size(nint session);
     [LibraryImport(Lib)] internal static partial int nghttp2_session_terminate_session(nint session, uint errorCode);
     [LibraryImport(Lib)] internal static partial int nghttp2_session_get_last_proc_stream_id(nint session);
     [LibraryImport(Lib)] internal static partial int nghttp2_session_set_local_window_size(nint session, byte flags, int streamId, int size);

@@ -111,6 +111,12 @@ internal sealed unsafe class Nghttp2 : IDisposable
     public bool WantWrite => LibNghttp2.nghttp2_session_want_write(_session) != 0;
     public int LastProcessedStreamId => LibNghttp2.nghttp2_session_get_last_proc_stream_id(_session);
 
+    /// <summary>What the client lets us send on <paramref name="streamId"/> now: the smaller of the stream's and the
+    /// connection's flow-control windows (RFC 9113 §6.9), 0 or less when it lets us send nothing.</summary>
+    public int SendWindow(int streamId) =>
+        Math.Min(LibNghttp2.nghttp2_session_get_stream_remote_window_size(_session, streamId),
+            LibNghttp2.nghttp2_session_get_remote_window_size(_session));
+
     public int ResumeData(int streamId) => LibNghttp2.nghttp2_session_resume_data(_session, streamId);
 
     /// <summary>GOAWAY with <paramref name="errorCode"/> naming the last stream processed; the session then only

@@ -12,6 +12,10 @@ internal sealed partial class Http2Session : IHttp2Handler
 {
     private const byte FlagEndStream = LibNghttp2.FlagEndStream;
 
+    /// <summary>WINDOW_UPDATE frames the DATA frames sent so far entitle the client to (two per frame, capped).</summary>
+    private int _windowCredit;
+    private const int MaxWindowCredit = 1 << 16;
+
     /// <summary>The highest stream a client's HEADERS named, and a HEADERS under it for no open stream.</summary>
     private int _highestStream, _lowerStream;
 
@@ -31,18 +35,26 @@ internal sealed partial class Http2Session : IHttp2Handler
         if (_streams.TryGetValue(streamId, out Http2Stream? existing))
         {
             existing.InTrailers = true; // a second block on the stream: trailers, which say nothing to a static server
+            _decoding = null;
             return 0;
         }
         Http2Stream s = _idle.Count > 0 ? _idle.Pop() : new Http2Stream(this, _transport, _loop, _peer, _localPort);
         s.Begin(streamId, _limits.Http2MaxHeaderListBytes, _loop.NowMs);
         _streams.Add(streamId, s);
+        _decoding = s;
         _loop.Metrics.Http2Streams++;
         return 0;
     }
 
+    /// <summary>The stream whose request head is being decoded (a header block is never interleaved with another
+    /// frame, RFC 9113 §4.3), so each field costs no lookup.</summary>
+    private Http2Stream? _decoding;
+
     public int OnHeader(int streamId, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
-        if (_streams.TryGetValue(streamId, out Http2Stream? s) && !s.InTrailers) s.Request.Add(name, value);
+        Http2Stream? s = _decoding is { StreamOpen: true } d && d.StreamId == streamId ? d : null;
+        if (s is null && _streams.TryGetValue(streamId, out Http2Stream? found)) s = found;
+        if (s is not null && !s.InTrailers) s.Request.Add(name, value);
         return 0;
     }
 
@@ -71,8 +83,17 @@ internal sealed partial class Http2Session : IHttp2Handler
             case LibNghttp2.RstStream:
                 Charge(ref _resets);
                 break;
-            case LibNghttp2.Settings or LibNghttp2.Ping or LibNghttp2.Priority or LibNghttp2.WindowUpdate:
+            case LibNghttp2.WindowUpdate:
+                // A client that reads a large body returns window as it goes (a stream's and the connection's, up to
+                // two per DATA frame we sent): those are free; only the ones beyond are charged.
+                if (_windowCredit > 0) _windowCredit--;
+                else Charge(ref _control);
+                WakeBlocked(streamId);
+                break;
+            case LibNghttp2.Settings or LibNghttp2.Ping or LibNghttp2.Priority:
                 Charge(ref _control);
+                // SETTINGS_INITIAL_WINDOW_SIZE may have opened windows: streams waiting for one may send.
+                if (type == LibNghttp2.Settings) WakeBlocked(streamId);
                 break;
         }
         return 0;
@@ -105,15 +126,31 @@ internal sealed partial class Http2Session : IHttp2Handler
         if (n == 0 && !eof) return LibNghttp2.ErrDeferred;
         if (n > 0)
         {
+            if (_windowCredit < MaxWindowCredit) _windowCredit += 2;
             s.LastProgressMs = _loop.NowMs;
-            if (s.Blocked)
-            {
-                s.Blocked = false;
-                _wake.Add(s);
-                _again = true;
-            }
+            if (s.Blocked) Wake(s);
         }
         return n;
+    }
+
+    private void WakeBlocked(int streamId)
+    {
+        if (streamId != 0)
+        {
+            if (_streams.TryGetValue(streamId, out Http2Stream? s) && s.Blocked) Wake(s);
+            return;
+        }
+        foreach (Http2Stream s in _streams.Values)
+        {
+            if (s.Blocked) Wake(s);
+        }
+    }
+
+    private void Wake(Http2Stream s)
+    {
+        s.Blocked = false;
+        _wake.Add(s);
+        _again = true;
     }
 
     /// <summary>A head over Http2MaxHeaderListBytes: 431 from here (RFC 6585 §5), since the connection could not

@@ -372,6 +372,12 @@ internal sealed partial class Http2Session : IDisposable
         }
     }
 
+    /// <summary>How many more body bytes <paramref name="stream"/> may buffer: no more than the client's flow-control
+    /// windows allow to be sent now, so a client that opens many streams and reads none of them (a zero-window
+    /// stall) pins no body buffers; its connections wait (until SendTimeoutSeconds resets them).</summary>
+    public int BodyRoom(Http2Stream stream, int buffered) =>
+        _closed || !stream.StreamOpen ? 0 : Math.Max(0, _ng.SendWindow(stream.StreamId) - buffered);
+
     /// <summary>Body bytes (or the end of the response) are ready for DATA frames.</summary>
     public void Resume(Http2Stream stream)
     {

@@ -181,18 +181,42 @@ internal sealed class Http2Stream : ITransport
         {
             return data.Length;
         }
-        _body ??= ArrayPool<byte>.Shared.Rent(BodyBufferBytes);
+        int offered = Math.Min(data.Length - taken, _session.BodyRoom(this, _bodyEnd - _bodyStart));
+        if (offered == 0)
+        {
+            // The client's window is shut: nothing is buffered until a WINDOW_UPDATE or SETTINGS opens it. Like a
+            // socket that took part of a send, the connection then waits to be woken (its EPOLLOUT).
+            Blocked = true;
+            if (taken > 0) return taken;
+            errno = Errno.EAGAIN;
+            return -1;
+        }
+        if (_body is null)
+        {
+            // A small body (a cached file, an error page) arrives whole with its head: a buffer its size will do.
+            _body = ArrayPool<byte>.Shared.Rent(Math.Clamp(offered, 4096, BodyBufferBytes));
+        }
+        else if (_body.Length < BodyBufferBytes && _body.Length - (_bodyEnd - _bodyStart) < offered)
+        {
+            byte[] bigger = ArrayPool<byte>.Shared.Rent(BodyBufferBytes);
+            _body.AsSpan(_bodyStart, _bodyEnd - _bodyStart).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_body);
+            _body = bigger;
+            _bodyEnd -= _bodyStart;
+            _bodyStart = 0;
+        }
         if (_bodyEnd == _body.Length && _bodyStart > 0)
         {
             _body.AsSpan(_bodyStart, _bodyEnd - _bodyStart).CopyTo(_body);
             _bodyEnd -= _bodyStart;
             _bodyStart = 0;
         }
-        int n = Math.Min(_body.Length - _bodyEnd, data.Length - taken);
+        int n = Math.Min(_body.Length - _bodyEnd, offered);
         data.Slice(taken, n).CopyTo(_body.AsSpan(_bodyEnd));
         _bodyEnd += n;
         taken += n;
         if (n > 0) _session.Resume(this);
+        if (taken < data.Length) Blocked = true;
         if (taken == 0)
         {
             Blocked = true;

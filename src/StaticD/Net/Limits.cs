@@ -22,7 +22,8 @@ internal sealed class Limits
     /// <summary>Streams a client may reset (or have refused) per 10 s before the connection is closed with
     /// GOAWAY(ENHANCE_YOUR_CALM): the Rapid Reset bound.</summary>
     public int Http2ResetBudget { get; init; } = 200;
-    /// <summary>SETTINGS, PING, PRIORITY, WINDOW_UPDATE and empty DATA frames a client may send per 10 s.</summary>
+    /// <summary>SETTINGS, PING, PRIORITY and empty DATA frames a client may send per 10 s, and WINDOW_UPDATE
+    /// frames beyond two per DATA frame sent (those a client reading a large body returns are free).</summary>
     public int Http2ControlFrameBudget { get; init; } = 1000;
     /// <summary>How long an HTTP/2 connection with no open stream stays open.</summary>
     public int Http2IdleTimeoutSeconds { get; init; } = 60;

@@ -97,6 +97,17 @@ public sealed class Http2BasicTests(Http2Fixture fixture) : IClassFixture<Http2F
     }
 
     [Fact]
+    public async Task SmallFlowControlWindows_TenLargeBodiesAtOnce_AllSucceed()
+    {
+        // 64 KiB stream windows and a 1 MiB connection window: the bodies wait for the client's WINDOW_UPDATEs (some
+        // two hundred per file), which must neither stall the streams nor be taken for a control-frame flood.
+        ProcessResult r = await ChildProcess.RunAsync("/usr/bin/h2load",
+            ["-n", "20", "-c", "1", "-m", "10", "-w", "16", "-W", "20", fixture.Https("/big.bin")], Timeout);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("20 succeeded, 0 failed, 0 errored", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASixMebibyteFile_ArrivesWhole()
     {
         using HttpClient client = Client();
