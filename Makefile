@@ -10,7 +10,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: build run test format bench testssl fuzz deb e2e clean deps deps-test
+.PHONY: build run test format bench testssl h2spec fuzz deb e2e clean deps deps-test
 
 ## build: publish the Native AOT binary to out/staticd (trim/AOT warnings are errors)
 build: $(BINARY)
@@ -50,6 +50,11 @@ bench: build
 ##          CRITICAL finding
 testssl: build
 	bench/testssl.sh
+
+## h2spec: h2spec's whole suite (generic, http2, hpack) against staticd's HTTPS port over h2; h2spec is built on first
+##         use from Debian's Go packages into /var/cache/staticd-h2spec (H2SPEC_SRC: its source, else cloned)
+h2spec: build
+	bench/h2spec.sh
 
 ## fuzz: coverage-guided fuzzing of the parser and path decoder with AFL++ (FUZZ_SECONDS, default 300)
 FUZZ_SECONDS ?= 300

@@ -17,9 +17,13 @@
 #         BENCH_SITES     sites in the many-sites table (default 1000; 0 leaves
 #                         the table out)
 #         BENCH_TABLES    the tables to run, e.g. "alog" or "one,alog" (of one,
-#                         two, alog, sites, compression, https, footprint;
+#                         two, alog, sites, compression, https, h2, footprint;
 #                         default all). "https" alone: the HTTPS table and its
-#                         idle TLS connections. Not with a baseline
+#                         idle TLS connections; "h2" alone: the HTTP/2 table
+#                         (h2load vs nginx and h2o, bench/h2.sh). Not with a
+#                         baseline
+#         BENCH_H2_ROUNDS rounds of the HTTP/2 table, its median reported
+#                         (default 3)
 #         BENCH_TLS_ROUNDS rounds of the HTTPS table, its median reported
 #                         (default 3)
 #         BENCH_TLS_IDLE_CONNS idle TLS connections for the RSS figure
@@ -87,7 +91,7 @@ BENCH_TABLES=${BENCH_TABLES:-}
 # want TABLE: whether BENCH_TABLES (empty: all) asks for it.
 want() { [ -z "$BENCH_TABLES" ] || [[ ",${BENCH_TABLES// /,}," == *",$1,"* ]]; }
 for t in ${BENCH_TABLES//,/ }; do
-    case $t in one | two | alog | sites | compression | https | footprint) ;; *) echo "BENCH_TABLES: unknown table $t (one, two, alog, sites, compression, https, footprint)" >&2; exit 2 ;; esac
+    case $t in one | two | alog | sites | compression | https | h2 | footprint) ;; *) echo "BENCH_TABLES: unknown table $t (one, two, alog, sites, compression, https, h2, footprint)" >&2; exit 2 ;; esac
 done
 if ! [[ ${BENCH_TLS_ROUNDS:-3} =~ ^[1-9][0-9]?$ && ${BENCH_TLS_IDLE_CONNS:-5000} =~ ^[1-9][0-9]{0,4}$ &&
     ${BENCH_TLS_CPU_QUOTA:-0} =~ ^(0|[1-9][0-9]?|100)$ ]]; then
@@ -433,6 +437,7 @@ TABLE_QUOTA[comp]=$QUOTA_PCT
 # HTTPS: the client's half of TLS costs wrk about as much as the server's half costs the server, so at the one-core
 # quota wrk (one core) would be the limit; half of it keeps the server the limit.
 TABLE_QUOTA[tls]=${BENCH_TLS_CPU_QUOTA:-$((QUOTA_PCT / 2))}
+TABLE_QUOTA[h2]=${TABLE_QUOTA[tls]} # HTTP/2 over TLS: the client (h2load) pays for TLS as wrk does
 if [ -n "${BENCH_CPU_QUOTA:-}" ] || [ -n "$BASELINE" ]; then TABLE_QUOTA[two]=$((QUOTA_PCT * 2)); else TABLE_QUOTA[two]=0; fi
 cg_init
 
@@ -1467,6 +1472,8 @@ compare_main() {
 
 # shellcheck source=bench/tls.sh
 . "$BENCH_DIR/tls.sh"
+# shellcheck source=bench/h2.sh
+. "$BENCH_DIR/h2.sh"
 
 # report_header: the report's title and the lines on the machine, client, binaries and quota.
 report_header() {
@@ -1519,6 +1526,14 @@ if [ "$BENCH_TABLES" = https ]; then
     ELAPSED=$((($(now_us) - START_ALL) / 1000000))
     report_header
     tls_report
+    report_notes
+    exit 0
+fi
+if [ "$BENCH_TABLES" = h2 ]; then
+    h2_main
+    ELAPSED=$((($(now_us) - START_ALL) / 1000000))
+    report_header
+    h2_report
     report_notes
     exit 0
 fi
@@ -1614,6 +1629,7 @@ if want compression; then
     run_compression_table
 fi
 want https && tls_main
+want h2 && h2_main
 
 if want footprint; then
     log "staticd footprint"
@@ -1756,6 +1772,7 @@ if [ "$SITES" -gt 0 ] && want sites; then
 fi
 [ -n "${COMP_REPORT:-}" ] && echo "$COMP_REPORT"
 if want https; then tls_report; fi
+if want h2; then h2_report; fi
 if want footprint; then
     echo "### staticd footprint"
     echo

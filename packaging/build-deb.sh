@@ -82,9 +82,9 @@ SHLIBS="$(cd "$WORK" && dpkg-shlibdeps -O -e"$ROOT/usr/bin/staticd" 2>/dev/null 
 # HTTPS loads OpenSSL 3 at run time (LibraryImport of libssl.so.3, which pulls libcrypto.so.3), so the binary has
 # no DT_NEEDED entry for it and dpkg-shlibdeps cannot see it: name it here (libssl3t64 is its name from trixie on).
 # postinst runs systemd-sysusers (the same alternatives dh_installsysusers adds).
-# libzstd1 (Content-Encoding: zstd, Interop/Zstd.cs) and libssl3 (HTTPS, Interop/LibSsl.cs) are loaded at run time,
-# so dpkg-shlibdeps cannot see them.
-DEPENDS="$SHLIBS, libssl3 | libssl3t64, libzstd1, systemd | systemd-standalone-sysusers | systemd-sysusers"
+# libzstd1 (Content-Encoding: zstd, Interop/Zstd.cs), libssl3 (HTTPS, Interop/LibSsl.cs) and libnghttp2-14 (HTTP/2,
+# Interop/LibNghttp2.cs) are loaded at run time, so dpkg-shlibdeps cannot see them.
+DEPENDS="$SHLIBS, libssl3 | libssl3t64, libzstd1, libnghttp2-14, systemd | systemd-standalone-sysusers | systemd-sysusers"
 
 install -d -m 0755 "$ROOT/DEBIAN"
 INSTALLED_SIZE="$(du -sk --apparent-size --exclude=DEBIAN "$ROOT" | cut -f1)"

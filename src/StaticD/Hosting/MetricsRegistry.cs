@@ -176,6 +176,7 @@ internal sealed class MetricsRegistry
         Counter(w, "staticd_access_log_dropped_total", "Access log entries dropped because the journal or an access log file could not keep up.", _dropped());
 
         FormatTls(w);
+        FormatHttp2(w);
 
         Header(w, "staticd_config_reloads_total", "counter", "Configuration reloads (SIGHUP) by result.");
         Sample(w, "staticd_config_reloads_total", "result", "success", _reloadSuccesses);
@@ -204,6 +205,25 @@ internal sealed class MetricsRegistry
         if (_certificates.Length == 0) return;
         Header(w, "staticd_tls_certificate_expiry_timestamp_seconds", "gauge", "Unix time at which each site's certificate stops being valid.");
         foreach ((string site, long notAfter) in _certificates) Sample(w, "staticd_tls_certificate_expiry_timestamp_seconds", "site", site, notAfter);
+    }
+
+    private static readonly string[] GoAwayReasons = ["shutdown", "idle", "calm"];
+
+    /// <summary>The HTTP/2 series, once a connection has spoken it.</summary>
+    private void FormatHttp2(StringBuilder w)
+    {
+        long connections = Sum(static l => ref l.Http2Connections);
+        if (connections == 0) return;
+        Counter(w, "staticd_http2_connections_total", "Connections that spoke HTTP/2 (ALPN h2, or prior knowledge).", connections);
+        Counter(w, "staticd_http2_streams_total", "HTTP/2 streams opened by clients.", Sum(static l => ref l.Http2Streams));
+        Header(w, "staticd_http2_goaway_total", "counter",
+            "GOAWAY frames sent, by reason: shutdown (stop), idle (Http2IdleTimeoutSeconds), calm (a reset or control-frame budget spent).");
+        for (int i = 0; i < GoAwayReasons.Length; i++)
+        {
+            long total = 0;
+            foreach (LoopMetrics loop in _loops) total += Volatile.Read(ref loop.Http2GoAway[i]);
+            Sample(w, "staticd_http2_goaway_total", "reason", GoAwayReasons[i], total);
+        }
     }
 
     private void FormatDurations(StringBuilder w)

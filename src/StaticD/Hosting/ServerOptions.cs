@@ -46,11 +46,20 @@ internal sealed class ServerOptions
     public int HttpsPort { get; init; }
     /// <summary>StaticD:Tls:Ktls is "auto" (the default).</summary>
     public bool KernelTls { get; init; } = true;
+    /// <summary>StaticD:Http2: HTTPS listeners offer h2 by ALPN (before http/1.1).</summary>
+    public bool Http2 { get; init; } = true;
+    /// <summary>StaticD:Http2Cleartext: the plain port also takes HTTP/2 with prior knowledge (the client's
+    /// first bytes are the HTTP/2 preface).</summary>
+    public bool Http2Cleartext { get; init; }
+    /// <summary>libnghttp2 can be loaded (asked once): without it HTTP/2 is off, and the start says so.</summary>
+    internal static bool Http2Available => s_http2Available.Value;
+    private static readonly Lazy<bool> s_http2Available = new(Nghttp2.IsAvailable);
     /// <summary>Some site (or the top level) has a certificate.</summary>
     public bool HasCertificates => Site.TlsCertificate is not null || Sites.Any(s => s.TlsCertificate is not null);
 
     /// <summary>Keys that belong to the server as a whole; a site that sets one is refused.</summary>
-    public static readonly string[] ServerKeys = ["Port", "HttpsPort", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "FileCache", "Metrics", "Sites"];
+    public static readonly string[] ServerKeys = ["Port", "HttpsPort", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "FileCache", "Metrics", "Sites",
+        "Http2", "Http2Cleartext"];
     internal static readonly string[] Keys = [.. ServerKeys, "Root", .. SiteConfig.Keys];
 
     /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
@@ -137,6 +146,8 @@ internal sealed class ServerOptions
             MetricsListen = MetricsConfig.Load(section.GetSection("Metrics")),
             HttpsPort = httpsPort,
             KernelTls = kernelTls,
+            Http2 = ConfigReader.Bool(section, "Http2", true),
+            Http2Cleartext = ConfigReader.Bool(section, "Http2Cleartext", false),
         };
     }
 
@@ -176,6 +187,7 @@ internal sealed class ServerOptions
             {
                 Tls = TlsConfig.Open(this, hosts),
                 HttpsPort = HttpsPort > 0 ? HttpsPort : 443,
+                Http2Cleartext = Http2Cleartext && Http2Available,
                 Compression = OpenCompressor(previous),
             };
         }
@@ -290,6 +302,8 @@ internal static class LimitsConfig
     [
         "MaxRequestLineBytes", "MaxHeaderBytes", "MaxHeaderCount", "HeaderTimeoutSeconds",
         "KeepAliveTimeoutSeconds", "SendTimeoutSeconds", "MaxConnections", "MaxRanges",
+        "Http2MaxConcurrentStreams", "Http2MaxHeaderListBytes", "Http2ResetBudget", "Http2ControlFrameBudget",
+        "Http2IdleTimeoutSeconds",
     ];
 
     public static Limits Load(IConfigurationSection section)
@@ -312,6 +326,11 @@ internal static class LimitsConfig
             SendTimeoutSeconds = ConfigReader.Int(section, "SendTimeoutSeconds", 1, 86400, false, defaults.SendTimeoutSeconds),
             MaxConnections = ConfigReader.Int(section, "MaxConnections", 1, 1_000_000, false, defaults.MaxConnections),
             MaxRanges = ConfigReader.Int(section, "MaxRanges", 1, 1000, false, defaults.MaxRanges),
+            Http2MaxConcurrentStreams = ConfigReader.Int(section, "Http2MaxConcurrentStreams", 1, 10000, false, defaults.Http2MaxConcurrentStreams),
+            Http2MaxHeaderListBytes = ConfigReader.Int(section, "Http2MaxHeaderListBytes", 1024, 1 << 20, false, head),
+            Http2ResetBudget = ConfigReader.Int(section, "Http2ResetBudget", 1, 1_000_000, false, defaults.Http2ResetBudget),
+            Http2ControlFrameBudget = ConfigReader.Int(section, "Http2ControlFrameBudget", 1, 1_000_000, false, defaults.Http2ControlFrameBudget),
+            Http2IdleTimeoutSeconds = ConfigReader.Int(section, "Http2IdleTimeoutSeconds", 1, 86400, false, defaults.Http2IdleTimeoutSeconds),
         };
     }
 }

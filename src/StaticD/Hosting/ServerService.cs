@@ -103,6 +103,7 @@ internal sealed partial class ServerService(
         Log.Started(_logger, Program.Version, Describe(_endPoints, _tlsEndPoints), options.DescribeSites(), options.Loops);
         if (_shared is not null && _fromSocketUnit) Log.SocketActivated(_logger, Describe(_endPoints, _tlsEndPoints));
         if (_metricsServer is not null) Log.MetricsListening(_logger, _metricsServer.Address.Describe());
+        if ((options.Http2 && options.HttpsPort > 0 || options.Http2Cleartext) && !ServerOptions.Http2Available) Log.Http2LibraryMissing(_logger);
         // Program has said why the file was refused and which copy serves instead; that copy is saved already.
         if (settings.FallbackReason is null) SaveLastGood(initial.Text);
         return Task.CompletedTask;

@@ -89,7 +89,7 @@ internal static class TlsConfig
             }
             try
             {
-                return owned[(certificate, key)] = CertificateContext.Load(certificate, key, options.KernelTls);
+                return owned[(certificate, key)] = CertificateContext.Load(certificate, key, options.KernelTls, options.Http2 && ServerOptions.Http2Available);
             }
             catch (TlsLoadException ex)
             {

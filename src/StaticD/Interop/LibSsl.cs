@@ -26,6 +26,7 @@ internal static unsafe partial class LibSsl
     [LibraryImport(Ssl)] internal static partial int SSL_CTX_set_ciphersuites(nint ctx, byte* list);
     [LibraryImport(Ssl)] internal static partial int SSL_CTX_set_session_id_context(nint ctx, byte* id, uint length);
     [LibraryImport(Ssl)] internal static partial void SSL_CTX_set_alpn_select_cb(nint ctx, void* callback, nint arg);
+    [LibraryImport(Ssl)] internal static partial void SSL_get0_alpn_selected(nint ssl, byte** data, uint* length);
 
     [LibraryImport(Ssl)] internal static partial nint SSL_new(nint ctx);
     [LibraryImport(Ssl)] internal static partial void SSL_free(nint ssl);

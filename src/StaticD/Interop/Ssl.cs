@@ -110,10 +110,20 @@ internal static unsafe class Ssl
         LibSsl.SSL_CTX_callback_ctrl(ctx, LibSsl.SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB,
             (delegate* unmanaged[Cdecl]<nint, byte*, byte*, nint, nint, int, int>)&OnTicketKey);
 
-    /// <summary>Offers exactly "http/1.1" by ALPN, so clients that ask know what they get; a client that offers
-    /// only other protocols proceeds without ALPN (RFC 7301 allows the server to ignore it).</summary>
-    public static void EnableHttp11Alpn(nint ctx) =>
-        LibSsl.SSL_CTX_set_alpn_select_cb(ctx, (delegate* unmanaged[Cdecl]<nint, byte**, byte*, byte*, uint, nint, int>)&OnAlpn, 0);
+    /// <summary>Selects "h2" by ALPN when <paramref name="http2"/> and the client offers it, else "http/1.1", so
+    /// clients that ask know what they get; a client that offers only other protocols proceeds without ALPN (RFC
+    /// 7301 allows the server to ignore it).</summary>
+    public static void EnableAlpn(nint ctx, bool http2) =>
+        LibSsl.SSL_CTX_set_alpn_select_cb(ctx, (delegate* unmanaged[Cdecl]<nint, byte**, byte*, byte*, uint, nint, int>)&OnAlpn, http2 ? 1 : 0);
+
+    /// <summary>The protocol ALPN selected for the session is "h2".</summary>
+    public static bool SelectedHttp2(nint ssl)
+    {
+        byte* data;
+        uint length;
+        LibSsl.SSL_get0_alpn_selected(ssl, &data, &length);
+        return length == 2 && data[0] == (byte)'h' && data[1] == (byte)'2';
+    }
 
     /// <summary>Everything on the thread's OpenSSL error queue as one line, and the queue emptied.</summary>
     public static string TakeErrors()
@@ -327,12 +337,29 @@ internal static unsafe class Ssl
     }
 
     private static ReadOnlySpan<byte> Http11 => "http/1.1"u8;
+    private static ReadOnlySpan<byte> Http2 => "h2"u8;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnAlpn(nint ssl, byte** selected, byte* selectedLength, byte* offered, uint offeredLength, nint arg)
     {
-        // The client's list is length-prefixed protocol names; pick http/1.1 if it is among them.
+        // The client's list is length-prefixed protocol names; pick h2 (when the context allows it, arg 1) or else
+        // http/1.1 if it is among them: the server's preference decides, not the order of the client's list.
         var list = new ReadOnlySpan<byte>(offered, (int)offeredLength);
+        if (arg != 0)
+        {
+            for (int i = 0; i < list.Length;)
+            {
+                int length = list[i];
+                if (i + 1 + length > list.Length) break;
+                if (list.Slice(i + 1, length).SequenceEqual(Http2))
+                {
+                    *selected = offered + i + 1;
+                    *selectedLength = (byte)length;
+                    return LibSsl.SSL_TLSEXT_ERR_OK;
+                }
+                i += 1 + length;
+            }
+        }
         for (int i = 0; i < list.Length;)
         {
             int length = list[i];

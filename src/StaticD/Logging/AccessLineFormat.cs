@@ -101,8 +101,15 @@ internal static class AccessLineFormat
             Escaped(d, ref n, r.Method);
             d[n++] = (byte)' ';
             Escaped(d, ref n, r.Target);
-            Put(d, ref n, " HTTP/1."u8);
-            d[n++] = (byte)('0' + r.VersionMinor);
+            if (r.Http2)
+            {
+                Put(d, ref n, " HTTP/2.0"u8); // as nginx writes it
+            }
+            else
+            {
+                Put(d, ref n, " HTTP/1."u8);
+                d[n++] = (byte)('0' + r.VersionMinor);
+            }
         }
         else
         {
@@ -135,6 +142,8 @@ internal static class AccessLineFormat
         JsonString(d, ref n, r.HeadParsed && !r.Method.IsEmpty ? r.Method : "-"u8);
         Put(d, ref n, "\",\"HTTP_PATH\":\""u8);
         JsonString(d, ref n, r.HeadParsed && !r.Target.IsEmpty ? r.Target : "-"u8);
+        Put(d, ref n, "\",\"HTTP_VERSION\":\""u8);
+        Put(d, ref n, !r.HeadParsed ? "-"u8 : HttpVersion(r.Http2 ? 20 : 10 + r.VersionMinor));
         Put(d, ref n, "\",\"HTTP_STATUS\":"u8);
         n += Number(r.Status, d[n..]);
         Put(d, ref n, ",\"HTTP_BYTES\":"u8);
@@ -152,6 +161,15 @@ internal static class AccessLineFormat
         Put(d, ref n, "\"}\n"u8);
         return n;
     }
+
+    /// <summary>HTTP_VERSION's value for 10 × major + minor: "1.0", "1.1", "2"; "-" when unknown (0).</summary>
+    internal static ReadOnlySpan<byte> HttpVersion(int version) => version switch
+    {
+        10 => "1.0"u8,
+        11 => "1.1"u8,
+        20 => "2"u8,
+        _ => "-"u8,
+    };
 
     /// <summary>Copies <paramref name="bytes"/> to <paramref name="d"/> at <paramref name="n"/> and moves past them.</summary>
     internal static void Put(Span<byte> d, ref int n, scoped ReadOnlySpan<byte> bytes)

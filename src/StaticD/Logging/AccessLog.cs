@@ -36,6 +36,8 @@ internal sealed class AccessLog : IDisposable
         public long Bytes;
         public long DurationUsec;
         public SockAddrStorage Client;
+        /// <summary>10 × major + minor of the request's HTTP version; 0 when the head was not parsed.</summary>
+        public byte Version;
     }
 
     private readonly Channel<Entry> _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(Capacity)
@@ -65,7 +67,8 @@ internal sealed class AccessLog : IDisposable
 
     /// <summary>Event loop: record one finished request. Never blocks; allocates nothing once the pool is warm.</summary>
     public void Record(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, ReadOnlySpan<byte> userAgent, ReadOnlySpan<byte> referer,
-        ReadOnlySpan<byte> host, ReadOnlySpan<byte> site, int status, long bytes, long durationUsec, in SockAddrStorage client)
+        ReadOnlySpan<byte> host, ReadOnlySpan<byte> site, int status, long bytes, long durationUsec, in SockAddrStorage client,
+        byte version = 0)
     {
         // The level in force when the response completes decides, here on the loop: an entry is neither copied nor
         // queued when it would be filtered, and a reload that changes the level affects requests after it, not
@@ -95,6 +98,7 @@ internal sealed class AccessLog : IDisposable
             Bytes = bytes,
             DurationUsec = durationUsec,
             Client = client,
+            Version = version,
         };
         if (!_queue.Writer.TryWrite(entry))
         {
@@ -220,6 +224,7 @@ internal sealed class AccessLog : IDisposable
         f.Add("CLIENT_ADDR"u8, client[..clientLength]);
         f.Add("HTTP_METHOD"u8, method);
         f.Add("HTTP_PATH"u8, target);
+        if (e.Version != 0) f.Add("HTTP_VERSION"u8, AccessLineFormat.HttpVersion(e.Version));
         f.Add("HTTP_STATUS"u8, numbers[..AccessLineFormat.Number(e.Status, numbers)]);
         f.Add("HTTP_BYTES"u8, numbers[..AccessLineFormat.Number(e.Bytes, numbers)]);
         f.Add("HTTP_DURATION_USEC"u8, numbers[..AccessLineFormat.Number(e.DurationUsec, numbers)]);

@@ -14,6 +14,8 @@ internal ref struct AccessRecord
     public ReadOnlySpan<byte> Method, Target;
     /// <summary>The x in HTTP/1.x.</summary>
     public byte VersionMinor;
+    /// <summary>The request came over HTTP/2 (then <see cref="VersionMinor"/> says nothing).</summary>
+    public bool Http2;
     /// <summary>Present (possibly empty) or absent (logged as "-").</summary>
     public bool HasReferer, HasUserAgent;
     public ReadOnlySpan<byte> Referer, UserAgent;

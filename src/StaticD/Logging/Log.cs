@@ -110,4 +110,14 @@ internal static partial class Log
 
     [LoggerMessage(70, LogLevel.Warning, "{Key:l}: {Problem:l}; serving it anyway, but clients will refuse it")]
     public static partial void CertificateNotValid(ILogger logger, string key, string problem);
+
+    // HTTP/2: EventIds 90–99.
+    [LoggerMessage(90, LogLevel.Debug, "HTTP/2 connection failed: {Reason:l}")]
+    public static partial void Http2SessionFailed(ILogger logger, string reason);
+
+    [LoggerMessage(91, LogLevel.Warning, "HTTP/2 client {Client:l} spent its reset or control-frame budget; sent GOAWAY(ENHANCE_YOUR_CALM) and closed")]
+    public static partial void Http2BudgetSpent(ILogger logger, string client);
+
+    [LoggerMessage(92, LogLevel.Error, "HTTP/2 is on (\"Http2\"), but libnghttp2.so.14 cannot be loaded; install libnghttp2-14 or set \"Http2\": false")]
+    public static partial void Http2LibraryMissing(ILogger logger);
 }

@@ -24,6 +24,7 @@ internal sealed partial class Connection
         }
         if (_logPending) LogAccess(); // a response cut short (client gone, timeout) is logged with what was sent
         _state = State.Closed;
+        _h2?.Dispose();
         UncountState();
         ReleaseResponse();
         _resource.Release();
@@ -38,6 +39,7 @@ internal sealed partial class Connection
     {
         if (_state == State.Closed) return;
         _state = State.Closed;
+        _h2?.Dispose();
         UncountState();
         _body.ForceRelease();
         _resource.Release();

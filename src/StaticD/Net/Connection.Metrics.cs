@@ -17,6 +17,7 @@ internal sealed partial class Connection
     public ConnectionState MetricsState => _state switch
     {
         State.ReadingHead => _answered && !_in.HasUnparsed ? ConnectionState.Idle : ConnectionState.Reading,
+        State.Http2 => _h2!.HasStreams ? ConnectionState.Writing : ConnectionState.Idle,
         _ => ConnectionState.Writing,
     };
 

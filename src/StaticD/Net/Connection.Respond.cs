@@ -146,8 +146,9 @@ internal sealed partial class Connection
     {
         Span<byte> pathBuffer = stackalloc byte[_resource.NameLength];
         ReadOnlySpan<byte> effectivePath = EffectivePath(pathBuffer);
-        bool chunked = _head.VersionMinor >= 1;
-        if (!chunked) _keepAlive = false;
+        // HTTP/2 frames the body itself: neither chunked nor ended by a close.
+        bool chunked = _head.VersionMinor >= 1 && !_transport.FramesBody;
+        if (!chunked && !_transport.FramesBody) _keepAlive = false;
         ReadOnlySpan<byte> contentType = ContentTypeOf(effectivePath);
         var fields = new RepresentationFields(contentType, Policy.CacheRules.For(effectivePath, contentType), default,
             RepresentationDecision.LastModified(_resource.File.MtimeSeconds, _loop.UnixSeconds), -1, ContentCoding.Identity, _resource.Negotiable,
@@ -390,6 +391,7 @@ internal sealed partial class Connection
                 record.Method = Field(_head.MethodToken);
                 record.Target = Field(_head.Target);
                 record.VersionMinor = _head.VersionMinor;
+                record.Http2 = _transport.FramesBody;
                 record.HasReferer = _head.Referer.IsPresent;
                 record.Referer = Field(_head.Referer);
                 record.HasUserAgent = _head.UserAgent.IsPresent;
@@ -403,7 +405,8 @@ internal sealed partial class Connection
             if (_headParsed)
             {
                 log.Record(Field(_head.MethodToken), Field(_head.Target), Field(_head.UserAgent), Field(_head.Referer),
-                    host[..hostLength], site, _status, _bytesSent, usec, _peer);
+                    host[..hostLength], site, _status, _bytesSent, usec, _peer,
+                    (byte)(_transport.FramesBody ? 20 : 10 + _head.VersionMinor));
             }
             else
             {

@@ -18,7 +18,7 @@ namespace StaticD.Net;
 /// </summary>
 internal sealed partial class Connection : IThreadPoolWorkItem
 {
-    private enum State : byte { ReadingHead, Resolving, Sending, Producing, Lingering, Closed }
+    private enum State : byte { ReadingHead, Resolving, Sending, Producing, Lingering, Http2, Closed }
 
     // How long a closing connection keeps reading (and discarding) so that the client sees our last response
     // rather than a reset caused by its unread pipelined bytes (nginx lingering_close).
@@ -113,6 +113,11 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     public void OnEvents(EpollEvents events)
     {
         if (_state == State.Closed) return;
+        if (_h2 is not null)
+        {
+            _h2.OnEvents(events);
+            return;
+        }
         if ((events & (EpollEvents.Error | EpollEvents.HangUp)) != 0)
         {
             Abort();
@@ -143,16 +148,26 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     /// <summary>The loop gives a connection that used up its turn budget another turn.</summary>
     public void OnResumed()
     {
-        if (_state == State.Sending) ContinueSend();
+        if (_h2 is not null) _h2.OnResumed();
+        else if (_state == State.Sending) ContinueSend();
     }
 
     /// <summary>Header, keep-alive, send and linger timeouts all end the same way: a silent close. A client that
     /// stopped sending or reading would not read a 408 either.</summary>
-    public void OnTimeout() => CloseNow();
+    public void OnTimeout()
+    {
+        if (_h2 is not null) _h2.OnTimeout();
+        else CloseNow();
+    }
 
     /// <summary>Graceful stop: idle connections go now, busy ones after their current response.</summary>
     public void BeginShutdown()
     {
+        if (_h2 is not null)
+        {
+            _h2.BeginShutdown();
+            return;
+        }
         _keepAlive = false;
         if (_state is State.Lingering or State.ReadingHead) CloseNow();
     }
@@ -163,7 +178,15 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     {
         while (true)
         {
-            if (_in.HasUnparsed)
+            if (_in.HasUnparsed && !_answered && !_transport.FramesBody && SpeaksHttp2(out bool wait))
+            {
+                if (!wait)
+                {
+                    BeginHttp2();
+                    return;
+                }
+            }
+            else if (_in.HasUnparsed)
             {
                 ReadOnlySpan<byte> input = _in.Unparsed;
                 _context = _loop.Context;
@@ -343,6 +366,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
 
     private void FinishResponse()
     {
+        if (_transport.FramesBody) _transport.EndResponse();
         if (_logPending) LogAccess();
         _answered = true;
         ReleaseResponse();

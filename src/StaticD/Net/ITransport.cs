@@ -29,6 +29,16 @@ internal interface ITransport
     /// <summary>The last send said EAGAIN because TLS must read first: the writer resumes on EPOLLIN.</summary>
     bool WriteNeedsReadable => false;
 
+    /// <summary>TLS chose HTTP/2 by ALPN ("h2"): the connection speaks HTTP/2 from its first byte.</summary>
+    bool NegotiatedHttp2 => false;
+
+    /// <summary>The transport frames the response body itself (an HTTP/2 stream): no chunked coding, no
+    /// Connection fields that matter, and the end of the response is told with <see cref="EndResponse"/>.</summary>
+    bool FramesBody => false;
+
+    /// <summary>The whole response has been handed to <see cref="Send"/> (only called when <see cref="FramesBody"/>).</summary>
+    void EndResponse() { }
+
     nint Receive(Span<byte> buffer, out Errno errno);
 
     /// <summary><paramref name="more"/>: more of the response follows at once, so a partial packet may wait

@@ -14,4 +14,17 @@ internal sealed class Limits
     /// <summary>More ranges than this in one Range field and the whole file is sent (200): a
     /// "bytes=0-,0-,0-,…" request costs nothing.</summary>
     public int MaxRanges { get; init; } = 16;
+    /// <summary>Streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).</summary>
+    public int Http2MaxConcurrentStreams { get; init; } = 100;
+    /// <summary>The largest request head an HTTP/2 stream may send (SETTINGS_MAX_HEADER_LIST_SIZE; HEADERS and its
+    /// CONTINUATION frames together); by default MaxHeaderBytes, as for HTTP/1.1.</summary>
+    public int Http2MaxHeaderListBytes { get; init; } = 16384;
+    /// <summary>Streams a client may reset (or have refused) per 10 s before the connection is closed with
+    /// GOAWAY(ENHANCE_YOUR_CALM): the Rapid Reset bound.</summary>
+    public int Http2ResetBudget { get; init; } = 200;
+    /// <summary>SETTINGS, PING, PRIORITY and empty DATA frames a client may send per 10 s, and WINDOW_UPDATE
+    /// frames beyond two per DATA frame sent (those a client reading a large body returns are free).</summary>
+    public int Http2ControlFrameBudget { get; init; } = 1000;
+    /// <summary>How long an HTTP/2 connection with no open stream stays open.</summary>
+    public int Http2IdleTimeoutSeconds { get; init; } = 60;
 }

@@ -27,6 +27,10 @@ internal sealed class LoopMetrics
     public long TlsResumed;
     /// <summary>Sessions whose sending the kernel took over (kTLS), so files went out with SSL_sendfile.</summary>
     public long KernelTlsSessions;
+    /// <summary>HTTP/2 connections and the streams they opened.</summary>
+    public long Http2Connections, Http2Streams;
+    /// <summary>GOAWAY frames sent, by reason (index = <see cref="Http2GoAwayReason"/>).</summary>
+    public readonly long[] Http2GoAway = new long[3];
     /// <summary>Open connections by state (see <see cref="ConnectionState"/>), moved by the loop as it handles each
     /// connection (<see cref="Connection.CountState"/>), so a scrape reads them exact.</summary>
     public readonly int[] States = new int[3];

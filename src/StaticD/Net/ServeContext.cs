@@ -80,6 +80,9 @@ internal sealed class ServeContext : IDisposable
     /// <summary>StaticD:HttpsPort, for RedirectHttp's Location (443 is left out of it, as browsers write it).</summary>
     public int HttpsPort { get; init; } = 443;
 
+    /// <summary>StaticD:Http2Cleartext: a plain connection that opens with the HTTP/2 preface speaks HTTP/2.</summary>
+    public bool Http2Cleartext { get; init; }
+
     /// <summary>The access log file of each site (by <see cref="ServedSite.Index"/>; the last entry is the
     /// top-level policy's, which the default site and requests no site answers use), null where entries go to the
     /// journal. Filled by the host (which owns the files, one per path, across reloads) before any loop sees this

@@ -48,6 +48,7 @@ internal sealed class TlsTransport : ITransport
     public bool WriteNeedsReadable { get; private set; }
     public ReadOnlySpan<byte> ServerName => _phase == Phase.Open ? Ssl.ServerName(_ssl) : default;
     public bool CanSendFile => _kernelSends;
+    public bool NegotiatedHttp2 { get; private set; }
 
     public nint Receive(Span<byte> buffer, out Errno errno)
     {
@@ -126,6 +127,7 @@ internal sealed class TlsTransport : ITransport
         {
             case TlsStatus.Ok:
                 _phase = Phase.Open;
+                NegotiatedHttp2 = Ssl.SelectedHttp2(_ssl);
                 _kernelSends = _kernelTlsAllowed && Ssl.KernelSends(_ssl);
                 if (_kernelSends) _metrics.KernelTlsSessions++;
                 if (Ssl.SessionReused(_ssl)) _metrics.TlsResumed++;

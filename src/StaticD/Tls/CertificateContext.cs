@@ -43,7 +43,7 @@ internal sealed class CertificateContext : IDisposable
 
     /// <summary>Reads both PEM files and builds the context; throws <see cref="TlsLoadException"/> with one line
     /// saying what is wrong (unreadable file, not a certificate, key not matching the certificate).</summary>
-    public static CertificateContext Load(string certificatePath, string keyPath, bool kernelTls)
+    public static CertificateContext Load(string certificatePath, string keyPath, bool kernelTls, bool http2 = false)
     {
         X509Certificate2 leaf = ReadCertificate(certificatePath);
         ReadableOrThrow(keyPath, "key");
@@ -51,7 +51,7 @@ internal sealed class CertificateContext : IDisposable
         if (ctx == 0) throw new TlsLoadException($"OpenSSL could not create a context: {Ssl.TakeErrors()}");
         try
         {
-            Configure(ctx, kernelTls);
+            Configure(ctx, kernelTls, http2);
             if (!Ssl.UseCertificateChainFile(ctx, certificatePath))
                 throw new TlsLoadException($"certificate {certificatePath}: {Ssl.TakeErrors()}");
             if (!Ssl.UsePrivateKeyFile(ctx, keyPath))
@@ -85,7 +85,7 @@ internal sealed class CertificateContext : IDisposable
     /// renegotiation, partial writes on a moving buffer (how the loops send), buffers released while idle (keeps an
     /// idle keep-alive connection small), read-ahead (one read() per request), tickets under the process-wide keys,
     /// the SNI hook.</summary>
-    private static void Configure(nint ctx, bool kernelTls)
+    private static void Configure(nint ctx, bool kernelTls, bool http2)
     {
         ulong options = LibSsl.SSL_OP_NO_COMPRESSION | LibSsl.SSL_OP_NO_RENEGOTIATION | LibSsl.SSL_OP_CIPHER_SERVER_PREFERENCE |
                         LibSsl.SSL_OP_PRIORITIZE_CHACHA | LibSsl.SSL_OP_IGNORE_UNEXPECTED_EOF;
@@ -101,7 +101,7 @@ internal sealed class CertificateContext : IDisposable
         Ssl.SetSessionIdContext(ctx, "staticd"u8);
         Ssl.EnableServerNameCallback(ctx);
         Ssl.EnableTicketKeyCallback(ctx);
-        Ssl.EnableHttp11Alpn(ctx);
+        Ssl.EnableAlpn(ctx, http2);
     }
 
     private static X509Certificate2 ReadCertificate(string path)

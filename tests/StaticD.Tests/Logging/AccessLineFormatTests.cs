@@ -130,6 +130,24 @@ public sealed class AccessLineFormatTests
         Assert.Equal("curl/8.5.0", e.GetProperty("HTTP_USER_AGENT").GetString());
         Assert.Equal("example.com", e.GetProperty("HTTP_HOST").GetString());
         Assert.Equal("example.com", e.GetProperty("SITE").GetString());
+        Assert.Equal("1.1", e.GetProperty("HTTP_VERSION").GetString());
+    }
+
+    [Fact]
+    public void Http2IsVersion2InJsonAndHttp20InCombined()
+    {
+        AccessRecord r = Record();
+        r.Http2 = true;
+        Assert.Equal("192.0.2.10 - - [05/Dec/2026:13:22:01 +0000] \"GET /index.html HTTP/2.0\" 200 1024 \"-\" \"curl/8.5.0\"\n", Combined(r));
+        using JsonDocument doc = JsonDocument.Parse(Json(r));
+        Assert.Equal("2", doc.RootElement.GetProperty("HTTP_VERSION").GetString());
+        r.Http2 = false;
+        r.VersionMinor = 0;
+        using JsonDocument http10 = JsonDocument.Parse(Json(r));
+        Assert.Equal("1.0", http10.RootElement.GetProperty("HTTP_VERSION").GetString());
+        r.HeadParsed = false;
+        using JsonDocument unparsed = JsonDocument.Parse(Json(r));
+        Assert.Equal("-", unparsed.RootElement.GetProperty("HTTP_VERSION").GetString());
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed class AccessLogTests
         {
             id = h.Id;
             h.Log.Record(B("GET"), B("/docs/index.html?q=1"), B("curl/8.5.0"), B("https://example.com/from"),
-                B("example.com"), B("example.com"), 200, 12_345, 678, Peer("192.0.2.10"));
+                B("example.com"), B("example.com"), 200, 12_345, 678, Peer("192.0.2.10"), version: 20);
         }
 
         JsonElement e = Assert.Single(JournaldFixture.Query(id, 1));
@@ -101,6 +101,7 @@ public sealed class AccessLogTests
         Assert.Equal("curl/8.5.0", F(e, "HTTP_USER_AGENT"));
         Assert.Equal("example.com", F(e, "HTTP_HOST"));
         Assert.Equal("example.com", F(e, "SITE"));
+        Assert.Equal("2", F(e, "HTTP_VERSION"));
         Assert.Equal("journal", F(e, "_TRANSPORT"));
     }
 
