@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+using StaticD.IntegrationTests.Systemd;
+using StaticD.IntegrationTests.Tls;
+using Xunit;
+using Xunit.Abstractions;
+using static StaticD.IntegrationTests.Acme.AcmeKit;
+
+namespace StaticD.IntegrationTests.Acme;
+
+/// <summary>
+/// Renewal with short-lived certificates (pebble's certificateValidityPeriod): staticd renews at two thirds of the
+/// lifetime while HTTPS clients keep shaking hands and requesting; not one request fails, and the new certificate
+/// (another serial, from another order) is what every handshake gets afterwards.
+/// </summary>
+public sealed class RenewalTests(ITestOutputHelper output)
+{
+    private const int ValiditySeconds = 24;
+
+    [Fact]
+    public async Task RenewsBeforeExpiryWithoutAFailedRequest()
+    {
+        const string Host = "f.acme.test";
+        using AcmeWorld world = await AcmeWorld.CreateAsync([[Host]], ["http-01", "tls-alpn-01"], validitySeconds: ValiditySeconds);
+        using ChildProcess server = world.StartStaticD();
+        X509Certificate2 first = await WaitForIssuedAsync(world, Host, server);
+        TimeSpan lifetime = first.NotAfter - first.NotBefore;
+        output.WriteLine($"first certificate {first.SerialNumber}: {first.NotBefore:O} .. {first.NotAfter:O} ({lifetime.TotalSeconds:F0} s)");
+        Assert.True(lifetime <= TimeSpan.FromSeconds(ValiditySeconds + 1), $"pebble's certificate lives {lifetime}, not {ValiditySeconds} s");
+
+        var clock = Stopwatch.StartNew();
+        TlsLoad load = new(world.HttpsPort, Host, clients: 4);
+        try
+        {
+            // Renewal is due at two thirds of the lifetime; allow until expiry plus a margin.
+            await Eventually(() => load.Serials.Keys.Any(s => s != first.SerialNumber) || load.Failures.Count > 0,
+                () => $"no renewed certificate served; {load.Succeeded} requests, serials {string.Join(",", load.Serials.Keys)}\n{world.Pebble.Log}\n{server.Output}",
+                lifetime + TimeSpan.FromSeconds(10));
+            TimeSpan swappedAfter = clock.Elapsed;
+            long atSwap = load.Succeeded;
+            await load.WaitForProgressAsync(atSwap + 200);
+            await load.StopAsync();
+            output.WriteLine($"renewed certificate served {swappedAfter.TotalSeconds:F1} s into the load; {load.Succeeded} HTTPS requests (each a full handshake), {load.Failures.Count} failed; serials: {string.Join(", ", load.Serials.Select(p => $"{p.Key} x{p.Value}"))}");
+            Assert.True(load.Failures.Count == 0, "failed requests:\n" + string.Join("\n", load.Failures.Take(20)));
+        }
+        finally
+        {
+            await load.StopAsync();
+        }
+
+        // Afterwards every handshake gets the new certificate, from pebble, for the name.
+        X509Certificate2 renewed = await WaitForIssuedAsync(world, Host, server);
+        Assert.NotEqual(first.SerialNumber, renewed.SerialNumber);
+        Assert.True(renewed.NotAfter > first.NotAfter, $"renewed certificate ends {renewed.NotAfter:O}, not after {first.NotAfter:O}");
+        Assert.Equal(Host, (await CurlAsync(world, Host, "/who.txt")).Trim());
+        Assert.Equal(2, world.Pebble.Issued);
+        using (X509Certificate2 stored = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(world.CertificateDirectory(Host), "cert.pem"))))
+            Assert.Equal(renewed.SerialNumber, stored.SerialNumber);
+        Kit.Stop(server);
+    }
+}
+
+/// <summary>
+/// HTTPS clients requesting as fast as they can until stopped, each request on a new connection (a full handshake,
+/// so each sees the certificate served at that moment; no session resumption), checking status and body, counting
+/// the serials served and recording every failure with its reason.
+/// </summary>
+internal sealed class TlsLoad
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task[] _clients;
+    private long _ok;
+
+    public TlsLoad(int port, string host, int clients)
+    {
+        _clients = Enumerable.Range(0, clients).Select(_ => Task.Run(() => Run(port, host))).ToArray();
+    }
+
+    public long Succeeded => Interlocked.Read(ref _ok);
+
+    public ConcurrentDictionary<string, long> Serials { get; } = new();
+
+    public ConcurrentQueue<string> Failures { get; } = new();
+
+    private async Task Run(int port, string host)
+    {
+        string request = TlsKit.HttpRequest("GET", host, "/who.txt", "Connection: close");
+        while (!_stop.IsCancellationRequested)
+        {
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                await using TlsClient client = await TlsClient.ConnectAsync(port, host);
+                HttpResponse response = await client.RoundTripAsync(request);
+                if (response.Status != 200 || response.BodyText.Trim() != host) throw new InvalidOperationException($"status {response.Status}, body {response.BodyText}");
+                Serials.AddOrUpdate(client.Certificate.SerialNumber, 1, (_, n) => n + 1);
+                Interlocked.Increment(ref _ok);
+            }
+            catch (Exception e)
+            {
+                Failures.Enqueue($"{e.GetType().Name}: {e.Message} (after {clock.ElapsedMilliseconds} ms)");
+            }
+        }
+    }
+
+    public async Task WaitForProgressAsync(long target)
+    {
+        await Eventually(() => Succeeded >= target || !Failures.IsEmpty, () => $"load made no progress: {Succeeded} ok");
+    }
+
+    public async Task StopAsync()
+    {
+        _stop.Cancel();
+        await Task.WhenAll(_clients);
+    }
+}
