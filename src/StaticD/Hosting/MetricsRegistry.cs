@@ -176,6 +176,7 @@ internal sealed class MetricsRegistry
         Counter(w, "staticd_access_log_dropped_total", "Access log entries dropped because the journal or an access log file could not keep up.", _dropped());
 
         FormatTls(w);
+        FormatAcme(w);
 
         Header(w, "staticd_config_reloads_total", "counter", "Configuration reloads (SIGHUP) by result.");
         Sample(w, "staticd_config_reloads_total", "result", "success", _reloadSuccesses);
@@ -204,6 +205,16 @@ internal sealed class MetricsRegistry
         if (_certificates.Length == 0) return;
         Header(w, "staticd_tls_certificate_expiry_timestamp_seconds", "gauge", "Unix time at which each site's certificate stops being valid.");
         foreach ((string site, long notAfter) in _certificates) Sample(w, "staticd_tls_certificate_expiry_timestamp_seconds", "site", site, notAfter);
+    }
+
+    /// <summary>staticd_acme_orders_total, while some site's certificate comes from ACME (or one did).</summary>
+    private static void FormatAcme(StringBuilder w)
+    {
+        long issued = Acme.AcmeCounters.Issued, failed = Acme.AcmeCounters.Failed;
+        if (!Acme.AcmeCounters.Active && issued == 0 && failed == 0) return;
+        Header(w, "staticd_acme_orders_total", "counter", "ACME orders by result: issued (a certificate installed), failed.");
+        Sample(w, "staticd_acme_orders_total", "result", "issued", issued);
+        Sample(w, "staticd_acme_orders_total", "result", "failed", failed);
     }
 
     private void FormatDurations(StringBuilder w)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
+using StaticD.Acme;
 using StaticD.Files;
 using StaticD.Interop;
 using StaticD.Net;
@@ -47,10 +48,12 @@ internal sealed class ServerOptions
     /// <summary>StaticD:Tls:Ktls is "auto" (the default).</summary>
     public bool KernelTls { get; init; } = true;
     /// <summary>Some site (or the top level) has a certificate.</summary>
-    public bool HasCertificates => Site.TlsCertificate is not null || Sites.Any(s => s.TlsCertificate is not null);
+    public bool HasCertificates => Site.TlsCertificate is not null || Sites.Any(s => s.TlsCertificate is not null || s.TlsAcme);
+    /// <summary>StaticD:Acme, when some site has "Tls": "acme".</summary>
+    public AcmeSettings? Acme { get; init; }
 
     /// <summary>Keys that belong to the server as a whole; a site that sets one is refused.</summary>
-    public static readonly string[] ServerKeys = ["Port", "HttpsPort", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "FileCache", "Metrics", "Sites"];
+    public static readonly string[] ServerKeys = ["Port", "HttpsPort", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "FileCache", "Metrics", "Sites", "Acme"];
     internal static readonly string[] Keys = [.. ServerKeys, "Root", .. SiteConfig.Keys];
 
     /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
@@ -115,6 +118,7 @@ internal sealed class ServerOptions
         {
             problems.Add(ex);
         }
+        AcmeSettings? acme = problems.Count == 0 ? AcmeConfig.Load(section, sites, httpsPort, configFile, problems) : null;
         if (problems.Count == 0) CheckHttps(section, port, httpsPort, site, sites, problems);
         AccessLogConfig.CheckShared(site, sites, problems);
         if (problems.Count > 0)
@@ -137,6 +141,7 @@ internal sealed class ServerOptions
             MetricsListen = MetricsConfig.Load(section.GetSection("Metrics")),
             HttpsPort = httpsPort,
             KernelTls = kernelTls,
+            Acme = acme,
         };
     }
 
@@ -145,7 +150,7 @@ internal sealed class ServerOptions
     private static void CheckHttps(IConfigurationSection section, int port, int httpsPort, SitePolicy top,
         List<SitePolicy> sites, List<ConfigException> problems)
     {
-        bool certificates = top.TlsCertificate is not null || sites.Any(s => s.TlsCertificate is not null);
+        bool certificates = top.TlsCertificate is not null || sites.Any(s => s.TlsCertificate is not null || s.TlsAcme);
         if (httpsPort == port)
             problems.Add(new ConfigException(section.Path + ":HttpsPort", $"{httpsPort} is also \"Port\"; plain HTTP and HTTPS need ports of their own (usually 80 and 443)"));
         if (httpsPort > 0 && !certificates)
