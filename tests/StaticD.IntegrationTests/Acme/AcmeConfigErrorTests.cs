@@ -72,7 +72,7 @@ public sealed class AcmeConfigErrorTests : IDisposable
     {
         JsonObject s = Section();
         s["Sites"] = List(Site(["a.test", "*.a.test"], ("Root", "sites/a"), ("Tls", "acme")));
-        return RejectedWith(s, "StaticD:Sites:0:Hosts", "*.a.test", "wildcard");
+        return RejectedWith(s, "StaticD:Sites:0:Tls", "*.a.test", "wildcard");
     }
 
     [Fact]
