@@ -624,7 +624,8 @@ JSON
 # 0700, the service user's), curl verifies it against pebble's root. Then the same .deb is installed again: the state
 # directory, its certificate and the account survive, and pebble sees no new order.
 PEBBLE_DIR=/etc/staticd/pebble
-pebble_orders() { c journalctl -u e2e-pebble.service -o cat --no-pager | grep -c 'POST /order-plz '; }
+PEBBLE_LOG=/var/log/e2e-pebble.log
+pebble_orders() { csh "grep -c 'POST /order-plz ' $PEBBLE_LOG"; }
 acme_curl() { csh "curl -fsS --max-time 5 --cacert /root/pebble-root.pem --resolve example.test:443:127.0.0.1 https://example.test/ 2>/tmp/acme-curl.err | grep -qF 'It works'"; }
 wait_acme_curl() { local i; for i in $(seq 1 150); do acme_curl && return 0; sleep 0.2; done; csh "cat /tmp/acme-curl.err"; return 1; }
 served_serial() { csh "openssl s_client -connect 127.0.0.1:443 -servername example.test -CAfile /root/pebble-root.pem -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -serial"; }
@@ -640,7 +641,7 @@ step_acme() {
 		printf '{\"pebble\":{\"listenAddress\":\"127.0.0.1:14000\",\"managementListenAddress\":\"127.0.0.1:15000\",\"certificate\":\"%s/pebble.pem\",\"privateKey\":\"%s/pebble.key\",\"httpPort\":80,\"tlsPort\":443,\"ocspResponderURL\":\"\",\"externalAccountBindingRequired\":false}}\n' $PEBBLE_DIR $PEBBLE_DIR > pebble.json"
 	check "pebble-challtestsrv (DNS only) and pebble started as transient units" csh "set -e
 		systemd-run --quiet --unit=e2e-challtestsrv /usr/bin/pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 '' -dns01 127.0.0.1:8053 -http01 '' -https01 '' -tlsalpn01 '' -management 127.0.0.1:8055
-		systemd-run --quiet --unit=e2e-pebble --setenv=PEBBLE_VA_ALWAYS_VALID=0 --setenv=PEBBLE_VA_NOSLEEP=1 /usr/bin/pebble -config $PEBBLE_DIR/pebble.json -dnsserver 127.0.0.1:8053 -strict=false"
+		systemd-run --quiet --unit=e2e-pebble --property=StandardOutput=append:$PEBBLE_LOG --property=StandardError=append:$PEBBLE_LOG --setenv=PEBBLE_VA_ALWAYS_VALID=0 --setenv=PEBBLE_VA_NOSLEEP=1 /usr/bin/pebble -config $PEBBLE_DIR/pebble.json -dnsserver 127.0.0.1:8053 -strict=false"
 	check "pebble's directory answers; its issuing root fetched" csh "for i in \$(seq 1 100); do curl -fsS --max-time 2 --cacert $PEBBLE_DIR/ca.pem https://127.0.0.1:14000/dir > /dev/null 2>&1 && break; sleep 0.1; done
 		curl -fsS --max-time 5 --cacert $PEBBLE_DIR/ca.pem https://127.0.0.1:15000/roots/0 > /root/pebble-root.pem && grep -q 'BEGIN CERTIFICATE' /root/pebble-root.pem"
 	csh "cp $CONF /root/appsettings.before-acme.json"
@@ -668,6 +669,7 @@ JSON
 		csh "test -s /var/lib/staticd/acme/certificates/example.test/cert.pem && test -s /var/lib/staticd/acme/certificates/example.test/key.pem"
 	check "one journal entry with ACME_HOST=example.test and ACME_ORDER" \
 		csh "test \"\$(journalctl -u staticd --since @$t0 ACME_HOST=example.test -o json --no-pager | grep -c '\"ACME_ORDER\"')\" = 1"
+	note "pebble: $(pebble_orders) new-order request(s)"
 	check "pebble saw one new order" test "$(pebble_orders)" = 1
 	local serial cert_sum; serial="$(served_serial)"; cert_sum="$(csh "sha256sum < /var/lib/staticd/acme/certificates/example.test/cert.pem")"
 	note "served: $serial; $(csh 'journalctl -u staticd ACME_HOST=example.test -o cat --no-pager | tail -1')"
@@ -679,13 +681,14 @@ JSON
 	check "the state directory survived: same owner and mode, same certificate file" \
 		csh "test \"\$(stat -c '%U %a' /var/lib/staticd/acme)\" = 'staticd 700' && test \"\$(sha256sum < /var/lib/staticd/acme/certificates/example.test/cert.pem)\" = '$cert_sum'"
 	check "the same certificate is served ($serial)" test "$(served_serial)" = "$serial"
+	note "pebble: $(pebble_orders) new-order request(s) in all"
 	check "no new order after the reinstall" test "$(pebble_orders)" = 1
 	# Back to plain HTTP only; pebble stopped.
 	csh "cp /root/appsettings.before-acme.json $CONF"
 	check "restart without acme" c systemctl restart staticd
 	csh "systemctl stop e2e-pebble e2e-challtestsrv >/dev/null 2>&1"
 	check "still active" is_active
-	[ "$STEP_FAILS" -eq 0 ] || c journalctl -u staticd --since "@$t0" -o short-monotonic --no-pager | grep -v '"GET ' | tail -40 | sed 's/^/          | /'
+	[ "$STEP_FAILS" -eq 0 ] || { c journalctl -u staticd --since "@$t0" -o short-monotonic --no-pager | grep -v '"GET ' | tail -40; csh "grep -v ' GET /dir ' $PEBBLE_LOG | tail -40"; } | sed 's/^/          | /'
 }
 
 # ---------------------------------------------------------------- main
