@@ -211,6 +211,17 @@ internal static class AcmeKit
         }
     }
 
+    /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds; fails with <paramref name="describe"/> after <paramref name="timeout"/>.</summary>
+    public static async Task Eventually(Func<Task<bool>> condition, Func<string> describe, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > (timeout ?? Deadline)) Assert.Fail($"not within {(timeout ?? Deadline).TotalSeconds} s: {describe()}");
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>The permission bits of <paramref name="path"/> (as "700").</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public static string Mode(string path) =>
