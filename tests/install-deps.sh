@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What make test needs beyond the SDK: promtool (Debian's prometheus package) to check staticd's /metrics, and
 # goaccess to parse the access log files staticd writes (combined and vhost-combined); chromium, the real browser
-# that must get (and decode) compressed responses (Compression/BrowserTests.cs).
+# that must get (and decode) compressed responses (Compression/BrowserTests.cs); pebble (Let's Encrypt's ACME test
+# server, with pebble-challtestsrv for its DNS), which issues the certificates of the ACME tests (Acme/).
 # The prometheus package's postinst would start a Prometheus server where systemd runs; a policy-rc.d that refuses
 # every service start (created only if there is none, removed after) keeps it to the one binary the tests use.
 set -uo pipefail
@@ -9,8 +10,9 @@ packages=()
 command -v promtool >/dev/null || packages+=(prometheus)
 command -v goaccess >/dev/null || packages+=(goaccess)
 command -v chromium >/dev/null || packages+=(chromium)
+command -v pebble >/dev/null || packages+=(pebble)
 [ ${#packages[@]} -eq 0 ] && exit 0
-echo "installing ${packages[*]} (promtool checks staticd's /metrics, goaccess reads its access log files, chromium gets compressed responses; no service is started)"
+echo "installing ${packages[*]} (promtool checks staticd's /metrics, goaccess reads its access log files, chromium gets compressed responses, pebble issues ACME certificates; no service is started)"
 created=0
 if [ ! -e /usr/sbin/policy-rc.d ] && [ -w /usr/sbin ]; then
     printf '#!/bin/sh\n# created by staticd tests/install-deps.sh, removed after the install\nexit 101\n' >/usr/sbin/policy-rc.d
