@@ -142,7 +142,8 @@ internal sealed partial class AcmeWorker
             AcmeCertificates.AddChallenge(host, CertificateContext.Challenge(certificate, key, $"tls-alpn-01 challenge for {host}"));
             hosts.Add(host);
         }
-        await client.RespondToChallenge(challenge.Url!, ct).ConfigureAwait(false);
+        // A resumed order may have answered already (the challenge is then processing): answering twice is an error.
+        if (challenge.Status is null or "pending") await client.RespondToChallenge(challenge.Url!, ct).ConfigureAwait(false);
         DateTimeOffset giveUp = time.GetUtcNow() + PollLimit;
         TimeSpan delay = TimeSpan.FromMilliseconds(250);
         while (authorization.Status == "pending")
