@@ -46,7 +46,9 @@ internal sealed class AcmeState(string root)
     public FileStream? Lock()
     {
         CreatePrivateDirectory(Root);
+        CreatePrivateDirectory(Path.Combine(Root, "certificates"));
         var stream = new FileStream(Path.Combine(Root, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        Syscall.ChangeMode(Path.Combine(Root, "lock"), Private);
         Errno errno = Syscall.TryLockExclusive(stream.SafeFileHandle);
         if (errno == Errno.None) return stream;
         stream.Dispose();

@@ -54,11 +54,7 @@ internal sealed partial class AcmeWorker
         var hosts = new List<string>();
         try
         {
-            if (order.Status == "pending")
-            {
-                foreach (string authorization in order.Authorizations)
-                    await Authorize(client, settings, authorization, tokens, hosts, ct).ConfigureAwait(false);
-            }
+            if (order.Status == "pending") await Authorize(client, settings, order.Authorizations, tokens, hosts, ct).ConfigureAwait(false);
             order = await Await(client, url!, order, static o => o.Status is "pending", ct).ConfigureAwait(false);
         }
         finally
@@ -111,49 +107,63 @@ internal sealed partial class AcmeWorker
         return key;
     }
 
-    /// <summary>Answers one authorization (RFC 8555 §7.5): picks the first of Acme:ChallengeTypes the server offers,
-    /// sets up the answer (token for http-01, challenge certificate for tls-alpn-01), tells the server, and waits for
-    /// the verdict.</summary>
-    private async Task Authorize(AcmeClient client, AcmeSettings settings, string url, List<string> tokens, List<string> hosts, CancellationToken ct)
+    /// <summary>Answers the order's authorizations (RFC 8555 §7.5): for each, picks the first of Acme:ChallengeTypes
+    /// the server offers and sets up the answer (token for http-01, challenge certificate for tls-alpn-01); only
+    /// once every answer is in place are the challenges answered (a resumed order's server may validate any of them
+    /// at any moment), then the verdicts are awaited.</summary>
+    private async Task Authorize(AcmeClient client, AcmeSettings settings, List<string> urls, List<string> tokens, List<string> hosts, CancellationToken ct)
     {
-        AcmeAuthorization authorization = await client.GetAuthorization(url, ct).ConfigureAwait(false);
-        if (authorization.Status == "valid") return;
-        string host = authorization.Identifier?.Value ?? "?";
-        if (authorization.Status != "pending")
-            throw new FailedOrderException(ChallengeError(authorization) ?? new AcmeProblem { Type = "staticd:authorization", Detail = $"{host}: authorization is {authorization.Status}" });
-        AcmeChallenge? challenge = settings.ChallengeTypes
-            .Select(type => authorization.Challenges.FirstOrDefault(c => c.Type == type && c.Token is not null && c.Url is not null))
-            .FirstOrDefault(c => c is not null);
-        if (challenge is null)
-            throw new FailedOrderException(new AcmeProblem
+        var pending = new List<(string Url, string Host, AcmeChallenge Challenge)>();
+        foreach (string url in urls)
+        {
+            AcmeAuthorization authorization = await client.GetAuthorization(url, ct).ConfigureAwait(false);
+            if (authorization.Status == "valid") continue;
+            string host = authorization.Identifier?.Value ?? "?";
+            if (authorization.Status != "pending")
+                throw new FailedOrderException(ChallengeError(authorization) ?? new AcmeProblem { Type = "staticd:authorization", Detail = $"{host}: authorization is {authorization.Status}" });
+            AcmeChallenge? challenge = settings.ChallengeTypes
+                .Select(type => authorization.Challenges.FirstOrDefault(c => c.Type == type && c.Token is not null && c.Url is not null))
+                .FirstOrDefault(c => c is not null);
+            if (challenge is null)
+                throw new FailedOrderException(new AcmeProblem
+                {
+                    Type = "staticd:challenge",
+                    Detail = $"{host}: the server offers {string.Join(", ", authorization.Challenges.Select(c => c.Type))}, none of Acme:ChallengeTypes ({string.Join(", ", settings.ChallengeTypes)})",
+                });
+            string keyAuthorization = client.KeyAuthorization(challenge.Token!);
+            if (challenge.Type == AcmeSettings.Http01)
             {
-                Type = "staticd:challenge",
-                Detail = $"{host}: the server offers {string.Join(", ", authorization.Challenges.Select(c => c.Type))}, none of Acme:ChallengeTypes ({string.Join(", ", settings.ChallengeTypes)})",
-            });
-        string keyAuthorization = client.KeyAuthorization(challenge.Token!);
-        if (challenge.Type == AcmeSettings.Http01)
-        {
-            AcmeCertificates.AddToken(challenge.Token!, keyAuthorization);
-            tokens.Add(challenge.Token!);
+                AcmeCertificates.AddToken(challenge.Token!, keyAuthorization);
+                tokens.Add(challenge.Token!);
+            }
+            else
+            {
+                (string certificate, string key) = Certificates.Challenge(host, keyAuthorization);
+                AcmeCertificates.AddChallenge(host, CertificateContext.Challenge(certificate, key, $"tls-alpn-01 challenge for {host}"));
+                hosts.Add(host);
+            }
+            pending.Add((url, host, challenge));
         }
-        else
+        foreach ((_, _, AcmeChallenge challenge) in pending)
         {
-            (string certificate, string key) = Certificates.Challenge(host, keyAuthorization);
-            AcmeCertificates.AddChallenge(host, CertificateContext.Challenge(certificate, key, $"tls-alpn-01 challenge for {host}"));
-            hosts.Add(host);
+            // A resumed order may have answered already (the challenge is then processing): answering twice is an error.
+            if (challenge.Status is null or "pending") await client.RespondToChallenge(challenge.Url!, ct).ConfigureAwait(false);
         }
-        await client.RespondToChallenge(challenge.Url!, ct).ConfigureAwait(false);
         DateTimeOffset giveUp = time.GetUtcNow() + PollLimit;
-        TimeSpan delay = TimeSpan.FromMilliseconds(250);
-        while (authorization.Status == "pending")
+        foreach ((string url, string host, _) in pending)
         {
-            if (time.GetUtcNow() > giveUp) throw new TimeoutException($"{host}: the authorization was still pending after {PollLimit.TotalMinutes} minutes");
-            await Task.Delay(client.LastRetryAfter is { } after && after > delay ? after : delay, time, ct).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            authorization = await client.GetAuthorization(url, ct).ConfigureAwait(false);
+            TimeSpan delay = TimeSpan.FromMilliseconds(250);
+            AcmeAuthorization authorization = await client.GetAuthorization(url, ct).ConfigureAwait(false);
+            while (authorization.Status == "pending")
+            {
+                if (time.GetUtcNow() > giveUp) throw new TimeoutException($"{host}: the authorization was still pending after {PollLimit.TotalMinutes} minutes");
+                await Task.Delay(client.LastRetryAfter is { } after && after > delay ? after : delay, time, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                authorization = await client.GetAuthorization(url, ct).ConfigureAwait(false);
+            }
+            if (authorization.Status != "valid")
+                throw new FailedOrderException(ChallengeError(authorization) ?? new AcmeProblem { Type = "staticd:authorization", Detail = $"{host}: authorization is {authorization.Status}" });
         }
-        if (authorization.Status != "valid")
-            throw new FailedOrderException(ChallengeError(authorization) ?? new AcmeProblem { Type = "staticd:authorization", Detail = $"{host}: authorization is {authorization.Status}" });
     }
 
     private static AcmeProblem? ChallengeError(AcmeAuthorization authorization) =>

@@ -37,6 +37,7 @@ internal sealed partial class AcmeWorker(ILogger logger, TimeProvider time, Acti
     /// certificate, with its jitter, so the time does not move at every round).</summary>
     private readonly Dictionary<string, (DateTimeOffset NotAfter, DateTimeOffset RenewAt)> _renewAt = [];
     private readonly HashSet<string> _warned = [];
+    private readonly HashSet<string> _lockHeldSaid = [];
 
     /// <summary>New settings or sites (start, reload): the worker looks at them at once.</summary>
     public void Update(AcmeSettings settings, IReadOnlyList<AcmeTarget> targets)
@@ -53,6 +54,7 @@ internal sealed partial class AcmeWorker(ILogger logger, TimeProvider time, Acti
     public async Task Run(CancellationToken stopping)
     {
         FileStream? held = null;
+        string? heldFor = null;
         AcmeClient? client = null;
         string? clientFor = null;
         try
@@ -71,30 +73,49 @@ internal sealed partial class AcmeWorker(ILogger logger, TimeProvider time, Acti
                 }
                 var state = new AcmeState(settings.StateDirectory);
                 DateTimeOffset next = time.GetUtcNow() + Recheck;
-                if (targets.Count > 0)
+                try
                 {
-                    if (held is null)
+                    if (targets.Count > 0)
                     {
-                        held = TakeLock(state);
-                        if (held is null) PickUpStored(state, targets);
-                    }
-                    if (held is not null)
-                    {
-                        string key = settings.Directory + "\n" + settings.CaCertificatePem;
-                        if (client is null || clientFor != key)
+                        if (held is not null && heldFor != state.Root)
                         {
-                            client?.Dispose();
-                            client = NewClient(settings, state);
-                            clientFor = key;
+                            held.Dispose(); // Acme:StateDirectory changed on reload
+                            held = null;
                         }
-                        next = DateTimeOffset.MaxValue;
-                        foreach (AcmeTarget target in targets)
+                        if (held is null)
                         {
-                            if (stopping.IsCancellationRequested) break;
-                            DateTimeOffset due = await Tend(client, settings, state, target, stopping).ConfigureAwait(false);
-                            if (due < next) next = due;
+                            held = TakeLock(state);
+                            heldFor = state.Root;
+                            if (held is null) PickUpStored(state, targets);
+                        }
+                        if (held is not null)
+                        {
+                            string key = state.Root + "\n" + settings.Directory + "\n" + settings.CaCertificatePem;
+                            if (client is null || clientFor != key)
+                            {
+                                client?.Dispose();
+                                client = NewClient(settings, state);
+                                clientFor = key;
+                            }
+                            next = DateTimeOffset.MaxValue;
+                            foreach (AcmeTarget target in targets)
+                            {
+                                if (stopping.IsCancellationRequested) break;
+                                DateTimeOffset due = await Tend(client, settings, state, target, stopping).ConfigureAwait(false);
+                                if (due < next) next = due;
+                            }
                         }
                     }
+                }
+                catch (Exception ex) when (!stopping.IsCancellationRequested)
+                {
+                    // The state directory (or the account key in it) cannot be used, or something unforeseen: said
+                    // once a minute until it passes, never the end of the worker.
+                    if (ex is IOException or UnauthorizedAccessException or CryptographicException) Log.AcmeStateUnusable(logger, state.Root, ex.Message);
+                    else Log.AcmeWorkerFailed(logger, ex);
+                    client?.Dispose();
+                    client = null;
+                    next = time.GetUtcNow() + Recheck;
                 }
                 TimeSpan wait = next - time.GetUtcNow();
                 if (wait > TimeSpan.Zero)
@@ -124,7 +145,8 @@ internal sealed partial class AcmeWorker(ILogger logger, TimeProvider time, Acti
         try
         {
             FileStream? held = state.Lock();
-            if (held is null) Log.AcmeLockHeld(logger, Path.Combine(state.Root, "lock"));
+            // Said once: the lock is tried again every minute, and taken over when the other process stops.
+            if (held is null && _lockHeldSaid.Add(state.Root)) Log.AcmeLockHeld(logger, Path.Combine(state.Root, "lock"));
             return held;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -133,6 +133,9 @@ internal static partial class Log
     [LoggerMessage(86, LogLevel.Error, "acme: the state directory {Path:l} cannot be used ({Reason:l}); no certificate is ordered")]
     public static partial void AcmeStateUnusable(ILogger logger, string path, string reason);
 
+    [LoggerMessage(88, LogLevel.Error, "acme: the ACME worker failed; it starts over in a minute")]
+    public static partial void AcmeWorkerFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(87, LogLevel.Information, "acme: {ACME_HOST:l}: renewal due at {At:l}")]
     public static partial void AcmeRenewalDue(ILogger logger, string ACME_HOST, string at);
 }
