@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Security.Cryptography.X509Certificates;
 using StaticD.IntegrationTests.Systemd;
 using StaticD.IntegrationTests.Tls;
@@ -12,19 +14,37 @@ namespace StaticD.IntegrationTests.Acme;
 /// <summary>
 /// Renewal with short-lived certificates (pebble's certificateValidityPeriod): staticd renews at two thirds of the
 /// lifetime while HTTPS clients keep shaking hands and requesting; not one request fails, and the new certificate
-/// (another serial, from another order) is what every handshake gets afterwards.
+/// (another serial, from another order) is what every handshake gets afterwards, what the metrics report, and what
+/// one journal entry announces.
 /// </summary>
+[Collection(JournaldCollection.Name)]
 public sealed class RenewalTests(ITestOutputHelper output)
 {
     private const int ValiditySeconds = 24;
+
+    private static async Task<Exposition> Scrape(int port)
+    {
+        using RawHttpClient client = await RawHttpClient.ConnectAsync(port);
+        HttpResponse r = await client.RoundTripAsync("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        HttpAssert.Status(200, r);
+        return new Exposition(r.BodyText);
+    }
+
+    private static long Unix(DateTime time) => new DateTimeOffset(time.ToUniversalTime()).ToUnixTimeSeconds();
 
     [Fact]
     public async Task RenewsBeforeExpiryWithoutAFailedRequest()
     {
         const string Host = "f.acme.test";
-        using AcmeWorld world = await AcmeWorld.CreateAsync([[Host]], ["http-01", "tls-alpn-01"], validitySeconds: ValiditySeconds);
-        using ChildProcess server = world.StartStaticD();
+        int metricsPort = StaticDProcess.FreePort();
+        using AcmeWorld world = await AcmeWorld.CreateAsync([[Host]], ["http-01", "tls-alpn-01"], validitySeconds: ValiditySeconds,
+            configure: s => s["Metrics"] = new JsonObject { ["Listen"] = FormattableString.Invariant($"127.0.0.1:{metricsPort}") });
+        var since = DateTimeOffset.UtcNow;
+        using ChildProcess server = world.StartStaticD(underSystemd: true);
         X509Certificate2 first = await WaitForIssuedAsync(world, Host, server);
+        string expiry = $"staticd_tls_certificate_expiry_timestamp_seconds{{site=\"{Host}\"}}";
+        await Eventually(async () => (await Scrape(metricsPort)).Samples.GetValueOrDefault(expiry) == Unix(first.NotAfter),
+            () => $"the metrics do not report {Unix(first.NotAfter)} as {expiry}");
         TimeSpan lifetime = first.NotAfter - first.NotBefore;
         output.WriteLine($"first certificate {first.SerialNumber}: {first.NotBefore:O} .. {first.NotAfter:O} ({lifetime.TotalSeconds:F0} s)");
         Assert.True(lifetime <= TimeSpan.FromSeconds(ValiditySeconds + 1), $"pebble's certificate lives {lifetime}, not {ValiditySeconds} s");
@@ -55,6 +75,18 @@ public sealed class RenewalTests(ITestOutputHelper output)
         Assert.True(renewed.NotAfter > first.NotAfter, $"renewed certificate ends {renewed.NotAfter:O}, not after {first.NotAfter:O}");
         Assert.Equal(Host, (await CurlAsync(world, Host, "/who.txt")).Trim());
         Assert.Equal(2, world.Pebble.Issued);
+        Assert.Equal(2, world.Pebble.NewOrders);
+        Exposition metrics = await Scrape(metricsPort);
+        Assert.Equal(Unix(renewed.NotAfter), metrics[expiry]);
+        Assert.Equal(2, metrics["staticd_acme_orders_total{result=\"issued\"}"]);
+        Assert.Equal(0, metrics["staticd_acme_orders_total{result=\"failed\"}"]);
+
+        // One entry for the issuance (80) and one for the renewal (81), each naming its own order.
+        List<JsonElement> entries = [.. JournaldFixture.QueryPid(server.Pid, since, 2, "ACME_HOST=" + Host)
+            .Where(e => JournaldFixture.Field(e, "ACME_ORDER") is not null)];
+        Assert.Equal(["80", "81"], entries.Select(e => JournaldFixture.Field(e, "EVENT_ID")));
+        Assert.NotEqual(JournaldFixture.Field(entries[0], "ACME_ORDER"), JournaldFixture.Field(entries[1], "ACME_ORDER"));
+        output.WriteLine(JournaldFixture.Field(entries[1], "MESSAGE"));
         using (X509Certificate2 stored = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(world.CertificateDirectory(Host), "cert.pem"))))
             Assert.Equal(renewed.SerialNumber, stored.SerialNumber);
         Kit.Stop(server);
