@@ -47,7 +47,17 @@ internal sealed class AcmeState(string root)
     {
         CreatePrivateDirectory(Root);
         CreatePrivateDirectory(Path.Combine(Root, "certificates"));
-        var stream = new FileStream(Path.Combine(Root, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(Path.Combine(Root, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        }
+        catch (IOException ex) when (ex.HResult == (int)Errno.EAGAIN)
+        {
+            // .NET takes an advisory flock of its own when it opens a file (LOCK_SH|LOCK_NB for a shared one) and
+            // reports EWOULDBLOCK as a sharing violation: the other process's LOCK_EX below, i.e. the lock is held.
+            return null;
+        }
         Syscall.ChangeMode(Path.Combine(Root, "lock"), Private);
         Errno errno = Syscall.TryLockExclusive(stream.SafeFileHandle);
         if (errno == Errno.None) return stream;
