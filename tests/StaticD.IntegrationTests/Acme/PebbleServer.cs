@@ -72,7 +72,8 @@ public sealed class PebbleServer : IDisposable
                     TlsClient.ChainToTestCa(certificate as X509Certificate2) == X509ChainStatusFlags.NoError
                     && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0,
             },
-        }) { Timeout = TimeSpan.FromSeconds(10) };
+        })
+        { Timeout = TimeSpan.FromSeconds(10) };
 
         // Only the DNS server (UDP and TCP) and the management interface that changes its answers: the challenge
         // servers of challtestsrv would answer in staticd's place.

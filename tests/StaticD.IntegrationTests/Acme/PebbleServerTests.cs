@@ -12,7 +12,10 @@ public sealed class PebbleServerTests
     {
         using PebbleServer pebble = await PebbleServer.StartAsync(new PebbleOptions
         {
-            HttpPort = StaticDProcess.FreePort(), TlsPort = StaticDProcess.FreePort(), ValiditySeconds = 30, NonceRejectPercent = 0,
+            HttpPort = StaticDProcess.FreePort(),
+            TlsPort = StaticDProcess.FreePort(),
+            ValiditySeconds = 30,
+            NonceRejectPercent = 0,
         });
 
         using var client = new HttpClient(new SocketsHttpHandler

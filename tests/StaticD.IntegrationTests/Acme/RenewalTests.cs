@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Security.Cryptography.X509Certificates;
 using StaticD.IntegrationTests.Systemd;
 using StaticD.IntegrationTests.Tls;
 using Xunit;
