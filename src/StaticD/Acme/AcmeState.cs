@@ -43,27 +43,14 @@ internal sealed class AcmeState(string root)
     /// <summary>Creates the directory (0700) and takes its lock; null when another process holds it (it does the
     /// ACME work for this directory; this one only serves what is there). Throws IOException when the directory
     /// cannot be created or locked for another reason.</summary>
-    public FileStream? Lock()
+    public SafeFileHandle? Lock()
     {
         CreatePrivateDirectory(Root);
         CreatePrivateDirectory(Path.Combine(Root, "certificates"));
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(Path.Combine(Root, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-        }
-        catch (IOException ex) when (ex.HResult == (int)Errno.EAGAIN)
-        {
-            // .NET takes an advisory flock of its own when it opens a file (LOCK_SH|LOCK_NB for a shared one) and
-            // reports EWOULDBLOCK as a sharing violation: the other process's LOCK_EX below, i.e. the lock is held.
-            return null;
-        }
-        Syscall.ChangeMode(Path.Combine(Root, "lock"), Private);
-        Errno errno = Syscall.TryLockExclusive(stream.SafeFileHandle);
-        if (errno == Errno.None) return stream;
-        stream.Dispose();
-        if (errno is Errno.EAGAIN) return null;
-        throw new IOException($"flock {Path.Combine(Root, "lock")}: {errno.Describe()}");
+        string path = Path.Combine(Root, "lock");
+        SafeFileHandle? held = Syscall.TryLockFile(path, out Errno errno);
+        if (held is not null || errno == Errno.EAGAIN) return held;
+        throw new IOException($"flock {path}: {errno.Describe()}");
     }
 
     public AccountKey LoadOrCreateAccountKey()

@@ -4,6 +4,7 @@ using System.Net.Http;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 using StaticD.Logging;
 using StaticD.Tls;
 
@@ -53,7 +54,7 @@ internal sealed partial class AcmeWorker(ILogger logger, TimeProvider time, Acti
 
     public async Task Run(CancellationToken stopping)
     {
-        FileStream? held = null;
+        SafeFileHandle? held = null;
         string? heldFor = null;
         AcmeClient? client = null;
         string? clientFor = null;
@@ -140,11 +141,11 @@ internal sealed partial class AcmeWorker(ILogger logger, TimeProvider time, Acti
         }
     }
 
-    private FileStream? TakeLock(AcmeState state)
+    private SafeFileHandle? TakeLock(AcmeState state)
     {
         try
         {
-            FileStream? held = state.Lock();
+            SafeFileHandle? held = state.Lock();
             // Said once: the lock is tried again every minute, and taken over when the other process stops.
             if (held is null && _lockHeldSaid.Add(state.Root)) Log.AcmeLockHeld(logger, Path.Combine(state.Root, "lock"));
             return held;
