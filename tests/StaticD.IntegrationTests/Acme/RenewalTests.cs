@@ -50,7 +50,7 @@ public sealed class RenewalTests(ITestOutputHelper output)
         Assert.True(lifetime <= TimeSpan.FromSeconds(ValiditySeconds + 1), $"pebble's certificate lives {lifetime}, not {ValiditySeconds} s");
 
         var clock = Stopwatch.StartNew();
-        TlsLoad load = new(world.HttpsPort, Host, clients: 4);
+        TlsLoad load = new(world.HttpsPort, Host, fresh: 4, keepAlive: 2);
         try
         {
             // Renewal is due at two thirds of the lifetime; allow until expiry plus a margin.
@@ -61,7 +61,7 @@ public sealed class RenewalTests(ITestOutputHelper output)
             long atSwap = load.Succeeded;
             await load.WaitForProgressAsync(atSwap + 200);
             await load.StopAsync();
-            output.WriteLine($"renewed certificate served {swappedAfter.TotalSeconds:F1} s into the load; {load.Succeeded} HTTPS requests (each a full handshake), {load.Failures.Count} failed; serials: {string.Join(", ", load.Serials.Select(p => $"{p.Key} x{p.Value}"))}");
+            output.WriteLine($"renewed certificate served {swappedAfter.TotalSeconds:F1} s into the load; {load.Succeeded} HTTPS requests ({load.Succeeded - load.KeptAlive} each on a new connection, {load.KeptAlive} on 2 kept-alive ones), {load.Failures.Count} failed; serials: {string.Join(", ", load.Serials.Select(p => $"{p.Key} x{p.Value}"))}");
             Assert.True(load.Failures.Count == 0, "failed requests:\n" + string.Join("\n", load.Failures.Take(20)));
         }
         finally
@@ -94,28 +94,38 @@ public sealed class RenewalTests(ITestOutputHelper output)
 }
 
 /// <summary>
-/// HTTPS clients requesting as fast as they can until stopped, each request on a new connection (a full handshake,
-/// so each sees the certificate served at that moment; no session resumption), checking status and body, counting
-/// the serials served and recording every failure with its reason.
+/// HTTPS clients requesting as fast as they can until stopped, checking status and body and recording every failure
+/// with its reason. <c>fresh</c> clients open a new connection per request (a full handshake, no resumption: each
+/// sees the certificate served at that moment; the serials they see are counted); <c>keepAlive</c> clients keep one
+/// connection for all their requests (one opened before a swap must go on working after it).
 /// </summary>
 internal sealed class TlsLoad
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _clients;
-    private long _ok;
+    private long _ok, _keptAlive;
 
-    public TlsLoad(int port, string host, int clients)
+    public TlsLoad(int port, string host, int fresh, int keepAlive)
     {
-        _clients = Enumerable.Range(0, clients).Select(_ => Task.Run(() => Run(port, host))).ToArray();
+        _clients = [.. Enumerable.Range(0, fresh).Select(_ => Task.Run(() => Fresh(port, host))),
+            .. Enumerable.Range(0, keepAlive).Select(_ => Task.Run(() => KeepAlive(port, host)))];
     }
 
     public long Succeeded => Interlocked.Read(ref _ok);
+
+    /// <summary>Of <see cref="Succeeded"/>, the requests on kept-alive connections.</summary>
+    public long KeptAlive => Interlocked.Read(ref _keptAlive);
 
     public ConcurrentDictionary<string, long> Serials { get; } = new();
 
     public ConcurrentQueue<string> Failures { get; } = new();
 
-    private async Task Run(int port, string host)
+    private static void Check(HttpResponse response, string host)
+    {
+        if (response.Status != 200 || response.BodyText.Trim() != host) throw new InvalidOperationException($"status {response.Status}, body {response.BodyText}");
+    }
+
+    private async Task Fresh(int port, string host)
     {
         string request = TlsKit.HttpRequest("GET", host, "/who.txt", "Connection: close");
         while (!_stop.IsCancellationRequested)
@@ -124,8 +134,7 @@ internal sealed class TlsLoad
             try
             {
                 await using TlsClient client = await TlsClient.ConnectAsync(port, host);
-                HttpResponse response = await client.RoundTripAsync(request);
-                if (response.Status != 200 || response.BodyText.Trim() != host) throw new InvalidOperationException($"status {response.Status}, body {response.BodyText}");
+                Check(await client.RoundTripAsync(request), host);
                 Serials.AddOrUpdate(client.Certificate.SerialNumber, 1, (_, n) => n + 1);
                 Interlocked.Increment(ref _ok);
             }
@@ -134,6 +143,36 @@ internal sealed class TlsLoad
                 Failures.Enqueue($"{e.GetType().Name}: {e.Message} (after {clock.ElapsedMilliseconds} ms)");
             }
         }
+    }
+
+    private async Task KeepAlive(int port, string host)
+    {
+        string request = TlsKit.HttpRequest("GET", host, "/who.txt");
+        TlsClient? client = null;
+        while (!_stop.IsCancellationRequested)
+        {
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                client ??= await TlsClient.ConnectAsync(port, host);
+                HttpResponse response = await client.RoundTripAsync(request);
+                Check(response, host);
+                Interlocked.Increment(ref _ok);
+                Interlocked.Increment(ref _keptAlive);
+                if (response.ConnectionTokens.Contains("close"))
+                {
+                    await client.DisposeAsync();
+                    client = null;
+                }
+            }
+            catch (Exception e)
+            {
+                Failures.Enqueue($"keep-alive: {e.GetType().Name}: {e.Message} (after {clock.ElapsedMilliseconds} ms)");
+                if (client is not null) await client.DisposeAsync();
+                client = null;
+            }
+        }
+        if (client is not null) await client.DisposeAsync();
     }
 
     public async Task WaitForProgressAsync(long target)
