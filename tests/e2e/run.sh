@@ -671,7 +671,7 @@ JSON
 		csh "test -s /var/lib/staticd/acme/certificates/example.test/cert.pem && test -s /var/lib/staticd/acme/certificates/example.test/key.pem"
 	check "one journal entry with ACME_HOST=example.test and ACME_ORDER" \
 		csh "test \"\$(journalctl -u staticd --since @$t0 ACME_HOST=example.test -o json --no-pager | grep -c '\"ACME_ORDER\"')\" = 1"
-	note "pebble: $(pebble_orders) new-order request(s)"
+	note "pebble: $(pebble_orders) order(s) created"
 	check "pebble saw one new order" test "$(pebble_orders)" = 1
 	local serial cert_sum; serial="$(served_serial)"; cert_sum="$(csh "sha256sum < /var/lib/staticd/acme/certificates/example.test/cert.pem")"
 	note "served: $serial; $(csh 'journalctl -u staticd ACME_HOST=example.test -o cat --no-pager | tail -1')"
@@ -683,7 +683,7 @@ JSON
 	check "the state directory survived: same owner and mode, same certificate file" \
 		csh "test \"\$(stat -c '%U %a' /var/lib/staticd/acme)\" = 'staticd 700' && test \"\$(sha256sum < /var/lib/staticd/acme/certificates/example.test/cert.pem)\" = '$cert_sum'"
 	check "the same certificate is served ($serial)" test "$(served_serial)" = "$serial"
-	note "pebble: $(pebble_orders) new-order request(s) in all"
+	note "pebble: $(pebble_orders) order(s) created in all"
 	check "no new order after the reinstall" test "$(pebble_orders)" = 1
 	# Back to plain HTTP only; pebble stopped.
 	csh "cp /root/appsettings.before-acme.json $CONF"
