@@ -27,6 +27,11 @@ internal sealed partial class AcmeWorker
             try
             {
                 order = await client.GetOrder(url, ct).ConfigureAwait(false);
+                // Failed while this process was not following it (stopped, or killed mid-validation): a failed order
+                // like any other, logged as one, and no new order before Acme:FailedOrderInterval. Invalid without
+                // an error (it expired unanswered) is no failure of the names: a new order follows.
+                if (order.Status is "invalid" && await FailureOf(client, order, ct).ConfigureAwait(false) is { } failure)
+                    throw new FailedOrderException(failure);
                 if (order.Status is "invalid") order = null;
                 else Log.AcmeResumed(logger, target.Name, string.Join(", ", names), url);
             }
@@ -164,6 +169,17 @@ internal sealed partial class AcmeWorker
             if (authorization.Status != "valid")
                 throw new FailedOrderException(ChallengeError(authorization) ?? new AcmeProblem { Type = "staticd:authorization", Detail = $"{host}: authorization is {authorization.Status}" });
         }
+    }
+
+    /// <summary>Why an invalid order failed: its own error, else the first failed challenge's; null when neither says.</summary>
+    private static async Task<AcmeProblem?> FailureOf(AcmeClient client, AcmeOrder order, CancellationToken ct)
+    {
+        if (order.Error is not null) return order.Error;
+        foreach (string url in order.Authorizations)
+        {
+            if (ChallengeError(await client.GetAuthorization(url, ct).ConfigureAwait(false)) is { } error) return error;
+        }
+        return null;
     }
 
     private static AcmeProblem? ChallengeError(AcmeAuthorization authorization) =>
