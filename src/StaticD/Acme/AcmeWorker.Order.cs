@@ -149,10 +149,22 @@ internal sealed partial class AcmeWorker
             }
             pending.Add((url, host, challenge));
         }
-        foreach ((_, _, AcmeChallenge challenge) in pending)
+        foreach ((string url, _, AcmeChallenge challenge) in pending)
         {
             // A resumed order may have answered already (the challenge is then processing): answering twice is an error.
-            if (challenge.Status is null or "pending") await client.RespondToChallenge(challenge.Url!, ct).ConfigureAwait(false);
+            if (challenge.Status is not (null or "pending")) continue;
+            try
+            {
+                await client.RespondToChallenge(challenge.Url!, ct).ConfigureAwait(false);
+            }
+            catch (AcmeProblemException)
+            {
+                // The server may have finished validating the answer given before a restart between our look and this
+                // answer ("Cannot update challenge with status valid"): then the verdict below is what counts.
+                AcmeAuthorization now = await client.GetAuthorization(url, ct).ConfigureAwait(false);
+                string? status = now.Challenges.FirstOrDefault(c => c.Url == challenge.Url)?.Status;
+                if (now.Status != "valid" && status is not ("processing" or "valid")) throw;
+            }
         }
         DateTimeOffset giveUp = time.GetUtcNow() + PollLimit;
         foreach ((string url, string host, _) in pending)
