@@ -7,7 +7,8 @@
 # overlay (--volatile=overlay) in its own network namespace (--private-network: only its loopback exists).
 # Exit status: 0 all passed, 1 a step failed, 77 cannot run here (printed reason).
 # Environment: STATICD_BINARY (default out/staticd), STATICD_E2E_CACHE, STATICD_E2E_MIRROR,
-# STATICD_E2E_MAX_EXPOSURE (default 1.5), STATICD_E2E_KEEP=1 (leave the container running for a look).
+# STATICD_E2E_MAX_EXPOSURE (default 1.5), STATICD_E2E_KEEP=1 (leave the container running for a look),
+# STATICD_E2E_STEPS="1 16" (run only these steps; step 1, the install every other step stands on, always runs).
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -143,8 +144,10 @@ check() { # check DESCRIPTION COMMAND...: one assertion inside a step
 	fi
 }
 note() { printf '          %s\n' "$@"; }
+selected() { [ -z "${STATICD_E2E_STEPS:-}" ] || [ "$1" = 1 ] || [[ " $STATICD_E2E_STEPS " == *" $1 "* ]]; }
 run_step() { # run_step N DESCRIPTION FUNCTION
 	STEP_FAILS=0
+	selected "$1" || { printf -- '--- step %s: %s (not selected in STATICD_E2E_STEPS)\n' "$1" "$2"; return 0; }
 	printf -- '--- step %s: %s\n' "$1" "$2"
 	"$3"
 	if [ "$STEP_FAILS" -eq 0 ]; then
@@ -614,6 +617,82 @@ JSON
 	[ "$STEP_FAILS" -eq 0 ] || c journalctl -u staticd --since "@$t0" -o short-monotonic --no-pager | grep -v '"GET ' | tail -40 | sed 's/^/          | /'
 }
 
+# Automatic HTTPS inside the booted container: pebble (the Let's Encrypt project's ACME test server, from the host's
+# apt like logrotate: the container has no network) on loopback with pebble-challtestsrv as its DNS (every name is
+# 127.0.0.1), both as transient units; it validates for real against staticd's :80 and :443. The conffile names an
+# acme site and pebble's directory; the certificate lands in /var/lib/staticd/acme (the unit's StateDirectory=, mode
+# 0700, the service user's), curl verifies it against pebble's root. Then the same .deb is installed again: the state
+# directory, its certificate and the account survive, and pebble sees no new order.
+PEBBLE_DIR=/etc/staticd/pebble
+PEBBLE_LOG=/var/log/e2e-pebble.log
+# Orders pebble created ("Added order"), not its "POST /order-plz" lines: it refuses 5 % of good nonces by design, and
+# the client sends a refused request again.
+pebble_orders() { csh "grep -c 'Added order ' $PEBBLE_LOG"; }
+acme_curl() { csh "curl -fsS --max-time 5 --cacert /root/pebble-root.pem --resolve example.test:443:127.0.0.1 https://example.test/ 2>/tmp/acme-curl.err | grep -qF 'It works'"; }
+wait_acme_curl() { local i; for i in $(seq 1 150); do acme_curl && return 0; sleep 0.2; done; csh "cat /tmp/acme-curl.err"; return 1; }
+served_serial() { csh "openssl s_client -connect 127.0.0.1:443 -servername example.test -CAfile /root/pebble-root.pem -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -serial"; }
+step_acme() {
+	check "dpkg -i pebble (offline: the host's .deb)" \
+		csh "ls /mnt/deb/pebble/pebble_*.deb >/dev/null 2>&1 && dpkg -i /mnt/deb/pebble/pebble_*.deb > /tmp/pebble-install.log 2>&1 || { cat /tmp/pebble-install.log; false; }"
+	check "pebble's own HTTPS certificate (a CA and a leaf for 127.0.0.1, made here)" csh "set -e; umask 022; mkdir -p $PEBBLE_DIR; cd $PEBBLE_DIR
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -subj '/CN=pebble e2e CA' -days 2 2>/dev/null
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout pebble.key -out pebble.csr -subj '/CN=localhost' 2>/dev/null
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > pebble.ext
+		openssl x509 -req -in pebble.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out pebble.pem -days 2 -extfile pebble.ext 2>/dev/null
+		chmod 0644 ca.pem
+		printf '{\"pebble\":{\"listenAddress\":\"127.0.0.1:14000\",\"managementListenAddress\":\"127.0.0.1:15000\",\"certificate\":\"%s/pebble.pem\",\"privateKey\":\"%s/pebble.key\",\"httpPort\":80,\"tlsPort\":443,\"ocspResponderURL\":\"\",\"externalAccountBindingRequired\":false}}\n' $PEBBLE_DIR $PEBBLE_DIR > pebble.json"
+	check "pebble-challtestsrv (DNS only) and pebble started as transient units" csh "set -e
+		systemd-run --quiet --unit=e2e-challtestsrv /usr/bin/pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 '' -dns01 127.0.0.1:8053 -http01 '' -https01 '' -tlsalpn01 '' -management 127.0.0.1:8055
+		systemd-run --quiet --unit=e2e-pebble --property=StandardOutput=append:$PEBBLE_LOG --property=StandardError=append:$PEBBLE_LOG --setenv=PEBBLE_VA_ALWAYS_VALID=0 --setenv=PEBBLE_VA_NOSLEEP=1 /usr/bin/pebble -config $PEBBLE_DIR/pebble.json -dnsserver 127.0.0.1:8053 -strict=false"
+	check "pebble's directory answers; its issuing root fetched" csh "for i in \$(seq 1 100); do curl -fsS --max-time 2 --cacert $PEBBLE_DIR/ca.pem https://127.0.0.1:14000/dir > /dev/null 2>&1 && break; sleep 0.1; done
+		curl -fsS --max-time 5 --cacert $PEBBLE_DIR/ca.pem https://127.0.0.1:15000/roots/0 > /root/pebble-root.pem && grep -q 'BEGIN CERTIFICATE' /root/pebble-root.pem"
+	csh "cp $CONF /root/appsettings.before-acme.json"
+	c sh -c "cat > $CONF" <<JSON
+{
+  "StaticD": {
+    "Port": 80,
+    "HttpsPort": 443,
+    "Root": "/var/www/staticd",
+    "Listen": ["0.0.0.0", "::"],
+    "Acme": { "Directory": "https://127.0.0.1:14000/dir", "Email": "ops@example.org", "AgreeToTerms": true,
+              "CaCertificate": "$PEBBLE_DIR/ca.pem" },
+    "Sites": [ { "Hosts": ["example.test", "www.example.test"], "Root": "/var/www/staticd", "Tls": "acme" } ]
+  }
+}
+JSON
+	check "staticd --check-config accepts the acme site" c staticd --check-config --config $CONF
+	local t0; t0="$(date +%s)"; sleep 1
+	check "systemctl restart staticd" c systemctl restart staticd
+	check "curl --cacert <pebble root> https://example.test/ gets the default page (certificate issued)" wait_acme_curl
+	check "www.example.test is in the same certificate" csh "curl -fsS --max-time 5 --cacert /root/pebble-root.pem --resolve www.example.test:443:127.0.0.1 https://www.example.test/ | grep -qF 'It works'"
+	check "issued by pebble's intermediate" csh "openssl s_client -connect 127.0.0.1:443 -servername example.test -CAfile /root/pebble-root.pem </dev/null 2>/dev/null | openssl x509 -noout -issuer | grep -q 'Pebble Intermediate CA'"
+	check "/var/lib/staticd/acme is the service user's, mode 0700" test "$(c stat -c '%U %a' /var/lib/staticd/acme)" = "staticd 700"
+	check "the certificate and key are in /var/lib/staticd/acme/certificates/example.test" \
+		csh "test -s /var/lib/staticd/acme/certificates/example.test/cert.pem && test -s /var/lib/staticd/acme/certificates/example.test/key.pem"
+	check "one journal entry with ACME_HOST=example.test and ACME_ORDER" \
+		csh "test \"\$(journalctl -u staticd --since @$t0 ACME_HOST=example.test -o json --no-pager | grep -c '\"ACME_ORDER\"')\" = 1"
+	note "pebble: $(pebble_orders) order(s) created"
+	check "pebble saw one new order" test "$(pebble_orders)" = 1
+	local serial cert_sum; serial="$(served_serial)"; cert_sum="$(csh "sha256sum < /var/lib/staticd/acme/certificates/example.test/cert.pem")"
+	note "served: $serial; $(csh 'journalctl -u staticd ACME_HOST=example.test -o cat --no-pager | tail -1')"
+	# The same package installed again (postinst restarts the service).
+	local v deb; v="$(c dpkg-query -W -f '${Version}' staticd)"; deb="$DEB1"; [ "$v" = "$VERSION2" ] && deb="$DEB2"
+	check "dpkg -i $deb again (the installed version)" \
+		csh "DEBIAN_FRONTEND=noninteractive dpkg -i --force-confold /mnt/deb/$deb > /tmp/acme-reinstall.log 2>&1 || { cat /tmp/acme-reinstall.log; false; }"
+	check "HTTPS with the certificate after the reinstall" wait_acme_curl
+	check "the state directory survived: same owner and mode, same certificate file" \
+		csh "test \"\$(stat -c '%U %a' /var/lib/staticd/acme)\" = 'staticd 700' && test \"\$(sha256sum < /var/lib/staticd/acme/certificates/example.test/cert.pem)\" = '$cert_sum'"
+	check "the same certificate is served ($serial)" test "$(served_serial)" = "$serial"
+	note "pebble: $(pebble_orders) order(s) created in all"
+	check "no new order after the reinstall" test "$(pebble_orders)" = 1
+	# Back to plain HTTP only; pebble stopped.
+	csh "cp /root/appsettings.before-acme.json $CONF"
+	check "restart without acme" c systemctl restart staticd
+	csh "systemctl stop e2e-pebble e2e-challtestsrv >/dev/null 2>&1"
+	check "still active" is_active
+	[ "$STEP_FAILS" -eq 0 ] || { c journalctl -u staticd --since "@$t0" -o short-monotonic --no-pager | grep -v '"GET ' | tail -40; csh "grep -v ' GET /dir ' $PEBBLE_LOG | tail -40"; } | sed 's/^/          | /'
+}
+
 # ---------------------------------------------------------------- main
 
 install_missing
@@ -634,12 +713,17 @@ mkdir -p "$WORK/deb/extra"
 (cd "$WORK/deb/extra" && apt-get download -qq logrotate libpopt0 >"$WORK/download.log" 2>&1) ||
 	{ apt-get update -qq >/dev/null 2>&1 && (cd "$WORK/deb/extra" && apt-get download -qq logrotate libpopt0 >>"$WORK/download.log" 2>&1); } ||
 	log "could not download logrotate (step 12 will fail): $(tail -1 "$WORK/download.log")"
+# pebble for the ACME step, apart from logrotate (step 14 installs every .deb of extra/).
+mkdir -p "$WORK/deb/pebble"
+(cd "$WORK/deb/pebble" && apt-get download -qq pebble >"$WORK/download-pebble.log" 2>&1) ||
+	{ apt-get update -qq >/dev/null 2>&1 && (cd "$WORK/deb/pebble" && apt-get download -qq pebble >>"$WORK/download-pebble.log" 2>&1); } ||
+	log "could not download pebble (step 16 will fail): $(tail -1 "$WORK/download-pebble.log")"
 ensure_rootfs
 boot
 
 if ! run_step 1 "install: active, default page on :80" step_install; then
-	log "the package did not install and start: the other 14 steps are not run"
-	echo "e2e: $PASSED passed, $((FAILED + 14)) failed"
+	log "the package did not install and start: the other 15 steps are not run"
+	echo "e2e: $PASSED passed, $((FAILED + 15)) failed"
 	exit 1
 fi
 run_step 2 "edit root+port, reload; a download across the reload stays intact" step_reload
@@ -656,6 +740,7 @@ run_step 12 "metrics on a unix socket turned on by a reload: the request counter
 run_step 13 "broken file + systemctl restart: still serving the last good configuration, STATUS= and journal say so" step_last_good
 run_step 14 "access log file in /var/log/staticd; logrotate renames, SIGUSR1 reopens, no line lost" step_access_file
 run_step 15 "HTTPS: key passed with LoadCredential=, curl --cacert verifies, plain HTTP gets 308" step_https
+run_step 16 "automatic HTTPS: a certificate from pebble in /var/lib/staticd/acme; a reinstall keeps it, no new order" step_acme
 
 echo "e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -65,6 +65,14 @@ internal static class HelpText
         ("Tls:Ktls", "auto", "kernel TLS where the kernel has it; off"),
         ("Http2", "true", "offer HTTP/2 (h2) by ALPN on HTTPS, before http/1.1"),
         ("Http2Cleartext", "false", "the plain port also takes HTTP/2 with prior knowledge"),
+        ("Acme:Directory", "none", "ACME directory URL for sites with \"Tls\": \"acme\""),
+        ("Acme:Email", "none", "contact address for the ACME account"),
+        ("Acme:AgreeToTerms", "false", "must be true: agree to the ACME server's terms"),
+        ("Acme:CaCertificate", "system", "PEM root trusted for the ACME server's HTTPS"),
+        ("Acme:StandIn", "none", "before the first certificate: none or self-signed"),
+        ("Acme:ChallengeTypes", "both", "[\"http-01\", \"tls-alpn-01\"] in order of preference"),
+        ("Acme:StateDirectory", "$STATE_DIRECTORY/acme", "account, keys, certificates, orders (0700)"),
+        ("Acme:FailedOrderInterval", "01:00:00", "at most one failing order per host this often"),
         ("RedirectHttp", "false", "plain HTTP gets 308 to https:// (ACME challenges excepted)"),
         ("Hsts", "none", "Strict-Transport-Security on HTTPS, e.g. max-age=63072000"),
         ("ServeHiddenFiles", "false", "serve dotfiles (/.well-known/ always is)"),
@@ -100,6 +108,7 @@ internal static class HelpText
         .. ServerOptions.Keys.SelectMany(k => k == "Limits" ? LimitsConfig.Keys.Select(l => "Limits:" + l)
             : k == "Metrics" ? MetricsConfig.Keys.Select(m => "Metrics:" + m)
             : k == "Tls" ? TlsConfig.TopKeys.Select(t => "Tls:" + t)
+            : k == "Acme" ? AcmeConfig.Keys.Select(a => "Acme:" + a)
             : k == "Compression" ? CompressionConfig.Keys.Select(c => "Compression:" + c) : new[] { k }),
         .. SitesConfig.SiteKeys.Except(ServerOptions.Keys, StringComparer.OrdinalIgnoreCase).Select(k => "Sites:*:" + k),
         ConfigLoader.LogLevelKey,

@@ -177,6 +177,7 @@ internal sealed class MetricsRegistry
 
         FormatTls(w);
         FormatHttp2(w);
+        FormatAcme(w);
 
         Header(w, "staticd_config_reloads_total", "counter", "Configuration reloads (SIGHUP) by result.");
         Sample(w, "staticd_config_reloads_total", "result", "success", _reloadSuccesses);
@@ -224,6 +225,16 @@ internal sealed class MetricsRegistry
             foreach (LoopMetrics loop in _loops) total += Volatile.Read(ref loop.Http2GoAway[i]);
             Sample(w, "staticd_http2_goaway_total", "reason", GoAwayReasons[i], total);
         }
+    }
+
+    /// <summary>staticd_acme_orders_total, while some site's certificate comes from ACME (or one did).</summary>
+    private static void FormatAcme(StringBuilder w)
+    {
+        long issued = Acme.AcmeCounters.Issued, failed = Acme.AcmeCounters.Failed;
+        if (!Acme.AcmeCounters.Active && issued == 0 && failed == 0) return;
+        Header(w, "staticd_acme_orders_total", "counter", "ACME orders by result: issued (a certificate installed), failed.");
+        Sample(w, "staticd_acme_orders_total", "result", "issued", issued);
+        Sample(w, "staticd_acme_orders_total", "result", "failed", failed);
     }
 
     private void FormatDurations(StringBuilder w)

@@ -151,6 +151,7 @@ internal static class Program
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<ServerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerService>());
+        builder.Services.AddHostedService<AcmeService>();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(loaded.Options.ShutdownTimeoutSeconds + 5));
         builder.Services.AddSystemd();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
+using StaticD.Acme;
 using StaticD.Files;
 using StaticD.Interop;
 using StaticD.Net;
@@ -53,13 +54,17 @@ internal sealed class ServerOptions
     public bool Http2Cleartext { get; init; }
     /// <summary>libnghttp2 can be loaded (asked once): without it HTTP/2 is off, and the start says so.</summary>
     internal static bool Http2Available => s_http2Available.Value;
+    /// <summary>HTTPS contexts offer h2 by ALPN: asked for, and the library is there.</summary>
+    public bool OffersHttp2 => Http2 && Http2Available;
     private static readonly Lazy<bool> s_http2Available = new(Nghttp2.IsAvailable);
     /// <summary>Some site (or the top level) has a certificate.</summary>
-    public bool HasCertificates => Site.TlsCertificate is not null || Sites.Any(s => s.TlsCertificate is not null);
+    public bool HasCertificates => Site.TlsCertificate is not null || Sites.Any(s => s.TlsCertificate is not null || s.TlsAcme);
+    /// <summary>StaticD:Acme, when some site has "Tls": "acme".</summary>
+    public AcmeSettings? Acme { get; init; }
 
     /// <summary>Keys that belong to the server as a whole; a site that sets one is refused.</summary>
     public static readonly string[] ServerKeys = ["Port", "HttpsPort", "Listen", "Loops", "ShutdownTimeoutSeconds", "Limits", "FileCache", "Metrics", "Sites",
-        "Http2", "Http2Cleartext"];
+        "Http2", "Http2Cleartext", "Acme"];
     internal static readonly string[] Keys = [.. ServerKeys, "Root", .. SiteConfig.Keys];
 
     /// <summary>Reads and validates the section; throws <see cref="ConfigException"/> on the first problem.
@@ -124,6 +129,7 @@ internal sealed class ServerOptions
         {
             problems.Add(ex);
         }
+        AcmeSettings? acme = problems.Count == 0 ? AcmeConfig.Load(section, sites, httpsPort, configFile, problems) : null;
         if (problems.Count == 0) CheckHttps(section, port, httpsPort, site, sites, problems);
         AccessLogConfig.CheckShared(site, sites, problems);
         if (problems.Count > 0)
@@ -148,6 +154,7 @@ internal sealed class ServerOptions
             KernelTls = kernelTls,
             Http2 = ConfigReader.Bool(section, "Http2", true),
             Http2Cleartext = ConfigReader.Bool(section, "Http2Cleartext", false),
+            Acme = acme,
         };
     }
 
@@ -156,7 +163,7 @@ internal sealed class ServerOptions
     private static void CheckHttps(IConfigurationSection section, int port, int httpsPort, SitePolicy top,
         List<SitePolicy> sites, List<ConfigException> problems)
     {
-        bool certificates = top.TlsCertificate is not null || sites.Any(s => s.TlsCertificate is not null);
+        bool certificates = top.TlsCertificate is not null || sites.Any(s => s.TlsCertificate is not null || s.TlsAcme);
         if (httpsPort == port)
             problems.Add(new ConfigException(section.Path + ":HttpsPort", $"{httpsPort} is also \"Port\"; plain HTTP and HTTPS need ports of their own (usually 80 and 443)"));
         if (httpsPort > 0 && !certificates)

@@ -209,6 +209,7 @@ internal sealed partial class ServerService(
                 _options = options;
                 _metrics.ReloadSucceeded(next.Counters);
                 CertificatesInForce(options, next);
+                Applied?.Invoke(options);
                 var applied = new CountdownEvent(_loops.Length);
                 for (int i = 0; i < _loops.Length; i++)
                 {
@@ -288,6 +289,12 @@ internal sealed partial class ServerService(
             Log.LastGoodNotSaved(_logger, LastGoodConfig.PathIn(directory), ex.Message);
         }
     }
+
+    /// <summary>Raised after a reload took effect, with the new options (the ACME worker follows the sites).</summary>
+    public event Action<ServerOptions>? Applied;
+
+    /// <summary>The ACME worker installed a certificate: its expiry goes into the metrics.</summary>
+    public void CertificatesChanged() => _metrics.SetCertificates(TlsConfig.Expiries(_options, _context.Tls));
 
     /// <summary>Reports the certificates now served: their expiry in the metrics, and a warning for each one that
     /// is out of its validity (served anyway: refusing to start would take every site down, not just its own).</summary>

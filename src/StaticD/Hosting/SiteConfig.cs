@@ -111,7 +111,8 @@ internal static class SiteConfig
         if (cacheError is not null) throw new ConfigException(Pick("CacheControl").Path + ":CacheControl", cacheError);
 
         IConfigurationSection spa = Pick("SpaFallback").GetSection("SpaFallback");
-        (string Certificate, string Key)? tls = TlsConfig.LoadFiles(section.GetSection("Tls"), defaults is null, configFile);
+        bool acme = AcmeConfig.IsAcme(section.GetSection("Tls"), defaults is null, hosts);
+        (string Certificate, string Key)? tls = acme ? null : TlsConfig.LoadFiles(section.GetSection("Tls"), defaults is null, configFile);
         AccessLogConfig.Setting accessLog = AccessLogConfig.Load(Pick("AccessLog"));
         (bool compress, MediaTypeList compressTypes) = CompressionConfig.LoadSite(section, defaults);
         return new SitePolicy
@@ -143,6 +144,7 @@ internal static class SiteConfig
             Hsts = HstsHeader(Pick("Hsts").GetSection("Hsts")),
             TlsCertificate = tls?.Certificate,
             TlsKey = tls?.Key,
+            TlsAcme = acme,
         };
     }
 

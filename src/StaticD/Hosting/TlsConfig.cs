@@ -89,7 +89,7 @@ internal static class TlsConfig
             }
             try
             {
-                return owned[(certificate, key)] = CertificateContext.Load(certificate, key, options.KernelTls, options.Http2 && ServerOptions.Http2Available);
+                return owned[(certificate, key)] = CertificateContext.Load(certificate, key, options.KernelTls, options.OffersHttp2);
             }
             catch (TlsLoadException ex)
             {
@@ -104,8 +104,15 @@ internal static class TlsConfig
             foreach (CertificateContext c in owned.Values) c.Dispose();
             throw ConfigException.Combine([.. problems.DistinctBy(p => p.Message)]);
         }
+        AcmeSlot?[] acme = [.. options.Sites.Select(s => s.TlsAcme && options.Acme is { } settings ? AcmeConfig.Slot(settings, s, options.KernelTls, options.OffersHttp2) : null)];
         CertificateContext? fallback = top ?? perSite.FirstOrDefault(c => c is not null);
-        return fallback is null ? null : new TlsSites(fallback, perSite, hosts, options.KernelTls, [.. owned.Values]);
+        if (fallback is null && acme.Any(a => a is not null))
+        {
+            // Only ACME sites: the listener's context has no certificate of its own, and SNI picks each site's.
+            fallback = CertificateContext.Bare(options.KernelTls, options.OffersHttp2);
+            owned[("", "")] = fallback;
+        }
+        return fallback is null ? null : new TlsSites(fallback, perSite, hosts, options.KernelTls, [.. owned.Values], acme);
     }
 
     /// <summary>A credential's path (unexpanded, or under the credentials directory) that cannot be read here.</summary>
@@ -150,7 +157,7 @@ internal static class TlsConfig
         {
             SitePolicy site = options.Sites[i];
             CertificateContext context = tls.ForSite(i);
-            if (site.Hosts.Length == 0 || site.Hosts.Any(context.Covers)) continue;
+            if (site.Hosts.Length == 0 || site.TlsAcme || site.Hosts.Any(context.Covers)) continue;
             string names = context.Names.Count == 0 ? "no DNS names" : string.Join(", ", context.Names);
             string which = site.TlsCertificate is null
                 ? $"{site.ConfigPath}: has no Tls of its own, and the default certificate {context.CertificatePath}"
@@ -164,9 +171,13 @@ internal static class TlsConfig
     public static IEnumerable<(string Site, DateTimeOffset NotAfter)> Expiries(ServerOptions options, TlsSites? tls)
     {
         if (tls is null) yield break;
-        if (options.ServesDefault) yield return ("_", tls.Default.NotAfter);
+        if (options.ServesDefault && tls.Default.NotAfter != DateTimeOffset.MinValue) yield return ("_", tls.Default.NotAfter);
         for (int i = 0; i < options.Sites.Count; i++)
+        {
+            // An ACME site waiting for its first certificate has none to report.
+            if (tls.ForSite(i).NotAfter == DateTimeOffset.MinValue) continue;
             yield return (System.Text.Encoding.ASCII.GetString(options.Sites[i].LogName), tls.ForSite(i).NotAfter);
+        }
     }
 
     private static IEnumerable<(SitePolicy, CertificateContext)> Pairs(ServerOptions options, TlsSites? tls)

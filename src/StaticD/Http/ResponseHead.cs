@@ -208,6 +208,14 @@ internal static class ResponseHead
         w.Write("\r\n"u8);
     }
 
+    /// <summary>The fields of a short text/plain body (an ACME http-01 answer).</summary>
+    public static void PlainText(ref ResponseWriter w, int length)
+    {
+        w.Write("Content-Type: text/plain\r\nContent-Length: "u8);
+        w.WriteDecimal(length);
+        w.Write("\r\n"u8);
+    }
+
     /// <summary>Connection framing and the empty line. HTTP/1.1 is persistent unless we say close; HTTP/1.0 is
     /// the reverse (RFC 9112 §9.3).</summary>
     public static void End(ref ResponseWriter w, bool keepAlive, int versionMinor)

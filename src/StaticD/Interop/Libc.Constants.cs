@@ -29,7 +29,7 @@ internal static partial class Libc
     public const int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
 
     // open(2) / openat2(2)
-    public const ulong O_RDONLY = 0, O_WRONLY = 0x1, O_CREAT = 0x40, O_APPEND = 0x400, O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000,
+    public const ulong O_RDONLY = 0, O_WRONLY = 0x1, O_RDWR = 0x2, O_CREAT = 0x40, O_APPEND = 0x400, O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000,
         O_CLOEXEC = 0x80000, O_PATH = 0x200000;
     public const ulong RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04,
         RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10;

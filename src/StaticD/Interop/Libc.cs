@@ -20,6 +20,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] internal static partial nint write(int fd, void* buf, nuint count);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int close(int fd);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int fsync(int fd);
+    [LibraryImport(Lib, SetLastError = true)] internal static partial int flock(int fd, int operation);
     [LibraryImport(Lib, SetLastError = true)] internal static partial int chmod(byte* path, uint mode);
     [LibraryImport(Lib, SetLastError = true)] internal static partial nint pread(int fd, void* buf, nuint count, long offset);
 

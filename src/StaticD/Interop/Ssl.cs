@@ -39,7 +39,7 @@ internal interface ITicketKeySource
 /// OpenSSL's own rule that the thread's error queue must be empty before each I/O call: every failure path clears
 /// it, so success paths pay nothing.
 /// </summary>
-internal static unsafe class Ssl
+internal static unsafe partial class Ssl
 {
     /// <summary>Set once by the TLS layer before any context exists.</summary>
     public static ServerNameSelector? SelectContext;

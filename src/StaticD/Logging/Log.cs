@@ -120,4 +120,32 @@ internal static partial class Log
 
     [LoggerMessage(92, LogLevel.Error, "HTTP/2 is on (\"Http2\"), but libnghttp2.so.14 cannot be loaded; install libnghttp2-14 or set \"Http2\": false")]
     public static partial void Http2LibraryMissing(ILogger logger);
+    // ───────────── ACME (80–89): one entry per issuance, renewal and failure; ACME_HOST is the first host ─────────────
+
+    [LoggerMessage(80, LogLevel.Information, "acme: {ACME_HOST:l}: certificate issued for {Names:l}, valid until {NotAfter:l} (order {ACME_ORDER:l}, {Seconds:0.0} s)")]
+    public static partial void AcmeIssued(ILogger logger, string ACME_HOST, string names, string notAfter, string ACME_ORDER, double seconds);
+
+    [LoggerMessage(81, LogLevel.Information, "acme: {ACME_HOST:l}: certificate renewed for {Names:l}, valid until {NotAfter:l} (order {ACME_ORDER:l}, {Seconds:0.0} s)")]
+    public static partial void AcmeRenewed(ILogger logger, string ACME_HOST, string names, string notAfter, string ACME_ORDER, double seconds);
+
+    [LoggerMessage(82, LogLevel.Error, "acme: {ACME_HOST:l}: no certificate for {Names:l}: {ACME_ERROR:l} (order {ACME_ORDER:l}); next attempt at {Next:l}")]
+    public static partial void AcmeFailed(ILogger logger, string ACME_HOST, string names, string ACME_ERROR, string ACME_ORDER, string next);
+
+    [LoggerMessage(83, LogLevel.Warning, "acme: {ACME_HOST:l} has no certificate yet; {What:l} until one is issued")]
+    public static partial void AcmeWaiting(ILogger logger, string ACME_HOST, string what);
+
+    [LoggerMessage(84, LogLevel.Information, "acme: another process holds the lock on {Path:l}; this one serves the certificates it finds there and orders none")]
+    public static partial void AcmeLockHeld(ILogger logger, string path);
+
+    [LoggerMessage(85, LogLevel.Information, "acme: {ACME_HOST:l}: resuming order {ACME_ORDER:l} for {Names:l}")]
+    public static partial void AcmeResumed(ILogger logger, string ACME_HOST, string names, string ACME_ORDER);
+
+    [LoggerMessage(86, LogLevel.Error, "acme: the state directory {Path:l} cannot be used ({Reason:l}); no certificate is ordered")]
+    public static partial void AcmeStateUnusable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(88, LogLevel.Error, "acme: the ACME worker failed; it starts over in a minute")]
+    public static partial void AcmeWorkerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(87, LogLevel.Information, "acme: {ACME_HOST:l}: renewal due at {At:l}")]
+    public static partial void AcmeRenewalDue(ILogger logger, string ACME_HOST, string at);
 }

@@ -1,6 +1,7 @@
 using StaticD.Files;
 using StaticD.Http;
 using StaticD.Site;
+using StaticD.Tls;
 
 namespace StaticD.Net;
 
@@ -41,6 +42,22 @@ internal sealed partial class Connection
     private static ReadOnlySpan<byte> AcmeChallengePrefix => "/.well-known/acme-challenge/"u8;
 
     private bool IsAcmeChallenge() => Field(_head.Path).StartsWith(AcmeChallengePrefix);
+
+    /// <summary>http-01 (RFC 8555 §8.3): the key authorization of a pending challenge whose token the path names
+    /// (GET or HEAD, any host), or null: unknown tokens are served as any other path.</summary>
+    private byte[]? AcmeAnswer() =>
+        _head.Method is HttpMethod.Get or HttpMethod.Head ? AcmeCertificates.KeyAuthorization(Field(_head.Path)[AcmeChallengePrefix.Length..]) : null;
+
+    /// <summary>200, text/plain, the key authorization as the body (what the ACME server compares).</summary>
+    private void RespondAcmeChallenge(byte[] keyAuthorization)
+    {
+        ResponseWriter w = BeginHead(200);
+        ResponseHead.PlainText(ref w, keyAuthorization.Length);
+        EndHead(ref w);
+        int head = w.Length;
+        if (!_isHead) w.Write(keyAuthorization);
+        SendHead(w.Length, head);
+    }
 
     /// <summary>The policy whose headers and error pages the current answer uses.</summary>
     private SitePolicy Policy => _site?.Policy ?? _context.Fallback;

@@ -278,6 +278,12 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             RespondPlainHttpOnTlsPort();
             return;
         }
+        if (!_transport.IsTls && IsAcmeChallenge() && AcmeAnswer() is { } keyAuthorization)
+        {
+            _site = null;
+            RespondAcmeChallenge(keyAuthorization);
+            return;
+        }
         Span<byte> host = stackalloc byte[HostBufferLength];
         host = host[..NormalizedHost(host)];
         _site = _context.FindSite(host);

@@ -126,6 +126,14 @@ internal sealed class TlsTransport : ITransport
         switch (status)
         {
             case TlsStatus.Ok:
+                if (Ssl.IsChallengeSession(_ssl))
+                {
+                    // tls-alpn-01 (RFC 8737 §3): the handshake was the answer; no HTTP follows.
+                    Count(TlsHandshakeResult.Ok);
+                    Ssl.Shutdown(_ssl);
+                    _phase = Phase.Failed;
+                    return 0;
+                }
                 _phase = Phase.Open;
                 NegotiatedHttp2 = Ssl.SelectedHttp2(_ssl);
                 _kernelSends = _kernelTlsAllowed && Ssl.KernelSends(_ssl);

@@ -35,6 +35,8 @@ internal sealed class SitePolicy
     /// null for a site served with the default certificate.</summary>
     public string? TlsCertificate { get; init; }
     public string? TlsKey { get; init; }
+    /// <summary>"Tls": "acme": the certificate comes from the ACME worker, for all of <see cref="Hosts"/>.</summary>
+    public bool TlsAcme { get; init; }
     /// <summary>The file this site's access lines are appended to (absolute, normalised), or null for the journal.</summary>
     public string? AccessLogPath { get; init; }
     /// <summary>How lines in <see cref="AccessLogPath"/> are written.</summary>

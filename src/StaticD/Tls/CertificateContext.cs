@@ -7,7 +7,7 @@ namespace StaticD.Tls;
 /// <summary>A certificate, its key and the OpenSSL context (SSL_CTX) that serves them. Built once per
 /// configuration load, shared read-only by every loop (OpenSSL contexts are thread-safe for SSL_new), freed when the
 /// configuration is replaced — sessions still open keep their own reference to it.</summary>
-internal sealed class CertificateContext : IDisposable
+internal sealed partial class CertificateContext : IDisposable
 {
     /// <summary>TLS 1.2 suites: forward secrecy and AEAD only (TLS 1.3 has only such suites by definition).</summary>
     private const string Tls12Ciphers =
@@ -31,19 +31,19 @@ internal sealed class CertificateContext : IDisposable
     /// <summary>The DNS names the certificate covers (subjectAltName, else the subject's CN), lowercase.</summary>
     public IReadOnlyList<string> Names { get; }
 
-    private CertificateContext(nint handle, string certificatePath, string keyPath, X509Certificate2 leaf)
+    private CertificateContext(nint handle, string certificatePath, string keyPath, X509Certificate2? leaf)
     {
         Handle = handle;
         CertificatePath = certificatePath;
         KeyPath = keyPath;
-        NotAfter = leaf.NotAfter.ToUniversalTime();
-        NotBefore = leaf.NotBefore.ToUniversalTime();
-        Names = DnsNames(leaf);
+        NotAfter = leaf?.NotAfter.ToUniversalTime() ?? DateTimeOffset.MinValue;
+        NotBefore = leaf?.NotBefore.ToUniversalTime() ?? DateTimeOffset.MinValue;
+        Names = leaf is null ? [] : DnsNames(leaf);
     }
 
     /// <summary>Reads both PEM files and builds the context; throws <see cref="TlsLoadException"/> with one line
     /// saying what is wrong (unreadable file, not a certificate, key not matching the certificate).</summary>
-    public static CertificateContext Load(string certificatePath, string keyPath, bool kernelTls, bool http2 = false)
+    public static CertificateContext Load(string certificatePath, string keyPath, bool kernelTls, bool http2)
     {
         X509Certificate2 leaf = ReadCertificate(certificatePath);
         ReadableOrThrow(keyPath, "key");
@@ -102,6 +102,7 @@ internal sealed class CertificateContext : IDisposable
         Ssl.EnableServerNameCallback(ctx);
         Ssl.EnableTicketKeyCallback(ctx);
         Ssl.EnableAlpn(ctx, http2);
+        Ssl.EnableChallengeSwitch(ctx);
     }
 
     private static X509Certificate2 ReadCertificate(string path)

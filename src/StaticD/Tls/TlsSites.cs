@@ -21,14 +21,19 @@ internal sealed class TlsSites : IDisposable
     private readonly CertificateContext?[] _perSite;
     private readonly HostTable _hosts;
     private readonly CertificateContext[] _owned;
+    /// <summary>Index = site index; the slot of a site with "Tls": "acme", else null.</summary>
+    private readonly AcmeSlot?[] _acme;
 
     /// <param name="defaultContext">Used without SNI or for unknown names.</param>
     /// <param name="perSite">Index = site index in the configuration; null where a site has no certificate of its
     /// own (it is then served with the default).</param>
     /// <param name="owned">Every distinct context (sites may share one), freed once at dispose.</param>
+    /// <param name="acme">Index = site index: the certificate slot of each ACME site (read at every handshake, so a
+    /// renewed certificate serves at once), null for the others.</param>
     public TlsSites(CertificateContext defaultContext, CertificateContext?[] perSite, HostTable hosts, bool kernelTls,
-        CertificateContext[] owned)
+        CertificateContext[] owned, AcmeSlot?[]? acme = null)
     {
+        _acme = acme ?? [];
         Default = defaultContext;
         _perSite = perSite;
         _hosts = hosts;
@@ -50,7 +55,14 @@ internal sealed class TlsSites : IDisposable
     public IReadOnlyList<CertificateContext> Contexts => _owned;
 
     /// <summary>The context of the site the SNI name selects (its own, or the default).</summary>
-    public CertificateContext ForSite(int index) => index >= 0 && index < _perSite.Length && _perSite[index] is { } c ? c : Default;
+    public CertificateContext ForSite(int index)
+    {
+        if (index >= 0 && index < _acme.Length && _acme[index] is { } slot) return slot.Current ?? AcmeCertificates.Waiting;
+        return index >= 0 && index < _perSite.Length && _perSite[index] is { } c ? c : Default;
+    }
+
+    /// <summary>The ACME slot of site <paramref name="index"/>, or null when its certificate is not from ACME.</summary>
+    public AcmeSlot? AcmeSlotOf(int index) => index >= 0 && index < _acme.Length ? _acme[index] : null;
 
     private static nint Select(nint initial, ReadOnlySpan<byte> serverName)
     {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -60,13 +61,15 @@ public sealed class TestPki
     public string CaPath { get; }
 
     /// <summary>A server certificate for <paramref name="dnsNames"/> signed by the CA, valid from yesterday for a
-    /// year unless told otherwise; a new key and a new serial every call.</summary>
-    public CertificateFiles Issue(string[] dnsNames, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
+    /// year unless told otherwise; a new key and a new serial every call. <paramref name="ipAddresses"/> go into the
+    /// subject alternative names too (a server reached by address, like the ACME test server).</summary>
+    public CertificateFiles Issue(string[] dnsNames, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, IPAddress[]? ipAddresses = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=" + dnsNames[0], key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         foreach (string name in dnsNames) san.AddDnsName(name);
+        foreach (IPAddress address in ipAddresses ?? []) san.AddIpAddress(address);
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));

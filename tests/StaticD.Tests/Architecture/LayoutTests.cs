@@ -21,7 +21,8 @@ public sealed partial class LayoutTests
         ["Systemd"] = ["Interop"],
         ["Tls"] = ["Site", "Http", "Interop"],
         ["Net"] = ["Http", "Files", "Site", "Tls", "Logging", "Interop"],
-        ["Hosting"] = ["Net", "Systemd", "Logging", "Site", "Files", "Tls", "Http", "Interop"],
+        ["Acme"] = ["Tls", "Logging", "Interop"],
+        ["Hosting"] = ["Acme", "Net", "Systemd", "Logging", "Site", "Files", "Tls", "Http", "Interop"],
     };
 
     private const int MaxLines = 450;
@@ -64,7 +65,7 @@ public sealed partial class LayoutTests
 
     // "using StaticD.Net;", "StaticD.Net.Listener", or a namespace-qualified "Net.Listener" / "Interop.Syscall"
     // (not "x.Site.Root": a member access is preceded by a dot).
-    [GeneratedRegex(@"(?:\bStaticD\.|(?<![\w.]))(Files|Hosting|Http|Interop|Logging|Net|Site|Systemd)\.[A-Z]|\busing\s+StaticD\.(Files|Hosting|Http|Interop|Logging|Net|Site|Systemd)\s*;")]
+    [GeneratedRegex(@"(?:\bStaticD\.|(?<![\w.]))(Acme|Files|Hosting|Http|Interop|Logging|Net|Site|Systemd)\.[A-Z]|\busing\s+StaticD\.(Acme|Files|Hosting|Http|Interop|Logging|Net|Site|Systemd)\s*;")]
     private static partial Regex FolderReference();
 
     [Fact]
