@@ -71,7 +71,7 @@ internal static class HelpText
         ("Acme:CaCertificate", "system", "PEM root trusted for the ACME server's HTTPS"),
         ("Acme:StandIn", "none", "before the first certificate: none or self-signed"),
         ("Acme:ChallengeTypes", "both", "[\"http-01\", \"tls-alpn-01\"] in order of preference"),
-        ("Acme:StateDirectory", "$STATE_DIRECTORY/acme", "account, keys, certificates, orders (0700)"),
+        ("Acme:StateDirectory", "STATE/acme", "account, keys, certificates, orders; STATE=$STATE_DIRECTORY"),
         ("Acme:FailedOrderInterval", "01:00:00", "at most one failing order per host this often"),
         ("RedirectHttp", "false", "plain HTTP gets 308 to https:// (ACME challenges excepted)"),
         ("Hsts", "none", "Strict-Transport-Security on HTTPS, e.g. max-age=63072000"),
