@@ -28,8 +28,7 @@
 # top-level certificate, the handshake would get it instead, and the request would get 421, since the SNI name
 # does not choose the site the Host header does. acme-bench.test does not resolve on this machine (and /etc/hosts
 # is not ours to change), so the script overrides wrk.resolve to connect to 127.0.0.1 while the URL stays
-# https://acme-bench.test:PORT/: SNI and Host are then
-# the acme site's name, as a real client's would be.
+# https://acme-bench.test:PORT/: SNI and Host are then the acme site's name, as a real client's would be.
 #
 # It stops every process it started and removes its working directory on exit (also on error or ^C).
 set -euo pipefail
@@ -142,6 +141,7 @@ EOF
 # staticd's log, each line prefixed with the wall-clock time it was read (staticd's own console lines carry none).
 STATICD_PID=
 start_staticd() {
+    : >"$1"
     "$STATICD_BIN" --config "$WORK/staticd.json" \
         > >(while IFS= read -r line; do printf '%(%H:%M:%S)T.%s %s\n' "${EPOCHREALTIME%.*}" "${EPOCHREALTIME#*.}" "$line"; done >>"$1") 2>&1 &
     STATICD_PID=$!
@@ -203,6 +203,19 @@ echo
 WATCHER=$!
 PIDS+=("$WATCHER")
 
+# Latency probe: a new curl connection (SNI and Host = $HOST) every 0.2 s, its total time logged with the wall
+# clock, so wrk's worst latencies can be set against the renewal times (or shown to have nothing to do with them:
+# the machine is shared, and a stall of the whole machine shows here too).
+(
+    while :; do
+        printf '%(%H:%M:%S)T %s\n' -1 "$(curl -sk --resolve "$HOST:$HTTPS_PORT:127.0.0.1" -o /dev/null \
+            -w '%{http_code} %{time_total}' "https://$HOST:$HTTPS_PORT/index.html" || echo "failed")"
+        sleep 0.2
+    done
+) >"$WORK/probe.log" 2>&1 &
+PROBE=$!
+PIDS+=("$PROBE")
+
 cat >"$WORK/resolve.lua" <<'EOF'
 -- Connect to 127.0.0.1 whatever the URL's host, so SNI and Host stay the site's name (see bench/acme-renewal.sh).
 wrk.resolve = function(host, service)
@@ -220,8 +233,8 @@ WRK2=$!
 PIDS+=("$WRK2")
 wait "$WRK1" "$WRK2"
 END=$(date +%H:%M:%S)
-kill "$WATCHER" 2>/dev/null || true
-wait "$WATCHER" 2>/dev/null || true
+kill "$WATCHER" "$PROBE" 2>/dev/null || true
+wait "$WATCHER" "$PROBE" 2>/dev/null || true
 
 # wrk's summary: requests, non-2xx ("Non-2xx or 3xx responses", absent when 0), socket errors (absent when none).
 summary() {
@@ -247,6 +260,10 @@ RENEWALS=$(awk -v s="$START" -v e="$END" '/certificate renewed/ { t = substr($1,
 CHANGES=$(grep -cv ' serial -$' "$WORK/serials.log" || true)
 echo
 echo "renewals during wrk: $RENEWALS (distinct serials seen: $CHANGES)"
+echo
+echo "curl probe (new connection every 0.2 s): $(wc -l <"$WORK/probe.log") requests, $(grep -cv ' 200 ' "$WORK/probe.log" || true) not 200;" \
+    "slowest 5 (time, status, seconds):"
+sort -k3 -rn "$WORK/probe.log" | head -5 | sed 's/^/    /'
 if grep -qiE "fail|error|warn" "$LOG"; then
     echo
     echo "staticd warnings/errors:"
