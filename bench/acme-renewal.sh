@@ -26,10 +26,10 @@
 # has no certificate of its own (TlsConfig: "SNI picks each site's"), so every such handshake fails with an alert:
 # wrk counts them as "connect" socket errors and gets 0 requests (the script shows this in a 2 s run). Were there a
 # top-level certificate, the handshake would get it instead, and the request would get 421, since the SNI name
-# does not choose the site the Host header does (checked by hand with a file-certificate site: all 421). acme-bench.test
-# does not resolve on this machine (and /etc/hosts is not ours to change), so the script overrides wrk.resolve to
-# connect to 127.0.0.1 while the URL stays https://acme-bench.test:PORT/: SNI and Host are then the acme site's
-# name, as a real client's would be.
+# does not choose the site the Host header does (checked by hand with a file-certificate site: all 421).
+# acme-bench.test does not resolve on this machine (and /etc/hosts is not ours to change), so the script overrides
+# wrk.resolve to connect to 127.0.0.1 while the URL stays https://acme-bench.test:PORT/: SNI and Host are then the
+# acme site's name, as a real client's would be.
 #
 # It stops every process it started and removes its working directory on exit (also on error or ^C).
 set -euo pipefail
