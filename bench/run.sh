@@ -21,7 +21,8 @@
 #                         default all). "https" alone: the HTTPS table and its
 #                         idle TLS connections; "h2" alone: the HTTP/2 table
 #                         (h2load vs nginx and h2o, bench/h2.sh). Not with a
-#                         baseline
+#                         baseline. "acme" (alone, never part of "all"): ACME issuance
+#                         and renewal swaps under wrk, bench/acme-renewal.sh
 #         BENCH_H2_ROUNDS rounds of the HTTP/2 table, its median reported
 #                         (default 3)
 #         BENCH_TLS_ROUNDS rounds of the HTTPS table, its median reported
@@ -88,6 +89,8 @@ if ! [[ $SITES =~ ^(0|[1-9][0-9]{0,4})$ ]] || [ "$SITES" -gt 10000 ]; then
     exit 2
 fi
 BENCH_TABLES=${BENCH_TABLES:-}
+# The ACME bench needs pebble, not the peer servers: handed over before anything is installed or built here.
+if [ "$BENCH_TABLES" = acme ]; then exec "$BENCH_DIR/acme-renewal.sh"; fi
 # want TABLE: whether BENCH_TABLES (empty: all) asks for it.
 want() { [ -z "$BENCH_TABLES" ] || [[ ",${BENCH_TABLES// /,}," == *",$1,"* ]]; }
 for t in ${BENCH_TABLES//,/ }; do
