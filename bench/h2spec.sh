@@ -19,6 +19,8 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$BENCH_DIR")
+# shellcheck source=bench/standalone-https.sh
+. "$BENCH_DIR/standalone-https.sh"
 STATICD_BIN=${STATICD_BIN:-$REPO_DIR/out/staticd}
 WORK=${H2SPEC_WORK:-$BENCH_DIR/.work/h2spec}
 CACHE=/var/cache/staticd-h2spec
@@ -70,38 +72,9 @@ fi
 rm -rf "$WORK"
 mkdir -p "$WORK"
 cd "$WORK"
-{
-    openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
-        openssl req -x509 -new -key ca.key -sha256 -days 3650 -subj "/CN=staticd h2spec CA" -out ca.pem \
-            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
-        openssl ecparam -name prime256v1 -genkey -noout -out server.key &&
-        openssl req -new -key server.key -subj "/CN=localhost" -out server.csr &&
-        printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' 'basicConstraints=critical,CA:FALSE' \
-            'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >leaf.ext &&
-        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 \
-            -extfile leaf.ext -out server.pem
-} >cert.log 2>&1 || { echo "could not make the test certificate: $(tail -n 2 cert.log)" >&2; exit 2; }
-
-free_port() {
-    local p
-    for _ in $(seq 500); do
-        p=$((20000 + RANDOM % 12000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
-PORT=$(free_port)
-PLAIN=$(free_port)
-printf '{"StaticD": {"Port": %s, "HttpsPort": %s, "Root": "%s", "Listen": ["127.0.0.1"], "Loops": 1, "Tls": {"Certificate": "%s", "Key": "%s"}}}\n' \
-    "$PLAIN" "$PORT" "$REPO_DIR/sample-site" "$WORK/server.pem" "$WORK/server.key" >staticd.json
-"$STATICD_BIN" --config staticd.json >staticd.log 2>&1 &
-PID=$!
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    kill -0 "$PID" 2>/dev/null || { echo "staticd exited: $(tail -n 3 staticd.log)" >&2; exit 2; }
-    sleep 0.05
-done
+make_test_certificate "$WORK" "staticd h2spec CA" ||
+    { echo "could not make the test certificate: $(tail -n 2 "$WORK/cert.log")" >&2; exit 2; }
+start_standalone_staticd "$STATICD_BIN" "$WORK"
 
 log "h2spec -t -k -p $PORT ${SECTIONS[*]} (staticd $("$STATICD_BIN" --version 2>/dev/null | head -n 1))"
 set +e

@@ -1473,6 +1473,8 @@ compare_main() {
     report_notes
 }
 
+# shellcheck source=bench/standalone-https.sh
+. "$BENCH_DIR/standalone-https.sh"
 # shellcheck source=bench/tls.sh
 . "$BENCH_DIR/tls.sh"
 # shellcheck source=bench/h2.sh

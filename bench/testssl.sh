@@ -18,6 +18,8 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$BENCH_DIR")
+# shellcheck source=bench/standalone-https.sh
+. "$BENCH_DIR/standalone-https.sh"
 STATICD_BIN=${STATICD_BIN:-$REPO_DIR/out/staticd}
 WORK=${TESTSSL_WORK:-$BENCH_DIR/.work/testssl}
 read -r -a EXTRA <<<"${TESTSSL_ARGS:-}"
@@ -42,41 +44,10 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 cd "$WORK"
 
-# The test CA and leaf, as bench/tls.sh makes them.
-{
-    openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
-        openssl req -x509 -new -key ca.key -sha256 -days 3650 -subj "/CN=staticd testssl CA" -out ca.pem \
-            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
-        openssl ecparam -name prime256v1 -genkey -noout -out server.key &&
-        openssl req -new -key server.key -subj "/CN=localhost" -out server.csr &&
-        printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' 'basicConstraints=critical,CA:FALSE' \
-            'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' \
-            'crlDistributionPoints=URI:http://127.0.0.1/staticd-testssl-ca.crl' >leaf.ext &&
-        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 \
-            -extfile leaf.ext -out server.pem
-} >cert.log 2>&1 || { echo "could not make the test certificate: $(tail -n 2 cert.log)" >&2; exit 2; }
-
-# Two free ports below the ephemeral range: plain (unused) and HTTPS.
-free_port() {
-    local p
-    for _ in $(seq 500); do
-        p=$((20000 + RANDOM % 12000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
-PORT=$(free_port)
-PLAIN=$(free_port)
-printf '{"StaticD": {"Port": %s, "HttpsPort": %s, "Root": "%s", "Listen": ["127.0.0.1"], "Loops": 1, "Hsts": "max-age=63072000", "Tls": {"Certificate": "%s", "Key": "%s"}}}\n' \
-    "$PLAIN" "$PORT" "$REPO_DIR/sample-site" "$WORK/server.pem" "$WORK/server.key" >staticd.json
-"$STATICD_BIN" --config staticd.json >staticd.log 2>&1 &
-PID=$!
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    kill -0 "$PID" 2>/dev/null || { echo "staticd exited: $(tail -n 3 staticd.log)" >&2; exit 2; }
-    sleep 0.05
-done
+# The test CA and leaf, as bench/tls.sh makes them, with a CRL URI (see above).
+make_test_certificate "$WORK" "staticd testssl CA" 'crlDistributionPoints=URI:http://127.0.0.1/staticd-testssl-ca.crl' ||
+    { echo "could not make the test certificate: $(tail -n 2 "$WORK/cert.log")" >&2; exit 2; }
+start_standalone_staticd "$STATICD_BIN" "$WORK" '"Hsts": "max-age=63072000", '
 
 log "$("$TESTSSL" --version 2>/dev/null | grep -m1 -o 'testssl.sh *[0-9][^ ]*' || echo testssl.sh) against staticd on https://127.0.0.1:$PORT/ (a few minutes)"
 # testssl.sh's exit code counts findings; the JSON is what decides here.

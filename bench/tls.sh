@@ -25,18 +25,7 @@ TLS_LONG=3 # the 1,000-connection case runs 3 x BENCH_SECONDS
 make_tls_cert() {
     rm -rf "$TLS_DIR"
     mkdir -p "$TLS_DIR"
-    (
-        cd "$TLS_DIR" || exit 1
-        openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
-            openssl req -x509 -new -key ca.key -sha256 -days 3650 -subj "/CN=staticd bench CA" -out ca.pem \
-                -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
-            openssl ecparam -name prime256v1 -genkey -noout -out server.key &&
-            openssl req -new -key server.key -subj "/CN=localhost" -out server.csr &&
-            printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' 'basicConstraints=critical,CA:FALSE' \
-                'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >leaf.ext &&
-            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 \
-                -extfile leaf.ext -out server.pem
-    ) >"$RUN/tls-cert.log" 2>&1
+    make_test_certificate "$TLS_DIR" "staticd bench CA" || { cp "$TLS_DIR/cert.log" "$RUN/tls-cert.log"; return 1; }
 }
 
 # The kernel's tls module (kTLS): a socket takes the "tls" upper-layer protocol only if it is there.
