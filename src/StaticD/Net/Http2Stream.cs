@@ -62,6 +62,10 @@ internal sealed class Http2Stream : ITransport
     /// <summary>The pair can answer another stream: its connection is idle, waiting for a head.</summary>
     public bool Reusable => !ConnectionClosed && (!Started || ResponseEnded);
 
+    /// <summary>The last head translated into <see cref="FieldBuffer"/> (nothing else writes there), so the same head
+    /// again is submitted without translating it.</summary>
+    public HeadTranslation LastHead;
+
     public void Begin(int streamId, int headLimit, long nowMs)
     {
         StreamId = streamId;
@@ -164,8 +168,8 @@ internal sealed class Http2Stream : ITransport
         int taken = 0;
         if (!_responseStarted)
         {
-            int end = data.IndexOf("\r\n\r\n"u8);
-            int submitted = end < 0 ? -1 : _session.SubmitHead(this, data[..(end + 4)]);
+            int headLength = LastHead.Matches(data) ? LastHead.HeadLength : data.IndexOf("\r\n\r\n"u8) + 4;
+            int submitted = headLength < 4 ? -1 : _session.SubmitHead(this, data[..headLength]);
             if (submitted < 0)
             {
                 errno = Errno.EPIPE;
@@ -173,7 +177,7 @@ internal sealed class Http2Stream : ITransport
             }
             _responseStarted = true;
             _hasBody = submitted > 0;
-            taken = end + 4;
+            taken = headLength;
             // Without a body (HEAD, 304, 204, empty) whatever follows is not part of the message.
             if (!_hasBody) return data.Length;
         }
