@@ -330,16 +330,7 @@ internal sealed partial class Http2Session : IDisposable
                 if (n < 0) _failed = true;
                 return;
             }
-            if (_out is null || _out.Length - _outEnd < data.Length)
-            {
-                byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(OutTarget + 32 * 1024, _outEnd + data.Length));
-                if (_out is not null)
-                {
-                    _out.AsSpan(0, _outEnd).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(_out);
-                }
-                _out = bigger;
-            }
+            Reserve(data.Length);
             data.CopyTo(_out.AsSpan(_outEnd));
             _outEnd += data.Length;
         }

@@ -109,19 +109,22 @@ internal sealed class Http2Stream : ITransport
         _bodyStart = _bodyEnd = 0;
     }
 
-    /// <summary>For nghttp2's DATA frames: body bytes copied into <paramref name="destination"/>;
-    /// <paramref name="eof"/> once the response is complete and all of it is taken.</summary>
-    public int ReadBody(Span<byte> destination, out bool eof)
+    /// <summary>For nghttp2's next DATA frame: how many body bytes (at most <paramref name="max"/>) it takes;
+    /// <paramref name="eof"/> when they are the last of the response.</summary>
+    public int BodyReady(int max, out bool eof)
     {
-        int n = Math.Min(destination.Length, _bodyEnd - _bodyStart);
-        if (n > 0)
-        {
-            _body.AsSpan(_bodyStart, n).CopyTo(destination);
-            _bodyStart += n;
-            if (_bodyStart == _bodyEnd) _bodyStart = _bodyEnd = 0;
-        }
-        eof = ResponseEnded && _bodyEnd == _bodyStart;
+        int n = Math.Min(max, _bodyEnd - _bodyStart);
+        eof = ResponseEnded && n == _bodyEnd - _bodyStart;
         return n;
+    }
+
+    /// <summary>The DATA frame is written: its body bytes (those <see cref="BodyReady"/> promised) are copied into
+    /// <paramref name="destination"/> and leave the buffer.</summary>
+    public void TakeBody(Span<byte> destination)
+    {
+        _body.AsSpan(_bodyStart, destination.Length).CopyTo(destination);
+        _bodyStart += destination.Length;
+        if (_bodyStart == _bodyEnd) _bodyStart = _bodyEnd = 0;
     }
 
     // ───────────────────────────── ITransport, as the connection uses it ─────────────────────────────
