@@ -23,6 +23,7 @@ internal sealed class Http2Stream : ITransport
 
     private readonly Http2Session _session;
     private readonly ITransport _parent;
+    private readonly EventLoop _loop;
     /// <summary>The request, built by the session's HPACK callbacks.</summary>
     public Http2RequestHead Request;
     private byte[]? _head;
@@ -35,6 +36,7 @@ internal sealed class Http2Stream : ITransport
     {
         _session = session;
         _parent = parent;
+        _loop = loop;
         Connection = new Connection(loop, this, peer) { LocalPort = localPort };
     }
 
@@ -77,8 +79,8 @@ internal sealed class Http2Stream : ITransport
         LastProgressMs = nowMs;
         if (_head is null || _head.Length < 2 * headLimit)
         {
-            if (_head is not null) ArrayPool<byte>.Shared.Return(_head);
-            _head = ArrayPool<byte>.Shared.Rent(2 * headLimit);
+            ReturnHead();
+            _head = RentHead(2 * headLimit);
         }
         Request.Begin(_head, headLimit);
     }
@@ -96,17 +98,34 @@ internal sealed class Http2Stream : ITransport
 
     public void ReleaseBuffers()
     {
-        if (_head is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_head);
-            _head = null;
-        }
+        ReturnHead();
         if (_body is not null)
         {
             ArrayPool<byte>.Shared.Return(_body);
             _body = null;
         }
         _bodyStart = _bodyEnd = 0;
+    }
+
+    /// <summary>At most this many head buffers wait in the loop's cache (the rest go back to ArrayPool).</summary>
+    private const int CachedHeadBuffers = 16;
+
+    private byte[] RentHead(int size)
+    {
+        while (_loop.Http2HeadBuffers.TryPop(out byte[]? cached))
+        {
+            if (cached.Length >= size) return cached;
+            ArrayPool<byte>.Shared.Return(cached); // kept before a reload raised the limit
+        }
+        return ArrayPool<byte>.Shared.Rent(size);
+    }
+
+    private void ReturnHead()
+    {
+        if (_head is null) return;
+        if (_loop.Http2HeadBuffers.Count < CachedHeadBuffers) _loop.Http2HeadBuffers.Push(_head);
+        else ArrayPool<byte>.Shared.Return(_head);
+        _head = null;
     }
 
     /// <summary>For nghttp2's next DATA frame: how many body bytes (at most <paramref name="max"/>) it takes;
@@ -146,8 +165,7 @@ internal sealed class Http2Stream : ITransport
             if (_headRead == Request.Length)
             {
                 // The connection has the head now: a stream waiting on a slow client holds no request buffer.
-                ArrayPool<byte>.Shared.Return(_head);
-                _head = null;
+                ReturnHead();
             }
             return n;
         }
