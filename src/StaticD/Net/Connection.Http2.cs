@@ -6,7 +6,8 @@ internal sealed partial class Connection
 {
     private Http2Session? _h2;
 
-    /// <summary>Whether the bytes received so far start HTTP/2; <paramref name="wait"/>: maybe, but too few have
+    /// <summary>Whether the bytes received so far start HTTP/2 (asked only before the first response: a connection
+    /// that spoke HTTP/1.1 cannot turn into HTTP/2 halfway); <paramref name="wait"/>: maybe, but too few have
     /// arrived to tell (a prefix of the cleartext preface).</summary>
     private bool SpeaksHttp2(out bool wait)
     {

@@ -178,7 +178,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     {
         while (true)
         {
-            if (_in.HasUnparsed && !_transport.FramesBody && SpeaksHttp2(out bool wait))
+            if (_in.HasUnparsed && !_answered && !_transport.FramesBody && SpeaksHttp2(out bool wait))
             {
                 if (!wait)
                 {
