@@ -208,3 +208,45 @@ internal static class Http2ResponseHead
         Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8) || Ascii.EqualsIgnoreCase(name, "Upgrade"u8) ||
         Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8));
 }
+
+/// <summary>
+/// A response head and where <see cref="Http2ResponseHead.Translate"/> put its fields (in a buffer its owner keeps
+/// unchanged), so the same head again is submitted without being parsed again: a page's parts asked for on many
+/// streams get the same head (Date included) within a second. Heads of up to 1 KiB with up to 32 fields are kept;
+/// the two arrays are allocated once, by the first head kept.
+/// </summary>
+internal struct HeadTranslation
+{
+    private const int MaxHeadBytes = 1024, MaxFields = 32;
+    private byte[]? _head;
+    private int[]? _fields;
+    private int _fieldEntries;
+
+    /// <summary>Length of the head kept, through its empty line; 0 when none is.</summary>
+    public int HeadLength { get; private set; }
+    public int Status { get; private set; }
+    public long ContentLength { get; private set; }
+    public readonly ReadOnlySpan<int> Fields => _fields.AsSpan(0, _fieldEntries);
+
+    /// <summary><paramref name="data"/> starts with the head kept. The kept head has one empty line, its end, so the
+    /// head in <paramref name="data"/> ends where it does.</summary>
+    public readonly bool Matches(ReadOnlySpan<byte> data) =>
+        HeadLength > 0 && data.Length >= HeadLength && data[..HeadLength].SequenceEqual(_head.AsSpan(0, HeadLength));
+
+    public void Remember(ReadOnlySpan<byte> head, int status, long contentLength, ReadOnlySpan<int> fields)
+    {
+        HeadLength = 0;
+        if (head.Length > MaxHeadBytes || fields.Length > MaxFields * Http2ResponseHead.Stride) return;
+        _head ??= new byte[MaxHeadBytes];
+        _fields ??= new int[MaxFields * Http2ResponseHead.Stride];
+        head.CopyTo(_head);
+        fields.CopyTo(_fields);
+        _fieldEntries = fields.Length;
+        Status = status;
+        ContentLength = contentLength;
+        HeadLength = head.Length;
+    }
+
+    /// <summary>The buffer the fields are in is about to change.</summary>
+    public void Forget() => HeadLength = 0;
+}

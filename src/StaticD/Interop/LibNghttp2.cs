@@ -18,9 +18,9 @@ internal static unsafe partial class LibNghttp2
     // nghttp2_nv_flag: the library keeps pointers to the caller's name and value instead of copies.
     public const byte NvFlagNoCopyName = 0x02, NvFlagNoCopyValue = 0x04;
     // nghttp2_data_flag
-    public const uint DataFlagEof = 0x01;
+    public const uint DataFlagEof = 0x01, DataFlagNoCopy = 0x04;
     // Library error codes a callback may return.
-    public const int ErrDeferred = -508, ErrTemporalCallbackFailure = -521, ErrCallbackFailure = -902;
+    public const int ErrWouldBlock = -504, ErrDeferred = -508, ErrTemporalCallbackFailure = -521, ErrCallbackFailure = -902;
     /// <summary>NGHTTP2_ERR_TOO_MANY_CONTINUATIONS (upstream 1.61; Debian's 1.52.0-1+deb12u2 backports it for
     /// CVE-2024-28182): more CONTINUATION frames after one HEADERS than the session allows.</summary>
     public const int ErrTooManyContinuations = -536;
@@ -84,6 +84,7 @@ internal static unsafe partial class LibNghttp2
     [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_set_on_frame_recv_callback(nint callbacks, void* callback);
     [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_set_on_stream_close_callback(nint callbacks, void* callback);
     [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(nint callbacks, void* callback);
+    [LibraryImport(Lib)] internal static partial void nghttp2_session_callbacks_set_send_data_callback(nint callbacks, void* callback);
 
     [LibraryImport(Lib)] internal static partial int nghttp2_option_new(nint* option);
     [LibraryImport(Lib)] internal static partial void nghttp2_option_del(nint option);

@@ -16,10 +16,15 @@ internal interface IHttp2Handler
     int OnFrameReceived(byte type, byte flags, int streamId, long length, uint errorCode);
     int OnStreamClosed(int streamId, uint errorCode);
     int OnInvalidFrame(byte type, int streamId, int libraryError);
-    /// <summary>Response body bytes for <paramref name="streamId"/>: how many were copied into
-    /// <paramref name="buffer"/>, or <see cref="LibNghttp2.ErrDeferred"/> when none are ready yet (the owner calls
-    /// <see cref="Nghttp2.ResumeData"/> when they are). <paramref name="eof"/> ends the stream.</summary>
-    int ReadData(int streamId, Span<byte> buffer, out bool eof);
+    /// <summary>How many response body bytes (at most <paramref name="maxLength"/>) the next DATA frame of
+    /// <paramref name="streamId"/> carries, or <see cref="LibNghttp2.ErrDeferred"/> when none are ready yet (the owner
+    /// calls <see cref="Nghttp2.ResumeData"/> when they are). <paramref name="eof"/> ends the stream. Nothing is
+    /// copied yet: <see cref="SendData"/> writes the frame.</summary>
+    int ReadData(int streamId, int maxLength, out bool eof);
+    /// <summary>Writes a DATA frame: <paramref name="frameHeader"/>, then the <paramref name="length"/> body bytes
+    /// <see cref="ReadData"/> promised, straight from where the owner keeps them. 0, or
+    /// <see cref="LibNghttp2.ErrWouldBlock"/> to be asked again later (the output is full).</summary>
+    int SendData(int streamId, ReadOnlySpan<byte> frameHeader, int length);
 }
 
 /// <summary>
@@ -190,6 +195,10 @@ internal sealed unsafe class Nghttp2 : IDisposable
             (delegate* unmanaged[Cdecl]<nint, int, uint, nint, int>)&OnStreamClose);
         LibNghttp2.nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(callbacks,
             (delegate* unmanaged[Cdecl]<nint, LibNghttp2.FrameHeader*, int, nint, int>)&OnInvalidFrameRecv);
+        // DATA frames are written by the owner from its own body buffer (NO_COPY in OnRead): without it each body byte
+        // is copied into nghttp2's frame buffer and then again out of it.
+        LibNghttp2.nghttp2_session_callbacks_set_send_data_callback(callbacks,
+            (delegate* unmanaged[Cdecl]<nint, LibNghttp2.FrameHeader*, byte*, nuint, nint, nint, int>)&OnSendData);
         return callbacks;
     }
 
@@ -289,9 +298,24 @@ internal sealed unsafe class Nghttp2 : IDisposable
     {
         try
         {
-            int n = Handler(userData).ReadData(streamId, new Span<byte>(buffer, (int)Math.Min(length, int.MaxValue)), out bool eof);
+            int n = Handler(userData).ReadData(streamId, (int)Math.Min(length, int.MaxValue), out bool eof);
+            if (n >= 0) *dataFlags |= LibNghttp2.DataFlagNoCopy;
             if (eof) *dataFlags |= LibNghttp2.DataFlagEof;
             return n;
+        }
+        catch (Exception)
+        {
+            return LibNghttp2.ErrCallbackFailure;
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnSendData(nint session, LibNghttp2.FrameHeader* frame, byte* frameHeader, nuint length, nint source, nint userData)
+    {
+        try
+        {
+            // The frame header is 9 bytes (RFC 9113 §4.1); no padding is ever asked for (no select_padding callback).
+            return Handler(userData).SendData(frame->StreamId, new ReadOnlySpan<byte>(frameHeader, 9), (int)length);
         }
         catch (Exception)
         {

@@ -36,6 +36,10 @@ internal sealed partial class EventLoop : IDisposable
     public AccessLog? AccessLog { get; }
     public FileCache Cache { get; } = new();
     public ReceiveBufferPool ReceiveBuffers { get; }
+    /// <summary>HTTP/2 request-head buffers between streams (<see cref="Http2Stream"/>): a stream holds one only until its
+    /// connection read the head, so a few serve a whole session's burst; kept here, with no lock, rather than taking
+    /// ArrayPool's shared (locked) path for every stream.</summary>
+    public Stack<byte[]> Http2HeadBuffers { get; } = new();
     /// <summary>Connections of this loop (for tests and the stop condition).</summary>
     public int ConnectionCount => _table.Count;
     /// <summary>How an accepted socket becomes a transport: a plain <see cref="SocketTransport"/>; tests put a

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using StaticD.Interop;
 using StaticD.Logging;
 
@@ -118,19 +120,45 @@ internal sealed partial class Http2Session : IHttp2Handler
         return 0;
     }
 
-    public int ReadData(int streamId, Span<byte> buffer, out bool eof)
+    public int ReadData(int streamId, int maxLength, out bool eof)
     {
         eof = false;
         if (!_streams.TryGetValue(streamId, out Http2Stream? s)) return LibNghttp2.ErrTemporalCallbackFailure;
-        int n = s.ReadBody(buffer, out eof);
+        int n = s.BodyReady(maxLength, out eof);
         if (n == 0 && !eof) return LibNghttp2.ErrDeferred;
         if (n > 0)
         {
             if (_windowCredit < MaxWindowCredit) _windowCredit += 2;
             s.LastProgressMs = _loop.NowMs;
-            if (s.Blocked) Wake(s);
         }
         return n;
+    }
+
+    public int SendData(int streamId, ReadOnlySpan<byte> frameHeader, int length)
+    {
+        if (!_streams.TryGetValue(streamId, out Http2Stream? s)) return LibNghttp2.ErrTemporalCallbackFailure;
+        // Fill stops gathering at OutTarget; nghttp2 writes several DATA frames in one call, so stop them here too.
+        if (_outEnd >= OutTarget) return LibNghttp2.ErrWouldBlock;
+        Reserve(frameHeader.Length + length);
+        frameHeader.CopyTo(_out.AsSpan(_outEnd));
+        s.TakeBody(_out.AsSpan(_outEnd + frameHeader.Length, length));
+        _outEnd += frameHeader.Length + length;
+        if (s.Blocked) Wake(s);
+        return 0;
+    }
+
+    /// <summary>Room for <paramref name="bytes"/> more in the output buffer.</summary>
+    [MemberNotNull(nameof(_out))]
+    private void Reserve(int bytes)
+    {
+        if (_out is not null && _out.Length - _outEnd >= bytes) return;
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(OutTarget + 32 * 1024, _outEnd + bytes));
+        if (_out is not null)
+        {
+            _out.AsSpan(0, _outEnd).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_out);
+        }
+        _out = bigger;
     }
 
     private void WakeBlocked(int streamId)

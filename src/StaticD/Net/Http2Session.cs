@@ -330,16 +330,7 @@ internal sealed partial class Http2Session : IDisposable
                 if (n < 0) _failed = true;
                 return;
             }
-            if (_out is null || _out.Length - _outEnd < data.Length)
-            {
-                byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(OutTarget + 32 * 1024, _outEnd + data.Length));
-                if (_out is not null)
-                {
-                    _out.AsSpan(0, _outEnd).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(_out);
-                }
-                _out = bigger;
-            }
+            Reserve(data.Length);
             data.CopyTo(_out.AsSpan(_outEnd));
             _outEnd += data.Length;
         }
@@ -352,24 +343,35 @@ internal sealed partial class Http2Session : IDisposable
     public int SubmitHead(Http2Stream stream, ReadOnlySpan<byte> head)
     {
         if (_closed || !stream.StreamOpen) return -1;
+        // The same head as this stream's last one (the same file again within the second, as a client fetching a
+        // page's parts on many streams asks): its translation is still in the pinned buffer, untouched since.
+        ref HeadTranslation last = ref stream.LastHead;
+        if (last.Matches(head)) return Submit(stream, stream.FieldBuffer, last.Status, last.ContentLength, last.Fields, true);
         // The head's fields are shorter than the head: a head that fits the stream's pinned buffer is translated
         // into it and not copied again; a larger one (many configured fields) goes through a pooled copy.
         bool pinned = head.Length <= stream.FieldBuffer.Length;
         byte[] names = pinned ? stream.FieldBuffer : ArrayPool<byte>.Shared.Rent(head.Length);
+        if (pinned) last.Forget(); // its translation is about to be overwritten
         try
         {
             int status = Http2ResponseHead.Translate(head, names, _fields, out int count, out long contentLength);
             if (status < 0) return -1;
-            bool hasBody = !stream.Request.IsHead && status >= 200 && status != 204 && status != 304 && contentLength != 0;
-            int rv = _ng.SubmitResponse(stream.StreamId, names, _fields.AsSpan(0, count * Http2ResponseHead.Stride), hasBody, pinned);
-            if (rv != 0) return -1;
-            Schedule();
-            return hasBody ? 1 : 0;
+            ReadOnlySpan<int> fields = _fields.AsSpan(0, count * Http2ResponseHead.Stride);
+            if (pinned) last.Remember(head, status, contentLength, fields);
+            return Submit(stream, names, status, contentLength, fields, pinned);
         }
         finally
         {
             if (!pinned) ArrayPool<byte>.Shared.Return(names);
         }
+    }
+
+    private int Submit(Http2Stream stream, byte[] names, int status, long contentLength, ReadOnlySpan<int> fields, bool pinned)
+    {
+        bool hasBody = !stream.Request.IsHead && status >= 200 && status != 204 && status != 304 && contentLength != 0;
+        if (_ng.SubmitResponse(stream.StreamId, names, fields, hasBody, pinned) != 0) return -1;
+        Schedule();
+        return hasBody ? 1 : 0;
     }
 
     /// <summary>How many more body bytes <paramref name="stream"/> may buffer: no more than the client's flow-control

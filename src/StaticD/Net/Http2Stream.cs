@@ -23,6 +23,7 @@ internal sealed class Http2Stream : ITransport
 
     private readonly Http2Session _session;
     private readonly ITransport _parent;
+    private readonly EventLoop _loop;
     /// <summary>The request, built by the session's HPACK callbacks.</summary>
     public Http2RequestHead Request;
     private byte[]? _head;
@@ -35,6 +36,7 @@ internal sealed class Http2Stream : ITransport
     {
         _session = session;
         _parent = parent;
+        _loop = loop;
         Connection = new Connection(loop, this, peer) { LocalPort = localPort };
     }
 
@@ -62,6 +64,10 @@ internal sealed class Http2Stream : ITransport
     /// <summary>The pair can answer another stream: its connection is idle, waiting for a head.</summary>
     public bool Reusable => !ConnectionClosed && (!Started || ResponseEnded);
 
+    /// <summary>The last head translated into <see cref="FieldBuffer"/> (nothing else writes there), so the same head
+    /// again is submitted without translating it.</summary>
+    public HeadTranslation LastHead;
+
     public void Begin(int streamId, int headLimit, long nowMs)
     {
         StreamId = streamId;
@@ -73,8 +79,8 @@ internal sealed class Http2Stream : ITransport
         LastProgressMs = nowMs;
         if (_head is null || _head.Length < 2 * headLimit)
         {
-            if (_head is not null) ArrayPool<byte>.Shared.Return(_head);
-            _head = ArrayPool<byte>.Shared.Rent(2 * headLimit);
+            ReturnHead();
+            _head = RentHead(2 * headLimit);
         }
         Request.Begin(_head, headLimit);
     }
@@ -92,11 +98,7 @@ internal sealed class Http2Stream : ITransport
 
     public void ReleaseBuffers()
     {
-        if (_head is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_head);
-            _head = null;
-        }
+        ReturnHead();
         if (_body is not null)
         {
             ArrayPool<byte>.Shared.Return(_body);
@@ -105,19 +107,43 @@ internal sealed class Http2Stream : ITransport
         _bodyStart = _bodyEnd = 0;
     }
 
-    /// <summary>For nghttp2's DATA frames: body bytes copied into <paramref name="destination"/>;
-    /// <paramref name="eof"/> once the response is complete and all of it is taken.</summary>
-    public int ReadBody(Span<byte> destination, out bool eof)
+    /// <summary>At most this many head buffers wait in the loop's cache (the rest go back to ArrayPool).</summary>
+    private const int CachedHeadBuffers = 16;
+
+    private byte[] RentHead(int size)
     {
-        int n = Math.Min(destination.Length, _bodyEnd - _bodyStart);
-        if (n > 0)
+        while (_loop.Http2HeadBuffers.TryPop(out byte[]? cached))
         {
-            _body.AsSpan(_bodyStart, n).CopyTo(destination);
-            _bodyStart += n;
-            if (_bodyStart == _bodyEnd) _bodyStart = _bodyEnd = 0;
+            if (cached.Length >= size) return cached;
+            ArrayPool<byte>.Shared.Return(cached); // kept before a reload raised the limit
         }
-        eof = ResponseEnded && _bodyEnd == _bodyStart;
+        return ArrayPool<byte>.Shared.Rent(size);
+    }
+
+    private void ReturnHead()
+    {
+        if (_head is null) return;
+        if (_loop.Http2HeadBuffers.Count < CachedHeadBuffers) _loop.Http2HeadBuffers.Push(_head);
+        else ArrayPool<byte>.Shared.Return(_head);
+        _head = null;
+    }
+
+    /// <summary>For nghttp2's next DATA frame: how many body bytes (at most <paramref name="max"/>) it takes;
+    /// <paramref name="eof"/> when they are the last of the response.</summary>
+    public int BodyReady(int max, out bool eof)
+    {
+        int n = Math.Min(max, _bodyEnd - _bodyStart);
+        eof = ResponseEnded && n == _bodyEnd - _bodyStart;
         return n;
+    }
+
+    /// <summary>The DATA frame is written: its body bytes (those <see cref="BodyReady"/> promised) are copied into
+    /// <paramref name="destination"/> and leave the buffer.</summary>
+    public void TakeBody(Span<byte> destination)
+    {
+        _body.AsSpan(_bodyStart, destination.Length).CopyTo(destination);
+        _bodyStart += destination.Length;
+        if (_bodyStart == _bodyEnd) _bodyStart = _bodyEnd = 0;
     }
 
     // ───────────────────────────── ITransport, as the connection uses it ─────────────────────────────
@@ -139,8 +165,7 @@ internal sealed class Http2Stream : ITransport
             if (_headRead == Request.Length)
             {
                 // The connection has the head now: a stream waiting on a slow client holds no request buffer.
-                ArrayPool<byte>.Shared.Return(_head);
-                _head = null;
+                ReturnHead();
             }
             return n;
         }
@@ -164,8 +189,8 @@ internal sealed class Http2Stream : ITransport
         int taken = 0;
         if (!_responseStarted)
         {
-            int end = data.IndexOf("\r\n\r\n"u8);
-            int submitted = end < 0 ? -1 : _session.SubmitHead(this, data[..(end + 4)]);
+            int headLength = LastHead.Matches(data) ? LastHead.HeadLength : data.IndexOf("\r\n\r\n"u8) + 4;
+            int submitted = headLength < 4 ? -1 : _session.SubmitHead(this, data[..headLength]);
             if (submitted < 0)
             {
                 errno = Errno.EPIPE;
@@ -173,7 +198,7 @@ internal sealed class Http2Stream : ITransport
             }
             _responseStarted = true;
             _hasBody = submitted > 0;
-            taken = end + 4;
+            taken = headLength;
             // Without a body (HEAD, 304, 204, empty) whatever follows is not part of the message.
             if (!_hasBody) return data.Length;
         }

@@ -113,4 +113,36 @@ public sealed class Http2HeadsTests
     [InlineData("HTTP/1.1 2x0 OK\r\n\r\n")]
     [InlineData("HTTP/1.1 200 OK\r\nno colon\r\n\r\n")]
     public void AnythingElseIsRefused(string head) => Assert.Equal(-1, Translate(head).Status);
+
+    [Fact]
+    public void AKeptHeadMatchesTheSameHeadOnlyUntilForgotten()
+    {
+        byte[] head = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"a\"\r\n\r\n");
+        byte[] body = Encoding.ASCII.GetBytes("hello");
+        var kept = new HeadTranslation();
+        Assert.False(kept.Matches(head));
+        kept.Remember(head, 200, 5, [0, 7, 7, 3, 10, 14, 24, 1]);
+        Assert.True(kept.Matches([.. head, .. body])); // the body that follows the head is no part of it
+        Assert.Equal(head.Length, kept.HeadLength);
+        Assert.Equal((200, 5L), (kept.Status, kept.ContentLength));
+        Assert.Equal([0, 7, 7, 3, 10, 14, 24, 1], kept.Fields.ToArray());
+        byte[] other = (byte[])head.Clone();
+        other[^6] = (byte)'b'; // another ETag
+        Assert.False(kept.Matches(other));
+        Assert.False(kept.Matches(head.AsSpan(0, head.Length - 1)));
+        kept.Forget();
+        Assert.False(kept.Matches(head));
+    }
+
+    [Fact]
+    public void AHeadTooLargeToKeepIsNotKept()
+    {
+        byte[] head = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nX: " + new string('a', 1100) + "\r\n\r\n");
+        var kept = new HeadTranslation();
+        kept.Remember(head, 200, -1, [0, 1, 1, 1]);
+        Assert.False(kept.Matches(head));
+        byte[] small = Encoding.ASCII.GetBytes("HTTP/1.1 204 No Content\r\n\r\n");
+        kept.Remember(small, 204, -1, new int[33 * Http2ResponseHead.Stride]); // more fields than are kept
+        Assert.False(kept.Matches(small));
+    }
 }
