@@ -27,6 +27,9 @@ public sealed class StaticDProcess : ChildProcess
 
     private readonly string _configPath;
 
+    /// <summary>The configuration file it runs with: a test edits it, then reloads (SIGHUP).</summary>
+    public string ConfigPath => _configPath;
+
     private StaticDProcess(int port, string configPath, string workingDirectory)
         : base(BinaryPath, ["--config", configPath], Options(null, workingDirectory, StopTimeout) with { CloseStdin = true })
     {

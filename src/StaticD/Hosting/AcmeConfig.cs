@@ -115,7 +115,9 @@ internal static class AcmeConfig
     public static AcmeSlot Slot(AcmeSettings settings, SitePolicy site, bool kernelTls, bool http2)
     {
         AcmeSlot slot = AcmeCertificates.Slot(site.Hosts[0]);
-        if (slot.Current is not null && !slot.IsStandIn) return slot;
+        // An issued certificate outlives reloads, unless the reload turned HTTP/2 on or off: ALPN is fixed in the
+        // context, so the stored certificate is loaded again below into a context that offers what is configured.
+        if (slot.Current is { } current && !slot.IsStandIn && current.OffersHttp2 == http2) return slot;
         var target = new AcmeTarget(site.Hosts[0], site.Hosts, slot, kernelTls, http2);
         if (AcmeWorker.LoadStored(new AcmeState(settings.StateDirectory), target) is { } stored) slot.Install(stored, standIn: false);
         else if (slot.Current is null && settings.SelfSignedStandIn)

@@ -11,8 +11,12 @@ internal sealed partial class CertificateContext
 {
     /// <summary>A serving context with the PEM chain and key in memory; <paramref name="label"/> stands for the
     /// file path in messages. Throws <see cref="TlsLoadException"/>.</summary>
-    public static CertificateContext FromPem(string chainPem, string keyPem, bool kernelTls, bool http2, string label) =>
-        FromPem(chainPem, keyPem, label, ctx => Configure(ctx, kernelTls, http2));
+    public static CertificateContext FromPem(string chainPem, string keyPem, bool kernelTls, bool http2, string label)
+    {
+        CertificateContext context = FromPem(chainPem, keyPem, label, ctx => Configure(ctx, kernelTls, http2));
+        context.OffersHttp2 = http2;
+        return context;
+    }
 
     /// <summary>The tls-alpn-01 context for one pending challenge (RFC 8737).</summary>
     public static CertificateContext Challenge(string certificatePem, string keyPem, string label) =>
@@ -35,7 +39,7 @@ internal sealed partial class CertificateContext
         try
         {
             Configure(ctx, kernelTls, http2);
-            return new CertificateContext(ctx, "(no certificate yet)", "(no key yet)", null);
+            return new CertificateContext(ctx, "(no certificate yet)", "(no key yet)", null) { OffersHttp2 = http2 };
         }
         catch
         {

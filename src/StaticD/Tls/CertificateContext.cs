@@ -27,6 +27,9 @@ internal sealed partial class CertificateContext : IDisposable
     public string CertificatePath { get; }
     public string KeyPath { get; }
     public DateTimeOffset NotAfter { get; }
+    /// <summary>ALPN offers h2 on this context (decided when it is built, so a reload that turns Http2 on or off
+    /// needs a new one).</summary>
+    public bool OffersHttp2 { get; private set; }
     public DateTimeOffset NotBefore { get; }
     /// <summary>The DNS names the certificate covers (subjectAltName, else the subject's CN), lowercase.</summary>
     public IReadOnlyList<string> Names { get; }
@@ -68,7 +71,7 @@ internal sealed partial class CertificateContext : IDisposable
                 Ssl.ClearErrors();
                 throw new TlsLoadException($"key {keyPath} does not match certificate {certificatePath}");
             }
-            return new CertificateContext(ctx, certificatePath, keyPath, leaf);
+            return new CertificateContext(ctx, certificatePath, keyPath, leaf) { OffersHttp2 = http2 };
         }
         catch
         {

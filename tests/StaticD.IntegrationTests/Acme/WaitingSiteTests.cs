@@ -70,14 +70,21 @@ public sealed class WaitingSiteTests : IDisposable
         Assert.Equal("waiting site\n", response.BodyText);
     }
 
-    [Fact]
-    public async Task ACertificateInTheStateDirectoryIsServedWithoutTheAcmeServer()
+    /// <summary>A certificate as the worker leaves it in the state directory.</summary>
+    private CertificateFiles StoreCertificate()
     {
         CertificateFiles stored = TestPki.Shared.Issue([Host, "www." + Host]);
         string directory = Path.Combine(StateDirectory, "certificates", Host);
         Directory.CreateDirectory(directory);
         File.Copy(stored.CertificatePath, Path.Combine(directory, "cert.pem"));
         File.Copy(stored.KeyPath, Path.Combine(directory, "key.pem"));
+        return stored;
+    }
+
+    [Fact]
+    public async Task ACertificateInTheStateDirectoryIsServedWithoutTheAcmeServer()
+    {
+        CertificateFiles stored = StoreCertificate();
         using StaticDProcess server = Start("none");
         await TlsKit.AssertServes(_httpsPort, Host, stored);
         await TlsKit.AssertServes(_httpsPort, "www." + Host, stored);
@@ -85,5 +92,29 @@ public sealed class WaitingSiteTests : IDisposable
         // The state directory was made private when the worker took its lock.
         server.WaitForStderr("renewal due at", TlsKit.Deadline);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(StateDirectory));
+    }
+
+    /// <summary>An issued certificate outlives reloads, but ALPN is fixed in its OpenSSL context: a reload that turns
+    /// HTTP/2 off must reach the ACME site too, as it does a site whose certificate comes from files.</summary>
+    [Fact]
+    public async Task AReloadThatTurnsHttp2Off_AppliesToTheAcmeSite()
+    {
+        StoreCertificate();
+        using StaticDProcess server = Start("none");
+        Assert.Contains("ALPN protocol: h2\n", await NegotiatedAsync(), StringComparison.Ordinal);
+
+        JsonNode config = JsonNode.Parse(File.ReadAllText(server.ConfigPath))!;
+        config["StaticD"]!["Http2"] = false;
+        File.WriteAllText(server.ConfigPath, config.ToJsonString());
+        int before = server.CountStderr("configuration reloaded");
+        server.Signal(TestLibc.SIGHUP);
+        server.WaitForStderr("configuration reloaded", TlsKit.Deadline, before + 1);
+        Assert.Contains("ALPN protocol: http/1.1\n", await NegotiatedAsync(), StringComparison.Ordinal);
+    }
+
+    private async Task<string> NegotiatedAsync()
+    {
+        ProcessResult r = await TlsKit.OpenSslAsync("s_client", "-connect", $"127.0.0.1:{_httpsPort}", "-servername", Host, "-alpn", "h2,http/1.1");
+        return r.Stdout + "\n" + r.Stderr;
     }
 }
