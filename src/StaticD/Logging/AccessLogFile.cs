@@ -44,6 +44,9 @@ internal sealed class AccessLogFile : IDisposable
     private readonly ConcurrentQueue<Chunk> _full = new(), _free = new();
     private readonly int _maxChunks;
     private int _created;
+
+    /// <summary>Chunks made so far (the pool grows on demand up to its bound, then only recycles).</summary>
+    internal int ChunksCreated => Volatile.Read(ref _created);
     private long _dropped;
     private int _fd;
     private readonly AutoResetEvent _wake = new(false);

@@ -72,7 +72,7 @@ public sealed class AllocationTests
         byte[] request = Encoding.ASCII.GetBytes(
             $"{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: alloc-test\r\n{(cors ? fields + "\r\n" : "")}\r\n");
 
-        AssertNothingAllocated(h, request, $"requests of {path}", warmUp: warmUp);
+        AssertNothingAllocated(h, request, $"requests of {path}", warmUp: warmUp, chunksCreated: () => file?.ChunksCreated ?? 0);
         if (file is not null)
         {
             // And every request has its line, once the loop has handed over its chunk and the writer is done.
@@ -138,7 +138,7 @@ public sealed class AllocationTests
     /// allocate (almost) nothing. <paramref name="settle"/> brings the answers to their final form first and returns
     /// their length; <paramref name="expect"/>, when given, must be in every measured response.</summary>
     private static void AssertNothingAllocated(LoopHarness h, byte[] request, string what, byte[]? expect = null,
-        Func<Socket, byte[], int>? settle = null, int warmUp = WarmUp)
+        Func<Socket, byte[], int>? settle = null, int warmUp = WarmUp, Func<int>? chunksCreated = null)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Connect(new IPEndPoint(IPAddress.Loopback, h.Port));
@@ -170,9 +170,15 @@ public sealed class AllocationTests
         h.PumpUntil(() => Volatile.Read(ref done) >= warmUp, "the warm-up requests were answered");
         // Bare rounds, as the loop thread runs them (the harness's own bookkeeping would be counted too).
         var deadline = DateTime.UtcNow.AddSeconds(60);
+        int chunksBefore = chunksCreated?.Invoke() ?? 0;
         long before = GC.GetAllocatedBytesForCurrentThread();
         while (Volatile.Read(ref done) < warmUp + Measured && DateTime.UtcNow < deadline) h.Loop.RunOnce(50);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The access log's chunk pool grows on demand (bounded) while its writer thread lags, which a loaded machine
+        // can make happen after the warm-up too: a 64 KiB chunk made then is the pool's one-time growth, counted
+        // here by the pool itself, not a per-request allocation.
+        int grown = (chunksCreated?.Invoke() ?? 0) - chunksBefore;
+        allocated -= grown * (long)(AccessLogFile.ChunkSize + 1024);
         Assert.True(Volatile.Read(ref done) >= warmUp + Measured, "the measured requests were not answered in 60 s");
         client.Join();
         Assert.Null(clientError);
@@ -180,7 +186,7 @@ public sealed class AllocationTests
         // the measured requests. Once in a few hundred runs a single event costs about 4 KB during the measurement
         // (seen on a busy machine, cause not pinned down: one cache entry stored again would be that size), so the
         // bound is one such event, not zero.
-        Assert.True(allocated <= OneTimeAllowance, $"{allocated} bytes allocated on the loop for {Measured} {what}");
+        Assert.True(allocated <= OneTimeAllowance, $"{allocated} bytes allocated on the loop for {Measured} {what} (besides {grown} new access-log chunks)");
     }
 
     /// <summary>1,000 exact sites and a wildcard on the harness's root, each with a redirect, plus the default.</summary>
