@@ -11,7 +11,6 @@ namespace StaticD.IntegrationTests.Acme;
 /// </summary>
 public sealed class AcmeConfigErrorTests : IDisposable
 {
-    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);
     private readonly WebRoot _root = new();
 
     public AcmeConfigErrorTests()
@@ -38,26 +37,11 @@ public sealed class AcmeConfigErrorTests : IDisposable
         return s;
     }
 
-    private async Task<ProcessResult> Check(JsonObject section)
-    {
-        string path = StaticDProcess.WriteConfig(_root, StaticDProcess.ConfigText(section));
-        ProcessResult r = await ChildProcess.RunAsync(StaticDProcess.BinaryPath, ["--check-config", "--config", path], ExitTimeout,
-            StaticDProcess.Options(null, _root.BasePath, ExitTimeout));
-        Assert.False(r.TimedOut, $"staticd --check-config kept running\n{r}");
-        return r;
-    }
+    private async Task<ProcessResult> Check(JsonObject section) => (await ConfigRejection.RunAsync(_root, section, checkOnly: true)).Result;
 
     /// <summary>Exit 78 and one stderr line "staticd: FILE.json: KEY: …" that says every fragment.</summary>
-    private async Task RejectedWith(JsonObject section, string key, params string[] fragments)
-    {
-        ProcessResult r = await Check(section);
-        Assert.True(r.ExitCode == 78, $"expected EX_CONFIG (78)\n{r}");
-        string[] lines = [.. r.StderrLines.Where(l => !string.IsNullOrWhiteSpace(l))];
-        Assert.True(lines.Length == 1, $"expected one line, got:\n{string.Join('\n', lines)}");
-        Assert.True(lines[0].Contains($".json: {key}: ", StringComparison.Ordinal), $"the line does not name the key {key}: {lines[0]}");
-        foreach (string f in fragments)
-            Assert.True(lines[0].Contains(f, StringComparison.OrdinalIgnoreCase), $"the line does not say '{f}': {lines[0]}");
-    }
+    private Task RejectedWith(JsonObject section, string key, params string[] fragments) =>
+        ConfigRejection.OneLineAsync(_root, section, checkOnly: true, key, StringComparison.OrdinalIgnoreCase, fragments);
 
     [Fact]
     public async Task TheValidConfigurationPasses()

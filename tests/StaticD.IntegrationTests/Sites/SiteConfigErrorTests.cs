@@ -30,29 +30,10 @@ public sealed class SiteConfigErrorTests : IDisposable
 
     private static JsonObject Valid(string host, string dir = "a") => Site([host], ("Root", Path.Combine("sites", dir)));
 
-    /// <summary>Runs staticd (with --check-config when asked) on <paramref name="section"/>: exit 78, and returns the
-    /// non-empty stderr lines, each of which names the config file.</summary>
-    private async Task<string[]> Rejected(JsonObject section, bool checkOnly = false)
-    {
-        string path = StaticDProcess.WriteConfig(_root, StaticDProcess.ConfigText(section));
-        string[] args = checkOnly ? ["--check-config", "--config", path] : ["--config", path];
-        ProcessResult r = await StaticDProcess.RunAsync(Deadline, args);
-        Assert.False(r.TimedOut, $"staticd kept running with a bad configuration\n{r}");
-        Assert.True(r.ExitCode == 78, $"expected EX_CONFIG (78)\n{r}");
-        string[] lines = r.StderrLines.Where(l => !string.IsNullOrWhiteSpace(l)).ToArray();
-        Assert.All(lines, l => Assert.True(l.Contains(path, StringComparison.Ordinal), $"line does not name {path}: {l}"));
-        return lines;
-    }
+    private Task<string[]> Rejected(JsonObject section, bool checkOnly = false) => ConfigRejection.LinesAsync(_root, section, checkOnly);
 
-    /// <summary>Exactly one stderr line, naming <paramref name="key"/> followed by ": ", and every fragment.</summary>
-    private async Task<string> RejectedWith(JsonObject section, string key, params string[] fragments)
-    {
-        string[] lines = await Rejected(section);
-        Assert.True(lines.Length == 1, $"expected one line, got:\n{string.Join('\n', lines)}");
-        Assert.True(lines[0].Contains($": {key}: ", StringComparison.Ordinal), $"line does not name the key {key}: {lines[0]}");
-        foreach (string f in fragments) Assert.True(lines[0].Contains(f, StringComparison.Ordinal), $"line does not say '{f}': {lines[0]}");
-        return lines[0];
-    }
+    private Task<string> RejectedWith(JsonObject section, string key, params string[] fragments) =>
+        ConfigRejection.OneLineAsync(_root, section, checkOnly: false, key, StringComparison.Ordinal, fragments);
 
     [Theory]
     [InlineData("Port", "8080")]

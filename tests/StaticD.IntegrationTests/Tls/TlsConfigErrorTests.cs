@@ -36,31 +36,15 @@ public sealed class TlsConfigErrorTests : IDisposable
     private static JsonObject SiteA(params (string Key, JsonNode? Value)[] keys) =>
         Site(["a.test"], [("Root", "sites/a"), .. keys]);
 
-    private async Task<ProcessResult> Run(JsonObject section, bool checkOnly, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        string path = StaticDProcess.WriteConfig(_root, StaticDProcess.ConfigText(section.DeepClone().AsObject()));
-        string[] args = checkOnly ? ["--check-config", "--config", path] : ["--config", path];
-        ProcessResult r = await ChildProcess.RunAsync(StaticDProcess.BinaryPath, args, ExitTimeout,
-            StaticDProcess.Options(environment, _root.BasePath, ExitTimeout));
-        Assert.False(r.TimedOut, $"staticd kept running\n{r}");
-        return r;
-    }
+    private async Task<ProcessResult> Run(JsonObject section, bool checkOnly, IReadOnlyDictionary<string, string>? environment = null) =>
+        (await ConfigRejection.RunAsync(_root, section, checkOnly, environment)).Result;
 
     /// <summary>Both at start and with --check-config: exit 78, exactly one stderr line, naming the config file,
     /// then ": key: ", and saying every fragment.</summary>
     private async Task RejectedWith(JsonObject section, string key, params string[] fragments)
     {
         foreach (bool checkOnly in (bool[])[false, true])
-        {
-            ProcessResult r = await Run(section, checkOnly);
-            string mode = checkOnly ? "--check-config" : "start";
-            Assert.True(r.ExitCode == 78, $"{mode}: expected EX_CONFIG (78)\n{r}");
-            string[] lines = [.. r.StderrLines.Where(l => !string.IsNullOrWhiteSpace(l))];
-            Assert.True(lines.Length == 1, $"{mode}: expected one line, got:\n{string.Join('\n', lines)}");
-            Assert.StartsWith("staticd: /", lines[0], StringComparison.Ordinal);
-            Assert.True(lines[0].Contains($".json: {key}: ", StringComparison.Ordinal), $"{mode}: the line does not name the key {key}: {lines[0]}");
-            foreach (string f in fragments) Assert.True(lines[0].Contains(f, StringComparison.Ordinal), $"{mode}: the line does not say '{f}': {lines[0]}");
-        }
+            await ConfigRejection.OneLineAsync(_root, section, checkOnly, key, StringComparison.Ordinal, fragments);
     }
 
     [Fact]
