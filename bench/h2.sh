@@ -135,9 +135,7 @@ h2_report() {
         row=${H2_LABEL[$c]}
         for s in "${H2_SERVERS[@]}"; do row+=$'\t'$(h2_cell "$s" "$c" | tr -d '\n'); done
         for s in h2o nginx; do
-            pair_ratios ROUND_H2 h2 staticd "$s" "$c"
-            if [ "$PAIR_RANGE" = n/a ] || [ "$PAIR_RANGE" = "(1 round)" ]; then row+=$'\t'$PAIR_MEDIAN
-            else row+=$'\t'"$PAIR_MEDIAN (${PAIR_RANGE// - /-})"; fi
+            row+=$'\t'$(ratio_cell ROUND_H2 h2 staticd "$s" "$c")
         done
         rows+=("$row")
     done

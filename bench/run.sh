@@ -1291,6 +1291,17 @@ pair_ratios() {
     if [ "$n" = 1 ]; then PAIR_RANGE="(1 round)"; else PAIR_RANGE="$(fmt_ratio "${q[0]}") - $(fmt_ratio "${q[n - 1]}")"; fi
 }
 
+# ratio_cell MAP TABLE A B CASE: pair_ratios as one table cell, "1.01x (0.98x-1.03x)", or just the median when
+# there is no range to show (one round, or none).
+ratio_cell() {
+    pair_ratios "$@"
+    if [ "$PAIR_RANGE" = n/a ] || [ "$PAIR_RANGE" = "(1 round)" ]; then
+        printf '%s' "$PAIR_MEDIAN"
+    else
+        printf '%s (%s)' "$PAIR_MEDIAN" "${PAIR_RANGE// - /-}"
+    fi
+}
+
 # compare_table TABLE PEER...: throughput per case, staticd vs baseline, then the peers' figures.
 compare_table() {
     local table=$1 c s row rows what

@@ -214,12 +214,7 @@ tls_report() {
         row=${label/new conn per request/new TLS conn per request}
         for s in "${TLS_SERVERS[@]}"; do row+=$'\t'$(tls_cell "$s" "$c"); done
         for s in h2o nginx lighttpd; do
-            pair_ratios ROUND_RAW tls staticd "$s" "$c"
-            if [ "$PAIR_RANGE" = n/a ] || [ "$PAIR_RANGE" = "(1 round)" ]; then
-                row+=$'\t'$PAIR_MEDIAN
-            else
-                row+=$'\t'"$PAIR_MEDIAN (${PAIR_RANGE// - /-})"
-            fi
+            row+=$'\t'$(ratio_cell ROUND_RAW tls staticd "$s" "$c")
         done
         rows+=("$row")
     done
