@@ -119,19 +119,8 @@ internal static unsafe partial class Ssl
     }
 
     /// <summary>RFC 7301 §3.1: a two-byte length, then one-byte-length protocol names.</summary>
-    internal static bool OffersAcmeTls1(ReadOnlySpan<byte> extension)
-    {
-        if (extension.Length < 2) return false;
-        ReadOnlySpan<byte> list = extension[2..];
-        for (int i = 0; i < list.Length;)
-        {
-            int n = list[i];
-            if (i + 1 + n > list.Length) return false;
-            if (list.Slice(i + 1, n).SequenceEqual(AcmeTls1)) return true;
-            i += 1 + n;
-        }
-        return false;
-    }
+    internal static bool OffersAcmeTls1(ReadOnlySpan<byte> extension) =>
+        extension.Length >= 2 && FindProtocol(extension[2..], AcmeTls1) >= 0;
 
     /// <summary>RFC 6066 §3: a two-byte list length, then (type, two-byte length, name); the host_name entry.</summary>
     internal static ReadOnlySpan<byte> HostName(ReadOnlySpan<byte> extension)
@@ -154,19 +143,7 @@ internal static unsafe partial class Ssl
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnAcmeAlpn(nint ssl, byte** selected, byte* selectedLength, byte* offered, uint offeredLength, nint arg)
     {
-        var list = new ReadOnlySpan<byte>(offered, (int)offeredLength);
-        for (int i = 0; i < list.Length;)
-        {
-            int length = list[i];
-            if (i + 1 + length > list.Length) break;
-            if (list.Slice(i + 1, length).SequenceEqual(AcmeTls1))
-            {
-                *selected = offered + i + 1;
-                *selectedLength = (byte)length;
-                return LibSsl.SSL_TLSEXT_ERR_OK;
-            }
-            i += 1 + length;
-        }
+        if (Select(offered, offeredLength, AcmeTls1, selected, selectedLength)) return LibSsl.SSL_TLSEXT_ERR_OK;
         // RFC 8737 §3: a challenge certificate is only ever presented with acme-tls/1 negotiated.
         return LibSsl.SSL_TLSEXT_ERR_ALERT_FATAL;
     }

@@ -342,37 +342,35 @@ internal static unsafe partial class Ssl
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnAlpn(nint ssl, byte** selected, byte* selectedLength, byte* offered, uint offeredLength, nint arg)
     {
-        // The client's list is length-prefixed protocol names; pick h2 (when the context allows it, arg 1) or else
-        // http/1.1 if it is among them: the server's preference decides, not the order of the client's list.
-        var list = new ReadOnlySpan<byte>(offered, (int)offeredLength);
-        if (arg != 0)
-        {
-            for (int i = 0; i < list.Length;)
-            {
-                int length = list[i];
-                if (i + 1 + length > list.Length) break;
-                if (list.Slice(i + 1, length).SequenceEqual(Http2))
-                {
-                    *selected = offered + i + 1;
-                    *selectedLength = (byte)length;
-                    return LibSsl.SSL_TLSEXT_ERR_OK;
-                }
-                i += 1 + length;
-            }
-        }
+        // Pick h2 (when the context allows it, arg 1) or else http/1.1 if the client offers it: the server's
+        // preference decides, not the order of the client's list.
+        if (arg != 0 && Select(offered, offeredLength, Http2, selected, selectedLength)) return LibSsl.SSL_TLSEXT_ERR_OK;
+        return Select(offered, offeredLength, Http11, selected, selectedLength) ? LibSsl.SSL_TLSEXT_ERR_OK : LibSsl.SSL_TLSEXT_ERR_NOACK;
+    }
+
+    /// <summary>Points the ALPN select callback's answer at <paramref name="protocol"/> in the client's list, if it is
+    /// there.</summary>
+    private static bool Select(byte* offered, uint offeredLength, ReadOnlySpan<byte> protocol, byte** selected, byte* selectedLength)
+    {
+        int at = FindProtocol(new ReadOnlySpan<byte>(offered, (int)offeredLength), protocol);
+        if (at < 0) return false;
+        *selected = offered + at;
+        *selectedLength = (byte)protocol.Length;
+        return true;
+    }
+
+    /// <summary>Where <paramref name="protocol"/> starts in an ALPN protocol list (RFC 7301 §3.1: one-byte-length
+    /// names, one after another), or -1; a truncated list ends the search.</summary>
+    internal static int FindProtocol(ReadOnlySpan<byte> list, ReadOnlySpan<byte> protocol)
+    {
         for (int i = 0; i < list.Length;)
         {
             int length = list[i];
-            if (i + 1 + length > list.Length) break;
-            if (list.Slice(i + 1, length).SequenceEqual(Http11))
-            {
-                *selected = offered + i + 1;
-                *selectedLength = (byte)length;
-                return LibSsl.SSL_TLSEXT_ERR_OK;
-            }
+            if (i + 1 + length > list.Length) return -1;
+            if (list.Slice(i + 1, length).SequenceEqual(protocol)) return i + 1;
             i += 1 + length;
         }
-        return LibSsl.SSL_TLSEXT_ERR_NOACK;
+        return -1;
     }
 
     private static byte[] Terminated(string s)
